@@ -1,0 +1,69 @@
+# massline: `make demo` runs the platform with a demo on SQLite; `make test` passes the tests.
+# Everything is installed from the package registries into .venv and node_modules.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+PORT ?= 8000
+PG_URL ?= postgres://postgres@127.0.0.1:5432/test
+CHROMIUM ?= /usr/bin/chromium
+export MASSLINE_VAR_DIR ?= $(CURDIR)/var
+
+.PHONY: setup demo serve test test-sqlite test-postgres test-browser lint format bench clean
+
+$(BIN)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+locale/zh_Hans/LC_MESSAGES/django.mo: locale/zh_Hans/LC_MESSAGES/django.po $(BIN)/.installed
+	$(BIN)/massline catalog --compile
+
+setup: $(BIN)/.installed node_modules/.installed locale/zh_Hans/LC_MESSAGES/django.mo
+	mkdir -p $(MASSLINE_VAR_DIR)/static
+
+demo: setup
+	$(BIN)/massline migrate --no-input -v 0
+	$(BIN)/massline load-demo
+	@echo "massline is running on http://127.0.0.1:$(PORT)/ (Ctrl-C stops it)"
+	$(BIN)/gunicorn config.wsgi --bind 127.0.0.1:$(PORT) --workers 2 --threads 4 --access-logfile -
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy massline config
+	$(BIN)/massline makemigrations --check --dry-run -v 1
+	$(BIN)/massline catalog --check
+
+format: setup
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+test: lint test-sqlite test-postgres test-browser
+
+test-sqlite: setup
+	DATABASE_URL= $(BIN)/pytest -q -m "not browser"
+
+# PostgreSQL: DATABASE_URL when set, else the local server when it answers.
+test-postgres: setup
+	@url="$${DATABASE_URL:-$(PG_URL)}"; \
+	if $(PY) -c "import sys, psycopg; psycopg.connect(sys.argv[1].replace('postgres://', 'postgresql://', 1), connect_timeout=3).close()" "$$url" 2>/dev/null; then \
+	  echo "== tests on PostgreSQL ($$url)"; DATABASE_URL="$$url" $(BIN)/pytest -q -m "not browser"; \
+	else echo "== no PostgreSQL answers at $$url: PostgreSQL tests skipped"; fi
+
+test-browser: setup
+	@if [ -x "$(CHROMIUM)" ]; then \
+	  echo "== browser tests in $(CHROMIUM)"; DATABASE_URL= MASSLINE_CHROMIUM=$(CHROMIUM) $(BIN)/pytest -q -m browser; \
+	else echo "== no Chromium at $(CHROMIUM): browser tests skipped"; fi
+
+bench: setup
+	$(PY) bench/run.py
+
+clean:
+	rm -rf $(VENV) node_modules var staticfiles

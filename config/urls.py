@@ -1,0 +1,13 @@
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+from massline.api.urls import api
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="orgs:tree", permanent=False), name="home"),
+    path("accounts/", include("massline.accounts.urls")),
+    path("orgs/", include("massline.orgs.urls")),
+    path("access/", include("massline.access.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("api/v1/", api.urls),
+]

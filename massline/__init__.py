@@ -1,0 +1,1 @@
+"""massline: run multi-level party education campaigns from one platform."""

@@ -1,0 +1,190 @@
+"""All permission code: `can`, `scoped`, `access_*`, and the data-scope rules behind them.
+
+A user may hold several role assignments (user x organization x role x period). Each active
+assignment whose role has the permission contributes the organizations its data scope covers;
+the user's reach is their union. No assignment: nothing (deny by default).
+
+- all: every organization;
+- custom: exactly the organizations in the assignment's list (a supervision team);
+- this_org: the assignment's organization only;
+- subtree: the assignment's organization and everything below it (a path range);
+- self: only records the user owns (for organizations themselves: none).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, TypeVar
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Model, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from massline.core.models import AuditEvent
+from massline.orgs.models import Organization
+from massline.orgs.paths import subtree_bounds
+
+from .models import DataScope, RoleAssignment
+
+M = TypeVar("M", bound=Model)
+
+# How each scoped model reaches its organization: (path field, org id field, owner field).
+SCOPE_FIELDS: dict[type[Model], tuple[str, str, str | None]] = {
+    Organization: ("path", "pk", None),
+    AuditEvent: ("org_path", "org_id", "actor"),
+}
+
+
+def register_scoped_model(
+    model: type[Model],
+    *,
+    path_field: str = "org_path",
+    org_field: str = "org_id",
+    owner_field: str | None = None,
+) -> None:
+    SCOPE_FIELDS[model] = (path_field, org_field, owner_field)
+
+
+@dataclass(frozen=True)
+class Grant:
+    """What one active assignment gives: a permission set over a scope."""
+
+    scope: str
+    org_id: int
+    org_path: str
+    custom_ids: frozenset[int]
+    permissions: frozenset[str]
+
+
+def _today() -> date:
+    return timezone.localdate()
+
+
+def grants(user: Any) -> list[Grant]:
+    """The user's active grants, read once per request and kept on the user object."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return []
+    today = _today()
+    cached = getattr(user, "_massline_grants", None)
+    if cached is not None and cached[0] == today:
+        return list(cached[1])
+    rows = (
+        RoleAssignment.objects.filter(user=user, valid_from__lte=today)
+        .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=today))
+        .select_related("role", "org")
+        .prefetch_related("custom_orgs")
+    )
+    result = [
+        Grant(
+            scope=a.scope,
+            org_id=a.org_id,
+            org_path=a.org.path,
+            custom_ids=frozenset(o.pk for o in a.custom_orgs.all())
+            if a.scope == DataScope.CUSTOM
+            else frozenset(),
+            permissions=frozenset(a.role.permissions),
+        )
+        for a in rows
+    ]
+    user._massline_grants = (today, result)
+    return list(result)
+
+
+def forget_grants(user: Any) -> None:
+    """Drop the cached grants after the user's assignments change."""
+    if hasattr(user, "_massline_grants"):
+        del user._massline_grants
+
+
+def _covers(grant: Grant, org: Organization) -> bool:
+    if grant.scope == DataScope.ALL:
+        return True
+    if grant.scope == DataScope.SUBTREE:
+        return org.path.startswith(grant.org_path)
+    if grant.scope == DataScope.THIS_ORG:
+        return org.pk == grant.org_id
+    if grant.scope == DataScope.CUSTOM:
+        return org.pk in grant.custom_ids
+    return False
+
+
+def can(user: Any, perm: str, org: Organization) -> bool:
+    """May the user do `perm` at this organization?"""
+    return any(perm in g.permissions and _covers(g, org) for g in grants(user))
+
+
+def can_anywhere(user: Any, perm: str) -> bool:
+    return any(perm in g.permissions for g in grants(user))
+
+
+def scope_q(user: Any, perm: str, model: type[Model]) -> Q | None:
+    """The filter for the rows of `model` the user may `perm`; None means every row."""
+    path_field, org_field, owner_field = SCOPE_FIELDS[model]
+    conditions = Q(pk__in=[])
+    for g in grants(user):
+        if perm not in g.permissions:
+            continue
+        if g.scope == DataScope.ALL:
+            return None
+        if g.scope == DataScope.SUBTREE:
+            low, high = subtree_bounds(g.org_path)
+            conditions |= Q(**{f"{path_field}__gte": low, f"{path_field}__lt": high})
+        elif g.scope == DataScope.THIS_ORG:
+            conditions |= Q(**{org_field: g.org_id})
+        elif g.scope == DataScope.CUSTOM:
+            conditions |= Q(**{f"{org_field}__in": sorted(g.custom_ids)})
+        elif g.scope == DataScope.SELF and owner_field:
+            conditions |= Q(**{owner_field: user.pk})
+    return conditions
+
+
+def scoped(qs: QuerySet[M], user: Any, perm: str) -> QuerySet[M]:
+    """The rows of `qs` the user may `perm`: the only way to get a list."""
+    cond = scope_q(user, perm, qs.model)
+    return qs if cond is None else qs.filter(cond)
+
+
+def access_org(user: Any, org_id: int | str, perm: str) -> Organization:
+    """The only way to get one organization: 404 when outside the user's view, 403 when seen
+    but `perm` is not allowed there."""
+    try:
+        org = Organization.objects.select_related("division", "parent").get(pk=int(org_id))
+    except (Organization.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+    if not can(user, "orgs.view", org):
+        raise Http404
+    if perm != "orgs.view" and not can(user, perm, org):
+        raise PermissionDenied
+    return org
+
+
+def access_org_by_code(user: Any, code: str, perm: str) -> Organization:
+    pk = Organization.objects.filter(code=code).values_list("pk", flat=True).first()
+    if pk is None:
+        raise Http404
+    return access_org(user, pk, perm)
+
+
+def scope_roots(user: Any, perm: str = "orgs.view") -> list[Organization]:
+    """The highest organizations the user reaches with `perm`, for the start of a tree."""
+    ids: set[int] = set()
+    covering: list[str] = []
+    root_level = False
+    for g in grants(user):
+        if perm not in g.permissions:
+            continue
+        if g.scope == DataScope.ALL:
+            root_level = True
+        elif g.scope in (DataScope.SUBTREE, DataScope.THIS_ORG):
+            ids.add(g.org_id)
+            if g.scope == DataScope.SUBTREE:
+                covering.append(g.org_path)
+        elif g.scope == DataScope.CUSTOM:
+            ids.update(g.custom_ids)
+    if root_level:
+        return list(Organization.objects.filter(parent__isnull=True).order_by("code"))
+    orgs = Organization.objects.filter(pk__in=ids).order_by("path")
+    # Leave out organizations already inside another root's subtree.
+    return [o for o in orgs if not any(o.path != p and o.path.startswith(p) for p in covering)]

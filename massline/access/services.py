@@ -1,0 +1,117 @@
+"""Granting and revoking roles."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from typing import Any
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from massline.core.audit import audit_record
+from massline.core.errors import ApplicationError
+from massline.orgs.models import Organization
+
+from .models import DataScope, Role, RoleAssignment
+from .permissions import BUILTIN_ROLES
+from .policy import forget_grants
+
+
+def roles_ensure_builtin() -> None:
+    """Create or refresh the roles the platform ships with."""
+    for code, (label, perms) in BUILTIN_ROLES.items():
+        Role.objects.update_or_create(
+            code=code, defaults={"name": str(label), "permissions": perms, "is_builtin": True}
+        )
+
+
+def _snapshot(a: RoleAssignment, custom: list[int]) -> dict[str, Any]:
+    return {
+        "user": a.user_id,
+        "role": a.role.code,
+        "org": a.org_id,
+        "scope": a.scope,
+        "custom_orgs": custom,
+        "valid_from": a.valid_from.isoformat(),
+        "valid_to": a.valid_to.isoformat() if a.valid_to else None,
+    }
+
+
+@transaction.atomic
+def assignment_create(
+    *,
+    actor: Any,
+    user: Any,
+    role: Role,
+    org: Organization,
+    scope: str,
+    valid_from: date,
+    valid_to: date | None = None,
+    custom_orgs: Iterable[Organization] = (),
+    note: str = "",
+) -> RoleAssignment:
+    if scope not in DataScope.values:
+        raise ApplicationError(_("Unknown data scope %(scope)s.") % {"scope": scope}, field="scope")
+    if valid_to is not None and valid_to < valid_from:
+        raise ApplicationError(
+            _("The end date %(end)s is before the start date %(start)s.")
+            % {"end": valid_to.isoformat(), "start": valid_from.isoformat()},
+            field="valid_to",
+        )
+    custom = list(custom_orgs)
+    if scope == DataScope.CUSTOM and not custom:
+        raise ApplicationError(
+            _("A custom data scope needs at least one organization."), field="custom_orgs"
+        )
+    if scope != DataScope.CUSTOM and custom:
+        raise ApplicationError(
+            _("Only a custom data scope takes a list of organizations."), field="custom_orgs"
+        )
+    assignment = RoleAssignment(
+        user=user,
+        role=role,
+        org=org,
+        scope=scope,
+        valid_from=valid_from,
+        valid_to=valid_to,
+        note=note,
+    )
+    assignment.full_clean()
+    assignment.save()
+    if custom:
+        assignment.custom_orgs.set(custom)
+    audit_record(
+        actor=actor,
+        action="access.assign",
+        org=org,
+        target=assignment,
+        after=_snapshot(assignment, [o.pk for o in custom]),
+    )
+    forget_grants(user)
+    return assignment
+
+
+@transaction.atomic
+def assignment_end(*, actor: Any, assignment: RoleAssignment, on: date) -> RoleAssignment:
+    """End an assignment on a date (it stays in the record)."""
+    if on < assignment.valid_from:
+        raise ApplicationError(
+            _("The end date %(end)s is before the start date %(start)s.")
+            % {"end": on.isoformat(), "start": assignment.valid_from.isoformat()},
+            field="valid_to",
+        )
+    custom = list(assignment.custom_orgs.values_list("pk", flat=True))
+    before = _snapshot(assignment, custom)
+    assignment.valid_to = on
+    assignment.save(update_fields=["valid_to"])
+    audit_record(
+        actor=actor,
+        action="access.end",
+        org=assignment.org,
+        target=assignment,
+        before=before,
+        after=_snapshot(assignment, custom),
+    )
+    forget_grants(assignment.user)
+    return assignment

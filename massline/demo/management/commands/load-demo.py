@@ -1,0 +1,20 @@
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+from massline.demo.services import DEMO_PASSWORD, demo_load
+
+
+class Command(BaseCommand):
+    help = "Load the demo: Inner Mongolia's divisions and organizations, and one login per level."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--seed", type=int, default=1)
+
+    def handle(self, *args, seed, **options):
+        logins = demo_load(divisions_dir=settings.DIVISIONS_DIR, seed=seed)
+        self.stdout.write("")
+        self.stdout.write(f"massline demo logins (password: {DEMO_PASSWORD})")
+        for login, org_name in logins:
+            self.stdout.write(
+                f"  {login.username:<11} {login.display_name:<10} {org_name} [{login.scope}]"
+            )

@@ -1,0 +1,86 @@
+"""The demo: Inner Mongolia's real divisions, its generated organizations, and one login per
+level so a newcomer sees the data scope at work. Running it again changes nothing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from django.db import transaction
+
+from massline.access.models import DataScope, Role, RoleAssignment
+from massline.access.services import assignment_create, roles_ensure_builtin
+from massline.accounts.models import User
+from massline.accounts.services import user_create
+from massline.orgs.divisions import load_divisions
+from massline.orgs.generate import generate_orgs
+from massline.orgs.models import Organization
+
+DEMO_PASSWORD = "massline-demo"
+PROVINCE = "15"
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    username: str
+    display_name: str
+    role: str
+    scope: str
+    org_code: str
+
+
+# 内蒙古自治区 → 呼和浩特市 → 新城区 → 保合少镇 → a village branch under it.
+LOGINS = [
+    DemoLogin("admin", "系统管理员", "system_admin", DataScope.ALL, "150000000000"),
+    DemoLogin("province", "自治区活动办", "campaign_office", DataScope.SUBTREE, "150000000000"),
+    DemoLogin(
+        "prefecture", "呼和浩特市活动办", "campaign_office", DataScope.SUBTREE, "150100000000"
+    ),
+    DemoLogin("county", "新城区活动办", "campaign_office", DataScope.SUBTREE, "150102000000"),
+    DemoLogin("township", "保合少镇党委", "org_admin", DataScope.SUBTREE, "150102101000"),
+    DemoLogin("branch", "村党支部书记", "org_admin", DataScope.THIS_ORG, ""),
+]
+
+
+def _branch_code() -> str:
+    org = (
+        Organization.objects.filter(code__startswith="150102101", kind="branch", division__level=5)
+        .order_by("code")
+        .first()
+    )
+    assert org is not None, "the demo township has no village branch"
+    return org.code
+
+
+def demo_load(*, divisions_dir: Path, seed: int = 1) -> list[tuple[DemoLogin, str]]:
+    load_divisions(directory=divisions_dir, file=None, province=PROVINCE)
+    generate_orgs(province=PROVINCE, seed=seed)
+    with transaction.atomic():
+        roles_ensure_builtin()
+        result = []
+        for login in LOGINS:
+            code = login.org_code or _branch_code()
+            org = Organization.objects.get(code=code)
+            user = User.objects.filter(username=login.username).first()
+            if user is None:
+                user = user_create(
+                    actor=None,
+                    username=login.username,
+                    password=DEMO_PASSWORD,
+                    display_name=login.display_name,
+                    is_superuser=login.username == "admin",
+                )
+            if not RoleAssignment.objects.filter(
+                user=user, org=org, role__code=login.role
+            ).exists():
+                assignment_create(
+                    actor=None,
+                    user=user,
+                    role=Role.objects.get(code=login.role),
+                    org=org,
+                    scope=login.scope,
+                    valid_from=date(2024, 1, 1),
+                )
+            result.append((login, org.name))
+    return result

