@@ -7,6 +7,7 @@ from django.shortcuts import render
 
 from massline.access.permissions import ORGS_VIEW, STATS_VIEW
 from massline.access.policy import access_org, can, scope_roots, scoped
+from massline.core.htmx import wants_fragment
 
 from .models import Organization
 from .selectors import CHILDREN_PAGE, org_ancestors, org_children, org_figures, org_search
@@ -29,7 +30,7 @@ def tree(request: HttpRequest) -> HttpResponse:
     q = request.GET.get("q", "").strip()
     visible = scoped(Organization.objects.all(), request.user, ORGS_VIEW)
     results = _nodes(org_search(visible=visible, q=q)) if q else None
-    if request.htmx and request.htmx.target == "search-results":
+    if wants_fragment(request, "search-results"):
         return render(request, "orgs/tree.html#search-results", {"q": q, "results": results})
     roots = scope_roots(request.user, ORGS_VIEW)
     return render(
@@ -76,6 +77,6 @@ def detail(request: HttpRequest, org_id: int) -> HttpResponse:
         "page": page,
         "children": [{"org": k, "subtree": figures[k.pk].get("orgs.total")} for k in kids],
     }
-    if request.htmx and request.htmx.target == "children-table":
+    if wants_fragment(request, "children-table"):
         return render(request, "orgs/detail.html#children-table", context)
     return render(request, "orgs/detail.html", context)
