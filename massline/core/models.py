@@ -2,6 +2,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from .fields import PathField
+
 
 class AuditEvent(models.Model):
     """One row per state change made through a service: who, what, where, before and after.
@@ -20,7 +22,7 @@ class AuditEvent(models.Model):
     )
     action = models.CharField(_("action"), max_length=64, db_index=True)
     org_id = models.BigIntegerField(_("organization"), null=True, blank=True)
-    org_path = models.CharField(max_length=255, blank=True, default="", db_index=True)
+    org_path = PathField(max_length=255, blank=True, default="", db_index=True)
     target_type = models.CharField(_("target type"), max_length=64, blank=True, default="")
     target_id = models.CharField(_("target"), max_length=64, blank=True, default="")
     before = models.JSONField(_("before"), null=True, blank=True)

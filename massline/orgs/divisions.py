@@ -50,6 +50,7 @@ class DivisionRow:
     parent_code: str
     vintage: int
     source: str  # "file:line", for error messages
+    unreadable: bool = False  # a level or vintage could not be read (already reported)
 
 
 @dataclass
@@ -170,7 +171,9 @@ def read_package(directory: Path, province: str | None) -> list[DivisionRow]:
     return rows
 
 
-def read_single_file(path: Path, province: str | None) -> list[DivisionRow]:
+def read_single_file(path: Path, province: str | None) -> tuple[list[DivisionRow], list[RowError]]:
+    """Rows of a single-file release, with the errors found while reading them. A row whose
+    level or vintage cannot be read is kept (marked unreadable) so its subordinates still find it."""
     rows: list[DivisionRow] = []
     errors: list[RowError] = []
     required = ["code", "name", "level", "parent_code"]
@@ -181,6 +184,7 @@ def read_single_file(path: Path, province: str | None) -> list[DivisionRow]:
         if province is not None and code[:2] != province:
             continue
         source = f"{path.name}:{line}"
+        unreadable = False
         try:
             level = int(rec["level"])
         except ValueError:
@@ -191,7 +195,7 @@ def read_single_file(path: Path, province: str | None) -> list[DivisionRow]:
                     _("level %(value)r is not a number from 1 to 5.") % {"value": rec["level"]},
                 )
             )
-            continue
+            level, unreadable = 0, True
         vintage_text = rec.get("vintage") or "2023"
         try:
             vintage = int(vintage_text)
@@ -203,8 +207,18 @@ def read_single_file(path: Path, province: str | None) -> list[DivisionRow]:
                     _("vintage %(value)r is not a year.") % {"value": vintage_text},
                 )
             )
-            continue
-        rows.append(DivisionRow(code, rec["name"], level, rec["parent_code"], vintage, source))
+            vintage, unreadable = 0, True
+        rows.append(
+            DivisionRow(
+                code,
+                rec["name"],
+                level,
+                rec["parent_code"],
+                vintage,
+                source,
+                unreadable=unreadable,
+            )
+        )
     if province is not None and province not in seen_provinces:
         raise ApplicationError(
             _("Unknown province code %(code)s: the file has no divisions under it.")
@@ -212,9 +226,7 @@ def read_single_file(path: Path, province: str | None) -> list[DivisionRow]:
             code="unknown_province",
             field="province",
         )
-    if errors:
-        raise DivisionFileError(errors)
-    return rows
+    return rows, errors
 
 
 CODE_RE = re.compile(r"^\d{12}$")
@@ -231,9 +243,11 @@ def non_admin_tag(row: DivisionRow, parent_tag: str) -> str:
     return ""
 
 
-def validate(rows: list[DivisionRow]) -> dict[str, str]:
-    """Check every row; return the non-administrative tag of each code. Raises with all errors."""
-    errors: list[RowError] = []
+def validate(rows: list[DivisionRow], errors: list[RowError] | None = None) -> dict[str, str]:
+    """Check every row; return the non-administrative tag of each code. Raises with all errors,
+    those found while reading (`errors`) included."""
+    errors = list(errors or [])
+    bad_level: set[str] = set()
     by_code: dict[str, DivisionRow] = {}
     for row in rows:
         if not CODE_RE.match(row.code):
@@ -253,19 +267,20 @@ def validate(rows: list[DivisionRow]) -> dict[str, str]:
                 )
             )
             continue
-        if row.level not in range(1, 6):
-            errors.append(
-                RowError(
-                    row.source,
-                    "level",
-                    _("level %(value)r is not a number from 1 to 5.") % {"value": row.level},
+        by_code[row.code] = row
+        if row.unreadable or row.level not in range(1, 6):
+            bad_level.add(row.code)
+            if not row.unreadable:
+                errors.append(
+                    RowError(
+                        row.source,
+                        "level",
+                        _("level %(value)r is not a number from 1 to 5.") % {"value": row.level},
+                    )
                 )
-            )
             continue
         if not row.name:
             errors.append(RowError(row.source, "name", _("the name is empty.")))
-            continue
-        by_code[row.code] = row
     outside = set(
         Division.objects.filter(
             code__in={
@@ -277,6 +292,8 @@ def validate(rows: list[DivisionRow]) -> dict[str, str]:
     )
     outside_levels = dict(outside)
     for row in by_code.values():
+        if row.code in bad_level:
+            continue
         if row.level == 1:
             if row.parent_code:
                 errors.append(
@@ -299,6 +316,8 @@ def validate(rows: list[DivisionRow]) -> dict[str, str]:
             if row.parent_code in by_code
             else (outside_levels.get(row.parent_code))
         )
+        if row.parent_code in bad_level:
+            continue  # the parent's own error says it
         if parent_level is None:
             errors.append(
                 RowError(
@@ -405,9 +424,9 @@ def load_divisions(
     if file is not None:
         if not file.exists():
             raise ApplicationError(_("File not found: %(path)s") % {"path": file}, code="no_file")
-        rows = read_single_file(file, province)
+        rows, errors = read_single_file(file, province)
     else:
         assert directory is not None
-        rows = read_package(directory, province)
-    tags = validate(rows)
+        rows, errors = read_package(directory, province), []
+    tags = validate(rows, errors)
     return store(rows, tags)

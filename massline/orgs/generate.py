@@ -230,7 +230,9 @@ def _clean_place(name: str) -> str:
         ("委员会", ""),
     ]:
         if name.endswith(suffix):
-            return name[: -len(suffix)] + keep
+            place = name[: -len(suffix)]
+            # 一家村村民委员会 is the committee of 一家村: do not say 村 twice.
+            return place if keep and place.endswith(keep) else place + keep
     return name
 
 
@@ -571,4 +573,10 @@ def generate_orgs(*, province: str, seed: int) -> GenerateResult:
                     [next_id - 1],
                 )
         counters.bump_many(changes)
+    if is_postgres():
+        # Statistics for the planner right after the bulk load, as PostgreSQL advises, rather
+        # than whenever autovacuum (if it runs at all) gets to it: without them a subtree's
+        # path range looks selective and is scanned in full instead of the parent index.
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE orgs_organization, orgs_orgcounter")
     return GenerateResult(planned=len(planned), created=len(todo))

@@ -3,6 +3,8 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from massline.core.fields import PathField
+
 from .paths import subtree_bounds
 
 
@@ -72,17 +74,6 @@ class AreaType(models.TextChoices):
     PASTORAL = "pastoral", _("pastoral area")
     FOREST = "forest", _("forest area")
     MINING = "mining", _("mining area")
-
-
-class PathField(models.CharField):
-    """A materialized path. On PostgreSQL it uses the "C" collation, so that prefix ranges and
-    LIKE 'prefix%' both use the plain b-tree index whatever the database's locale."""
-
-    def db_parameters(self, connection):  # type: ignore[no-untyped-def]
-        params = super().db_parameters(connection)
-        if connection.vendor == "postgresql":
-            params["collation"] = "C"
-        return params
 
 
 class Organization(models.Model):
