@@ -112,10 +112,12 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-# Login throttling: after this many failures for one username (or one address) in the window,
+# Login throttling: after this many failures for one username (or, higher, from one address:
+# an office signs in from behind one address) in the window,
 # further attempts are refused until the window has passed.
 LOGIN_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
 LOGIN_FAILURE_WINDOW = int(os.environ.get("LOGIN_FAILURE_WINDOW", "900"))
+LOGIN_ADDRESS_FAILURE_LIMIT = int(os.environ.get("LOGIN_ADDRESS_FAILURE_LIMIT", "50"))
 
 # Chinese first, English available.
 LANGUAGE_CODE = "zh-hans"

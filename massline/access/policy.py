@@ -27,6 +27,7 @@ from massline.orgs.models import Organization
 from massline.orgs.paths import subtree_bounds
 
 from .models import DataScope, RoleAssignment
+from .permissions import ORGS_MANAGE
 
 M = TypeVar("M", bound=Model)
 
@@ -185,6 +186,29 @@ def scope_roots(user: Any, perm: str = "orgs.view") -> list[Organization]:
             ids.update(g.custom_ids)
     if root_level:
         return list(Organization.objects.filter(parent__isnull=True).order_by("code"))
-    orgs = Organization.objects.filter(pk__in=ids).order_by("path")
-    # Leave out organizations already inside another root's subtree.
-    return [o for o in orgs if not any(o.path != p and o.path.startswith(p) for p in covering)]
+    orgs = Organization.objects.filter(pk__in=ids).select_related("parent").order_by("path")
+    # A root is a reachable organization whose parent is out of view; one whose parent is in
+    # view shows up when that parent is expanded, so listing it again would repeat it.
+    return [o for o in orgs if o.parent is None or not can(user, perm, o.parent)]
+
+
+def sees_whole_subtree(user: Any, perm: str, org: Organization) -> bool:
+    """Does one of the user's scopes cover everything below this organization? (Then its
+    figures and children are all in view; under a custom list or `this_org` they may not be.)"""
+    return any(
+        perm in g.permissions
+        and (
+            g.scope == DataScope.ALL
+            or (g.scope == DataScope.SUBTREE and org.path.startswith(g.org_path))
+        )
+        for g in grants(user)
+    )
+
+
+def can_move(user: Any, org: Organization) -> bool:
+    """Moving an organization takes authority over it and over where it sits now."""
+    return (
+        org.parent is not None
+        and can(user, ORGS_MANAGE, org)
+        and can(user, ORGS_MANAGE, org.parent)
+    )

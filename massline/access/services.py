@@ -101,6 +101,12 @@ def assignment_end(*, actor: Any, assignment: RoleAssignment, on: date) -> RoleA
             % {"end": on.isoformat(), "start": assignment.valid_from.isoformat()},
             field="valid_to",
         )
+    if assignment.valid_to is not None and on > assignment.valid_to:
+        raise ApplicationError(
+            _("The assignment already ends on %(end)s; ending it cannot extend it.")
+            % {"end": assignment.valid_to.isoformat()},
+            field="valid_to",
+        )
     custom = list(assignment.custom_orgs.values_list("pk", flat=True))
     before = _snapshot(assignment, custom)
     assignment.valid_to = on

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from ninja import Field, Router, Schema
 
 from massline.access.permissions import ORGS_MANAGE, ORGS_VIEW, STATS_VIEW
-from massline.access.policy import access_org, scoped
+from massline.access.policy import access_org, can_move, scoped
 
 from .models import AreaType, Organization, OrgKind, UnitType
 from .selectors import CHILDREN_PAGE, org_children, org_figures, org_search
@@ -79,7 +80,7 @@ def org_list(
     # Keyset pagination in tree order: `after` is the code of the last item seen.
     qs = _visible(request).order_by("path")
     if after:
-        last = Organization.objects.filter(code=after).values_list("path", flat=True).first()
+        last = _visible(request).filter(code=after).values_list("path", flat=True).first()
         if last is not None:
             qs = qs.filter(path__gt=last)
     items = list(qs[: limit + 1])
@@ -151,5 +152,7 @@ def org_update_endpoint(request: HttpRequest, org_id: int, payload: OrgPatch) ->
 @router.post("/{org_id}/move", response=OrgOut, summary="Move an organization and its subtree")
 def org_move_endpoint(request: HttpRequest, org_id: int, payload: MoveIn) -> Organization:
     org = access_org(request.user, org_id, ORGS_MANAGE)
+    if not can_move(request.user, org):
+        raise PermissionDenied
     new_parent = access_org(request.user, payload.parent, ORGS_MANAGE)
     return org_move(actor=request.user, org=org, new_parent=new_parent)

@@ -60,5 +60,5 @@ def org_search(*, visible: QuerySet[Organization], q: str, limit: int = 50) -> l
         return []
     cond = Q(name__contains=q)
     if q.replace("-", "").isalnum() and q.isascii():
-        cond |= Q(code__startswith=q.upper()) | Q(division_id__startswith=q)
+        cond |= Q(code__startswith=q.upper()) | Q(division__code__startswith=q)
     return list(visible.filter(cond).select_related("division").order_by("depth", "code")[:limit])

@@ -12,7 +12,7 @@ from massline.core.audit import audit_record
 from massline.core.errors import ApplicationError
 
 from . import counters
-from .models import Division, Organization
+from .models import Division, Organization, OrgKind
 from .paths import child_path, depth_of, subtree_bounds
 
 # Tables that keep a copy of the owning organization's path (`org_path`), rewritten with the
@@ -51,6 +51,12 @@ def org_create(
     division: Division | None = None,
 ) -> Organization:
     code = code.strip()
+    if parent is not None and parent.kind == OrgKind.BRANCH:
+        raise ApplicationError(
+            _("A branch cannot have subordinate organizations (party groups belong to members)."),
+            code="branch_has_no_children",
+            field="parent",
+        )
     if Organization.objects.filter(code=code).exists():
         raise ApplicationError(
             _("The organization code %(code)s is taken.") % {"code": code}, field="code"

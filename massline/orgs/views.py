@@ -8,45 +8,73 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from massline.access.permissions import ORGS_MANAGE, ORGS_VIEW, STATS_VIEW
-from massline.access.policy import access_org, access_org_by_code, can, scope_roots, scoped
+from massline.access.policy import (
+    access_org,
+    access_org_by_code,
+    can,
+    can_move,
+    scope_roots,
+    scoped,
+    sees_whole_subtree,
+)
 from massline.core.errors import ApplicationError
 from massline.core.htmx import wants_fragment
 
 from .forms import OrgEditForm, OrgForm, OrgMoveForm
-from .models import Organization
+from .models import Organization, OrgKind
 from .selectors import CHILDREN_PAGE, org_ancestors, org_children, org_figures, org_search
 from .services import org_create, org_move, org_update
 
 
-def _nodes(orgs: list[Organization]) -> list[dict]:
+def _nodes(request: HttpRequest, orgs: list[Organization], visible) -> list[dict]:  # type: ignore[no-untyped-def]
+    """Tree rows: the organization, its subtree size, and whether expanding it shows anything
+    (under a custom list or `this_org` the subordinates may all be out of view: one query
+    tells which of those have a visible child)."""
     figures = org_figures(org_ids=[o.pk for o in orgs])
+    partial = [
+        o.pk
+        for o in orgs
+        if figures[o.pk].get("orgs.total") > 1
+        and not sees_whole_subtree(request.user, ORGS_VIEW, o)
+    ]
+    with_visible_children = (
+        set(visible.filter(parent_id__in=partial).values_list("parent_id", flat=True).distinct())
+        if partial
+        else set()
+    )
     return [
         {
             "org": o,
             "subtree": figures[o.pk].get("orgs.total"),
-            "has_children": figures[o.pk].get("orgs.total") > 1,
+            "has_children": figures[o.pk].get("orgs.total") > 1
+            and (o.pk not in partial or o.pk in with_visible_children),
         }
         for o in orgs
     ]
+
+
+SEARCH_LIMIT = 50
 
 
 @login_required
 def tree(request: HttpRequest) -> HttpResponse:
     q = request.GET.get("q", "").strip()
     visible = scoped(Organization.objects.all(), request.user, ORGS_VIEW)
-    results = _nodes(org_search(visible=visible, q=q)) if q else None
+    # One more than shown, to tell "50 results" from "the first 50 of more".
+    found = org_search(visible=visible, q=q, limit=SEARCH_LIMIT + 1) if q else []
+    search = {
+        "q": q,
+        "results": _nodes(request, found[:SEARCH_LIMIT], visible) if q else None,
+        "truncated": len(found) > SEARCH_LIMIT,
+        "limit": SEARCH_LIMIT,
+    }
     if wants_fragment(request, "search-results"):
-        return render(request, "orgs/tree.html#search-results", {"q": q, "results": results})
+        return render(request, "orgs/tree.html#search-results", search)
     roots = scope_roots(request.user, ORGS_VIEW)
     return render(
         request,
         "orgs/tree.html",
-        {
-            "nav": "orgs",
-            "q": q,
-            "results": results,
-            "nodes": _nodes(roots),
-        },
+        {"nav": "orgs", **search, "nodes": _nodes(request, roots, visible)},
     )
 
 
@@ -60,7 +88,7 @@ def children(request: HttpRequest, org_id: int) -> HttpResponse:
         request,
         "orgs/tree.html#nodes",
         {
-            "nodes": _nodes(kids[:CHILDREN_PAGE]),
+            "nodes": _nodes(request, kids[:CHILDREN_PAGE], visible),
             "more": more,
             "parent": org,
         },
@@ -74,12 +102,17 @@ def detail(request: HttpRequest, org_id: int) -> HttpResponse:
     page = Paginator(org_children(org=org, visible=visible), 100).get_page(request.GET.get("page"))
     kids = list(page.object_list)
     figures = org_figures(org_ids=[org.pk, *[k.pk for k in kids]])
+    ancestors = org_ancestors(org=org, visible=visible)
     context = {
         "nav": "orgs",
         "org": org,
-        "ancestors": org_ancestors(org=org, visible=visible),
+        "ancestors": ancestors,
+        # The parent only when the viewer may see it (a custom list can skip levels).
+        "parent": ancestors[-1] if ancestors and ancestors[-1].pk == org.parent_id else None,
         "figures": figures[org.pk] if can(request.user, STATS_VIEW, org) else None,
         "can_manage": can(request.user, ORGS_MANAGE, org),
+        "can_add_child": org.kind != OrgKind.BRANCH and can(request.user, ORGS_MANAGE, org),
+        "can_move": can_move(request.user, org),
         "page": page,
         "children": [{"org": k, "subtree": figures[k.pk].get("orgs.total")} for k in kids],
     }
@@ -141,6 +174,8 @@ def edit(request: HttpRequest, org_id: int) -> HttpResponse:
 @login_required
 def move(request: HttpRequest, org_id: int) -> HttpResponse:
     org = access_org(request.user, org_id, ORGS_MANAGE)
+    if not can_move(request.user, org):
+        raise PermissionDenied
     form = OrgMoveForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

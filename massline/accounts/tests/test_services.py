@@ -118,7 +118,7 @@ def test_throttling_follows_the_username_across_addresses(user):
 
 def test_throttling_follows_the_address_across_usernames(user):
     # given failures for many usernames from one address
-    for i in range(settings.LOGIN_FAILURE_LIMIT):
+    for i in range(settings.LOGIN_ADDRESS_FAILURE_LIMIT):
         _fail(f"guess{i}")
     # when
     with pytest.raises(ApplicationError) as caught:
@@ -386,3 +386,12 @@ def test_api_accepts_the_bearer_token_and_refuses_an_expired_one(user):
     # then
     assert ok.status_code == 200
     assert refused.status_code == 401
+
+
+def test_a_few_failures_from_a_shared_office_address_do_not_lock_out_colleagues(user):
+    # given one colleague mistyped their password up to their own limit, from the office address
+    _fail("lilei", times=settings.LOGIN_FAILURE_LIMIT)
+    # when another colleague signs in from the same address
+    found = user_authenticate(request=None, username="wangfang", password=PASSWORD, address=ADDRESS)
+    # then
+    assert found == user

@@ -29,9 +29,7 @@ class Command(BaseCommand):
             if file is not None and file.is_dir():
                 result = load_divisions(directory=file, file=None, province=code)
             else:
-                result = load_divisions(
-                    directory=settings.DIVISIONS_DIR, file=file, province=code
-                )
+                result = load_divisions(directory=settings.DIVISIONS_DIR, file=file, province=code)
         except ApplicationError as exc:
             raise CommandError(exc.message) from exc
         audit_record(
