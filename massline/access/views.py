@@ -3,6 +3,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from massline.core.audit import action_label
 from massline.core.models import AuditEvent
 
 from .permissions import AUDIT_VIEW
@@ -28,7 +29,7 @@ def audit(request: HttpRequest) -> HttpResponse:
     events = events[:PAGE]
     context = {
         "nav": "audit",
-        "events": events,
+        "events": [{"event": e, "label": action_label(e.action)} for e in events],
         "action": action,
         "next_before": events[-1].pk if more else None,
     }

@@ -2,9 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
+from django.utils.functional import Promise
+
 from .models import AuditEvent
+
+# What each action code means, for people reading the log. Each app registers its own.
+_ACTION_LABELS: dict[str, str | Promise] = {}
+
+
+def register_actions(labels: Mapping[str, str | Promise]) -> None:
+    _ACTION_LABELS.update(labels)
+
+
+def action_label(code: str) -> str:
+    return str(_ACTION_LABELS.get(code, code))
 
 
 def audit_record(
@@ -19,7 +33,9 @@ def audit_record(
     after: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Write one audit row. `org` is any object with `id` and `path`; `target` any model instance."""
+    target_label = ""
     if target is not None:
+        target_label = str(target)[:200]
         target_type = target_type or target._meta.label_lower
         target_id = target_id or target.pk
     return AuditEvent.objects.create(
@@ -29,6 +45,7 @@ def audit_record(
         org_path=getattr(org, "path", "") or "",
         target_type=target_type,
         target_id=str(target_id),
+        target_label=target_label,
         before=before,
         after=after,
     )

@@ -25,6 +25,7 @@ class AuditEvent(models.Model):
     org_path = PathField(max_length=255, blank=True, default="", db_index=True)
     target_type = models.CharField(_("target type"), max_length=64, blank=True, default="")
     target_id = models.CharField(_("target"), max_length=64, blank=True, default="")
+    target_label = models.CharField(max_length=200, blank=True, default="")
     before = models.JSONField(_("before"), null=True, blank=True)
     after = models.JSONField(_("after"), null=True, blank=True)
 

@@ -8,6 +8,18 @@ class OrgsConfig(AppConfig):
     verbose_name = _("Organizations")
 
     def ready(self) -> None:
+        from massline.core.audit import register_actions
+
+        register_actions(
+            {
+                "orgs.create": _("created an organization"),
+                "orgs.update": _("edited an organization"),
+                "orgs.move": _("moved an organization"),
+                "orgs.divisions_load": _("loaded administrative divisions"),
+                "orgs.generate": _("generated the organization skeleton"),
+            }
+        )
+
         from . import counters
 
         counters.register_org_metrics()

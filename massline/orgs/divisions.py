@@ -408,6 +408,8 @@ def _upsert(values: list[tuple]) -> None:  # type: ignore[type-arg]
                 f"INSERT INTO orgs_division ({cols}) SELECT {cols} FROM division_stage "
                 f"ORDER BY level, code ON CONFLICT (code) DO UPDATE SET {updates}"
             )
+            # Dropped now, not only at commit: a caller may load twice in one transaction.
+            cursor.execute("DROP TABLE division_stage")
         else:
             marks = ", ".join(["%s"] * len(_COLUMNS))
             cursor.executemany(

@@ -378,7 +378,7 @@ def _system_orgs(
     soe = f"{code}-WS"
     yield NewOrg(
         soe,
-        f"中共{place}国有资产监督管理委员会委员会",
+        f"中共{place}国资委委员会",
         OrgKind.COMMITTEE,
         UnitType.STATE_ENTERPRISE,
         "",

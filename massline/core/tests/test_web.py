@@ -78,3 +78,16 @@ def test_signed_in_user_without_assignment_sees_an_empty_tree(tree, make_user):
     # then
     assert "没有党组织" in page
     assert "中共内蒙古自治区委员会" not in page
+
+
+def test_audit_log_names_actions_and_targets_in_words(tree, make_user):
+    # given a move recorded by the service
+    from massline.orgs.services import org_move
+
+    admin = make_user("system_admin", tree.root, "all")
+    org_move(actor=admin, org=tree.town_a1, new_parent=tree.county_a2)
+    # when
+    page = login_client(admin).get("/access/audit/").content.decode()
+    # then
+    assert "调整了党组织隶属关系" in page
+    assert "中共保合少镇委员会" in page
