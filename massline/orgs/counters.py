@@ -15,6 +15,8 @@ from django.db import connection, transaction
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from massline.core.db import copy_rows
+
 from .paths import ancestor_ids
 
 # (org_id, own count) pairs, computed set-based from the records.
@@ -79,13 +81,26 @@ def _write(changes: Mapping[tuple[int, str], tuple[int, int]]) -> None:
     with connection.cursor() as cursor:
         if len(rows) == 1:
             cursor.execute(_UPSERT, rows[0])
-        else:
+        elif len(rows) <= 200:
             values = ", ".join(["(%s, %s, %s, %s)"] * len(rows))
             sql = _UPSERT.replace("VALUES (%s, %s, %s, %s)", f"VALUES {values}")
-            if len(rows) <= 200:
-                cursor.execute(sql, [v for row in rows for v in row])
-            else:
-                cursor.executemany(_UPSERT, rows)
+            cursor.execute(sql, [v for row in rows for v in row])
+        elif connection.vendor == "postgresql":
+            # Bulk: COPY into a staging table, then one set-based upsert.
+            cursor.execute(
+                "CREATE TEMP TABLE counter_stage (org_id bigint, metric varchar(48), "
+                "own bigint, subtree bigint) ON COMMIT DROP"
+            )
+            copy_rows("counter_stage", ["org_id", "metric", "own", "subtree"], rows)
+            cursor.execute(
+                _UPSERT.replace(
+                    "VALUES (%s, %s, %s, %s)",
+                    "SELECT org_id, metric, own, subtree FROM counter_stage ORDER BY org_id, metric",
+                )
+            )
+            cursor.execute("DROP TABLE counter_stage")
+        else:
+            cursor.executemany(_UPSERT, rows)
 
 
 def bump(*, path: str, deltas: Mapping[str, int]) -> None:
@@ -179,8 +194,6 @@ def rebuild(*, check_only: bool = False) -> list[Drift]:
         if stored.get(key, (0, 0)) != expected.get(key, (0, 0))
     ]
     if drift and not check_only:
-        from massline.core.db import copy_rows
-
         with transaction.atomic():
             OrgCounter.objects.all().delete()
             copy_rows(

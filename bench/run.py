@@ -1,0 +1,272 @@
+"""massline benchmarks: `make bench`, or `.venv/bin/python bench/run.py`.
+
+Prints one JSON object per benchmark, one per line, then a summary with the machine, the
+date and each target's pass or fail. Progress goes to stderr.
+
+1. load_sqlite: a fresh SQLite database in a temporary directory; `massline migrate`,
+   `load-divisions --province 15` and `generate-orgs --province 15 --seed 1`, each timed.
+2. pages_sqlite: on that database, server time of the organization page, the tree fragment
+   and the stats endpoint at the root, a county and a village, and of a counter read
+   (bench/pages.py, in its own process).
+3. load_postgresql, pages_postgresql: the same on PostgreSQL, in a database of its own
+   (massline_bench) created and dropped here; skipped when no server answers at
+   MASSLINE_BENCH_PG (a server URL without a database name; by default
+   postgres://postgres@127.0.0.1:5432/).
+
+Options: --requests N (timed requests per endpoint, default 200), --no-postgres.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import closing
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+# The `massline` command of this interpreter's environment (it is manage.py).
+_COMMAND = Path(PYTHON).parent / "massline"
+MASSLINE = [str(_COMMAND)] if _COMMAND.exists() else [PYTHON, str(ROOT / "manage.py")]
+PROVINCE = "15"
+SEED = "1"
+PG_SERVER = os.environ.get("MASSLINE_BENCH_PG", "postgres://postgres@127.0.0.1:5432/")
+PG_DATABASE = "massline_bench"
+NOT_OURS = {"test", "test_test", "postgres", "template0", "template1"}
+
+TARGET_LOAD_S = 30.0
+TARGET_PAGE_P95_MS = 50.0
+
+
+def log(message: str) -> None:
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+def emit(record: dict[str, Any]) -> None:
+    print(json.dumps(record, ensure_ascii=False), flush=True)
+
+
+def environment(var_dir: Path, database_url: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env["MASSLINE_VAR_DIR"] = str(var_dir)
+    env["DATABASE_URL"] = database_url  # empty: the SQLite file under MASSLINE_VAR_DIR
+    env["DJANGO_SETTINGS_MODULE"] = "config.settings"
+    (var_dir / "static").mkdir(parents=True, exist_ok=True)
+    return env
+
+
+def run(args: list[str], env: dict[str, str]) -> tuple[float, str]:
+    """Run a command; return its wall time in seconds and its stdout."""
+    start = time.perf_counter()
+    done = subprocess.run(args, env=env, cwd=ROOT, capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    if done.returncode != 0:
+        sys.stderr.write(done.stdout + done.stderr)
+        raise SystemExit(f"failed ({done.returncode}): {' '.join(args)}")
+    return seconds, done.stdout
+
+
+def load(env: dict[str, str]) -> dict[str, Any]:
+    """migrate, load-divisions, generate-orgs into an empty database, each timed."""
+    steps = {
+        "migrate": [*MASSLINE, "migrate", "--no-input", "-v", "0"],
+        "load_divisions": [*MASSLINE, "load-divisions", "--province", PROVINCE],
+        "generate_orgs": [*MASSLINE, "generate-orgs", "--province", PROVINCE, "--seed", SEED],
+    }
+    seconds: dict[str, float] = {}
+    for name, args in steps.items():
+        log(f"{name} ...")
+        seconds[name], _ = run(args, env)
+    # A command that only starts Django: the share of each step that is process start-up.
+    startup, _ = run([*MASSLINE, "version"], env)
+    total = sum(seconds.values())
+    return {
+        **{f"{k}_s": round(v, 2) for k, v in seconds.items()},
+        "total_s": round(total, 2),
+        "django_startup_s": round(startup, 2),
+        "target_total_s": TARGET_LOAD_S,
+        "pass": total <= TARGET_LOAD_S,
+    }
+
+
+def pages(env: dict[str, str], requests: int, compare_role: str) -> dict[str, Any]:
+    log(f"request timings ({requests} requests per endpoint) ...")
+    args = [PYTHON, str(ROOT / "bench" / "pages.py"), "--requests", str(requests)]
+    if compare_role:
+        args += ["--compare-role", compare_role]
+    _, out = run(args, env)
+    result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
+    timed = [*result["at"].values()]
+    if "compare_role_at_root" in result:
+        timed.append(result["compare_role_at_root"])
+    worst = max(place[name]["p95_ms"] for place in timed for name in ("page", "children"))
+    at = result["at"]
+    reads = result["counters_read"]
+    result["checks"] = {
+        "worst_page_or_fragment_p95_ms": worst,
+        "pages_pass": worst <= TARGET_PAGE_P95_MS,
+        "stats_queries_root_village": [
+            at["root"]["stats_api"]["queries"],
+            at["village"]["stats_api"]["queries"],
+        ],
+        "stats_same_cost_pass": at["root"]["stats_api"]["queries"]
+        == at["village"]["stats_api"]["queries"],
+        "counters_read_queries_root_village": [
+            reads["root"]["queries"],
+            reads["village"]["queries"],
+        ],
+        "counters_same_cost_pass": reads["root"]["queries"] == reads["village"]["queries"],
+    }
+    return result
+
+
+def bench_sqlite(requests: int) -> list[dict[str, Any]]:
+    var_dir = Path(tempfile.mkdtemp(prefix="massline-bench-"))
+    try:
+        env = environment(var_dir, "")
+        loaded = load(env)
+        db = var_dir / "massline.sqlite3"
+        with closing(sqlite3.connect(db)) as conn:
+            loaded["organizations"] = conn.execute(
+                "SELECT count(*) FROM orgs_organization"
+            ).fetchone()[0]
+            loaded["divisions"] = conn.execute("SELECT count(*) FROM orgs_division").fetchone()[0]
+        loaded["database_mb"] = round(db.stat().st_size / 2**20, 1)
+        timed = pages(env, requests, compare_role="system_admin")
+    finally:
+        shutil.rmtree(var_dir, ignore_errors=True)
+    return [
+        {"benchmark": "load_sqlite", **loaded},
+        {"benchmark": "pages_sqlite", **timed},
+    ]
+
+
+def _pg_connect(dbname: str) -> Any:
+    import psycopg
+
+    url = PG_SERVER.rstrip("/").replace("postgres://", "postgresql://", 1) + "/" + dbname
+    return psycopg.connect(url, connect_timeout=3, autocommit=True)
+
+
+def postgres_version() -> str | None:
+    try:
+        with _pg_connect("postgres") as conn:
+            return str(conn.execute("SHOW server_version").fetchone()[0])
+    except Exception:
+        return None
+
+
+def bench_postgres(requests: int) -> list[dict[str, Any]]:
+    assert PG_DATABASE not in NOT_OURS
+    if postgres_version() is None:
+        log(f"no PostgreSQL answers at {PG_SERVER}: skipped")
+        return [{"benchmark": "postgresql", "skipped": f"no server answers at {PG_SERVER}"}]
+    with _pg_connect("postgres") as admin:
+        admin.execute(f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)")
+        admin.execute(f"CREATE DATABASE {PG_DATABASE}")
+    var_dir = Path(tempfile.mkdtemp(prefix="massline-bench-"))
+    try:
+        env = environment(var_dir, PG_SERVER.rstrip("/") + "/" + PG_DATABASE)
+        loaded = load(env)
+        with _pg_connect(PG_DATABASE) as conn:
+            loaded["organizations"] = conn.execute(
+                "SELECT count(*) FROM orgs_organization"
+            ).fetchone()[0]
+            loaded["divisions"] = conn.execute("SELECT count(*) FROM orgs_division").fetchone()[0]
+        loaded.pop("target_total_s")
+        loaded.pop("pass")
+        timed = pages(env, requests, compare_role="")
+    finally:
+        shutil.rmtree(var_dir, ignore_errors=True)
+        with _pg_connect("postgres") as admin:
+            admin.execute(f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)")
+    return [
+        {"benchmark": "load_postgresql", **loaded},
+        {"benchmark": "pages_postgresql", **timed},
+    ]
+
+
+def machine() -> dict[str, Any]:
+    meminfo = Path("/proc/meminfo").read_text().splitlines()
+    mem_kb = next(int(line.split()[1]) for line in meminfo if line.startswith("MemTotal:"))
+    os_name = platform.platform()
+    release = Path("/etc/os-release")
+    if release.exists():
+        for line in release.read_text().splitlines():
+            if line.startswith("PRETTY_NAME="):
+                os_name = line.split("=", 1)[1].strip('"')
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    import django
+
+    return {
+        "cores": os.cpu_count(),
+        "cpu": cpu,
+        "ram_gib": round(mem_kb / 2**20, 1),
+        "os": os_name,
+        "python": platform.python_version(),
+        "django": django.get_version(),
+        "sqlite": sqlite3.sqlite_version,
+        "postgresql": postgres_version(),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--requests", type=int, default=200, help="timed requests per endpoint")
+    parser.add_argument("--no-postgres", action="store_true", help="SQLite only")
+    args = parser.parse_args()
+    start = time.perf_counter()
+    load_at_start = os.getloadavg()[0]
+    if load_at_start >= (os.cpu_count() or 1):
+        log(f"the machine is busy (1-minute load {load_at_start:.2f}): wall times will suffer")
+    records = bench_sqlite(args.requests)
+    for record in records:
+        emit(record)
+    if not args.no_postgres:
+        for record in bench_postgres(args.requests):
+            emit(record)
+            records.append(record)
+    checks: dict[str, bool] = {}
+    for r in records:
+        name = r["benchmark"]
+        if "pass" in r:
+            checks[f"{name}: total <= {TARGET_LOAD_S:g} s"] = r["pass"]
+        if "checks" in r:
+            c = r["checks"]
+            checks[f"{name}: page and fragment p95 <= {TARGET_PAGE_P95_MS:g} ms"] = c["pages_pass"]
+            checks[f"{name}: stats at root and village, same queries"] = c["stats_same_cost_pass"]
+            checks[f"{name}: counter read at root and village, same queries"] = c[
+                "counters_same_cost_pass"
+            ]
+    emit(
+        {
+            "benchmark": "summary",
+            "date": datetime.date.today().isoformat(),
+            "machine": machine(),
+            "checks": checks,
+            "all_pass": all(checks.values()),
+            "loadavg_1min": {"start": round(load_at_start, 2), "end": round(os.getloadavg()[0], 2)},
+            "wall_s": round(time.perf_counter() - start, 1),
+        }
+    )
+
+
+if __name__ == "__main__":
+    main()
