@@ -24,6 +24,7 @@ if not (Path(CHROMIUM).is_file() and os.access(CHROMIUM, os.X_OK)):
     pytest.skip(f"no Chromium at {CHROMIUM} (set MASSLINE_CHROMIUM)", allow_module_level=True)
 sync_api = pytest.importorskip("playwright.sync_api")
 expect = sync_api.expect
+expect.set_options(timeout=15_000)
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -60,7 +61,8 @@ def browser() -> Iterator[sync_api.Browser]:
 
 def _open_page(browser: sync_api.Browser, **context_options) -> Iterator[sync_api.Page]:
     context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", **context_options)
-    context.set_default_timeout(5_000)
+    # Generous: CI shares two cores with the database and the server thread.
+    context.set_default_timeout(15_000)
     context.add_init_script(REPORT_CSP)
     page = context.new_page()
     problems: list[str] = []
