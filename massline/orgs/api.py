@@ -10,7 +10,13 @@ from massline.access.permissions import ORGS_MANAGE, ORGS_VIEW, STATS_VIEW
 from massline.access.policy import access_org, can_move, scoped
 
 from .models import AreaType, Organization, OrgKind, UnitType
-from .selectors import CHILDREN_PAGE, org_children, org_figures, org_search
+from .selectors import (
+    CHILDREN_PAGE,
+    administrative_only,
+    org_children,
+    org_figures,
+    org_search,
+)
 from .services import org_create, org_move, org_update
 
 router = Router(tags=["organizations"])
@@ -63,22 +69,25 @@ class StatsOut(Schema):
     metrics: dict[str, MetricOut]
 
 
-def _visible(request: HttpRequest):  # type: ignore[no-untyped-def]
-    return scoped(Organization.objects.all(), request.user, ORGS_VIEW)
+def _visible(request: HttpRequest, admin_only: bool = False):  # type: ignore[no-untyped-def]
+    visible = scoped(Organization.objects.all(), request.user, ORGS_VIEW)
+    return administrative_only(visible) if admin_only else visible
 
 
 @router.get("", response=OrgPage, summary="Organizations in scope, by name or code")
 def org_list(
-    request: HttpRequest, q: str = "", after: str = "", limit: int = 50
+    request: HttpRequest, q: str = "", after: str = "", limit: int = 50, admin_only: bool = False
 ) -> dict[str, object]:
+    """`admin_only` leaves out development zones, parks, farms and other non-administrative
+    units and everything under them."""
     limit = max(1, min(limit, 500))
     if q:
         return {
-            "items": org_search(visible=_visible(request), q=q, limit=limit),
+            "items": org_search(visible=_visible(request, admin_only), q=q, limit=limit),
             "next_after": None,
         }
     # Keyset pagination in tree order: `after` is the code of the last item seen.
-    qs = _visible(request).order_by("path")
+    qs = _visible(request, admin_only).order_by("path")
     if after:
         last = _visible(request).filter(code=after).values_list("path", flat=True).first()
         if last is not None:
@@ -96,12 +105,18 @@ def org_get(request: HttpRequest, org_id: int) -> Organization:
 
 @router.get("/{org_id}/children", response=list[OrgOut], summary="Direct subordinates in scope")
 def org_children_list(
-    request: HttpRequest, org_id: int, offset: int = 0, limit: int = CHILDREN_PAGE
+    request: HttpRequest,
+    org_id: int,
+    offset: int = 0,
+    limit: int = CHILDREN_PAGE,
+    admin_only: bool = False,
 ) -> list[Organization]:
     org = access_org(request.user, org_id, ORGS_VIEW)
     limit = max(1, min(limit, 1000))
     return list(
-        org_children(org=org, visible=_visible(request))[max(0, offset) : max(0, offset) + limit]
+        org_children(org=org, visible=_visible(request, admin_only))[
+            max(0, offset) : max(0, offset) + limit
+        ]
     )
 
 

@@ -62,3 +62,9 @@ def org_search(*, visible: QuerySet[Organization], q: str, limit: int = 50) -> l
     if q.replace("-", "").isalnum() and q.isascii():
         cond |= Q(code__startswith=q.upper()) | Q(division__code__startswith=q)
     return list(visible.filter(cond).select_related("division").order_by("depth", "code")[:limit])
+
+
+def administrative_only(qs: QuerySet[Organization]) -> QuerySet[Organization]:
+    """Leave out the organizations of development zones, parks, farms, companies and virtual
+    communities (divisions tagged non-administrative) and everything under them."""
+    return qs.exclude(division__non_admin=True)

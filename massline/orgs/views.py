@@ -22,7 +22,14 @@ from massline.core.htmx import wants_fragment
 
 from .forms import OrgEditForm, OrgForm, OrgMoveForm
 from .models import Organization, OrgKind
-from .selectors import CHILDREN_PAGE, org_ancestors, org_children, org_figures, org_search
+from .selectors import (
+    CHILDREN_PAGE,
+    administrative_only,
+    org_ancestors,
+    org_children,
+    org_figures,
+    org_search,
+)
 from .services import org_create, org_move, org_update
 
 
@@ -56,10 +63,18 @@ def _nodes(request: HttpRequest, orgs: list[Organization], visible) -> list[dict
 SEARCH_LIMIT = 50
 
 
+def _visible(request: HttpRequest) -> tuple:  # type: ignore[type-arg]
+    """The organizations in view, and whether non-administrative units are left out
+    (`?admin_only=1`)."""
+    visible = scoped(Organization.objects.all(), request.user, ORGS_VIEW)
+    admin_only = request.GET.get("admin_only") == "1"
+    return (administrative_only(visible) if admin_only else visible), admin_only
+
+
 @login_required
 def tree(request: HttpRequest) -> HttpResponse:
     q = request.GET.get("q", "").strip()
-    visible = scoped(Organization.objects.all(), request.user, ORGS_VIEW)
+    visible, admin_only = _visible(request)
     # One more than shown, to tell "50 results" from "the first 50 of more".
     found = org_search(visible=visible, q=q, limit=SEARCH_LIMIT + 1) if q else []
     search = {
@@ -67,6 +82,7 @@ def tree(request: HttpRequest) -> HttpResponse:
         "results": _nodes(request, found[:SEARCH_LIMIT], visible) if q else None,
         "truncated": len(found) > SEARCH_LIMIT,
         "limit": SEARCH_LIMIT,
+        "admin_only": admin_only,
     }
     if wants_fragment(request, "search-results"):
         return render(request, "orgs/tree.html#search-results", search)
@@ -81,7 +97,7 @@ def tree(request: HttpRequest) -> HttpResponse:
 @login_required
 def children(request: HttpRequest, org_id: int) -> HttpResponse:
     org = access_org(request.user, org_id, ORGS_VIEW)
-    visible = scoped(Organization.objects.all(), request.user, ORGS_VIEW)
+    visible, admin_only = _visible(request)
     kids = list(org_children(org=org, visible=visible)[: CHILDREN_PAGE + 1])
     more = len(kids) > CHILDREN_PAGE
     return render(
@@ -91,6 +107,7 @@ def children(request: HttpRequest, org_id: int) -> HttpResponse:
             "nodes": _nodes(request, kids[:CHILDREN_PAGE], visible),
             "more": more,
             "parent": org,
+            "admin_only": admin_only,
         },
     )
 
@@ -98,7 +115,7 @@ def children(request: HttpRequest, org_id: int) -> HttpResponse:
 @login_required
 def detail(request: HttpRequest, org_id: int) -> HttpResponse:
     org = access_org(request.user, org_id, ORGS_VIEW)
-    visible = scoped(Organization.objects.all(), request.user, ORGS_VIEW)
+    visible, admin_only = _visible(request)
     page = Paginator(org_children(org=org, visible=visible), 100).get_page(request.GET.get("page"))
     kids = list(page.object_list)
     figures = org_figures(org_ids=[org.pk, *[k.pk for k in kids]])
@@ -114,6 +131,7 @@ def detail(request: HttpRequest, org_id: int) -> HttpResponse:
         "can_add_child": org.kind != OrgKind.BRANCH and can(request.user, ORGS_MANAGE, org),
         "can_move": can_move(request.user, org),
         "page": page,
+        "admin_only": admin_only,
         "children": [{"org": k, "subtree": figures[k.pk].get("orgs.total")} for k in kids],
     }
     if wants_fragment(request, "children-table"):
