@@ -1,6 +1,7 @@
 from datetime import date
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -35,7 +36,7 @@ def _org(code: str, field: str) -> Organization:
 class Command(BaseCommand):
     help = "Give a user a role at an organization, with a data scope and a period."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--user", required=True, help="username")
         parser.add_argument("--org", required=True, help="organization code")
         parser.add_argument("--role", required=True, help="role code, e.g. campaign_office")
@@ -48,7 +49,18 @@ class Command(BaseCommand):
             "--custom", default="", help="organization codes of a custom scope, comma-separated"
         )
 
-    def handle(self, *args, user, org, role, scope, valid_from, valid_to, custom, **options):
+    def handle(
+        self,
+        *args: Any,
+        user: str,
+        org: str,
+        role: str,
+        scope: str,
+        valid_from: str | None,
+        valid_to: str | None,
+        custom: str,
+        **options: Any,
+    ) -> None:
         account = User.objects.filter(username=user).first()
         if account is None:
             raise CommandError(_("--user: no user is called %(name)s.") % {"name": user})

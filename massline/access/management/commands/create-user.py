@@ -1,7 +1,8 @@
 import getpass
 import os
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
 from massline.accounts.services import user_create
@@ -11,7 +12,7 @@ from massline.core.errors import ApplicationError
 class Command(BaseCommand):
     help = "Create a user who signs in with a password (give them a role with assign-role)."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("username")
         parser.add_argument("--display-name", default="")
         parser.add_argument(
@@ -20,7 +21,9 @@ class Command(BaseCommand):
             help="environment variable holding the password (asked for when unset)",
         )
 
-    def handle(self, *args, username, display_name, password_env, **options):
+    def handle(
+        self, *args: Any, username: str, display_name: str, password_env: str, **options: Any
+    ) -> None:
         password = os.environ.get(password_env) or (
             getpass.getpass(_("Password: ")) if os.isatty(0) else ""
         )
