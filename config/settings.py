@@ -18,6 +18,10 @@ def env_bool(name: str, default: bool) -> bool:
 
 DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = os.environ.get("SECRET_KEY", "massline-local-only-not-for-production")
+# Key material for encrypting sensitive fields (ID numbers, phones) and their lookup hashes
+# (massline.core.crypto). Set it in production: it falls back to SECRET_KEY, and changing it
+# makes every encrypted value unreadable, so it cannot be rotated the way SECRET_KEY is.
+FIELD_ENCRYPTION_KEY = os.environ.get("MASSLINE_FIELD_KEY") or SECRET_KEY
 ALLOWED_HOSTS = [
     h.strip() for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
 ]
@@ -37,6 +41,7 @@ INSTALLED_APPS = [
     "massline.accounts",
     "massline.orgs",
     "massline.access",
+    "massline.members",
     "massline.api",
     "massline.demo",
 ]
