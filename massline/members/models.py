@@ -1,0 +1,157 @@
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from massline.core.fields import PathField
+from massline.core.reference import ETHNIC_GROUPS
+from massline.orgs.models import Organization
+
+
+class Gender(models.TextChoices):
+    MALE = "male", _("male")
+    FEMALE = "female", _("female")
+
+
+class MemberStatus(models.TextChoices):
+    PROBATIONARY = "probationary", _("probationary member")
+    FULL = "full", _("full member")
+
+
+class Category(models.TextChoices):
+    EMPLOYED = "employed", _("employed")
+    RETIRED = "retired", _("retired")
+    FARMER_HERDER = "farmer_herder", _("farmer or herder")
+    STUDENT = "student", _("student")
+    OTHER = "other", _("other")
+
+
+class Education(models.TextChoices):
+    POSTGRADUATE = "postgraduate", _("postgraduate")
+    UNIVERSITY = "university", _("university")
+    COLLEGE = "college", _("junior college")
+    SECONDARY = "secondary", _("senior secondary")
+    JUNIOR = "junior", _("junior secondary")
+    PRIMARY = "primary", _("primary or below")
+
+
+class Position(models.TextChoices):
+    SECRETARY = "secretary", _("branch secretary")
+    DEPUTY_SECRETARY = "deputy_secretary", _("deputy secretary")
+    COMMITTEE_MEMBER = "committee_member", _("committee member")
+
+
+class Mobility(models.TextChoices):
+    OUTFLOW = "outflow", _("outflow (lives elsewhere)")
+    INFLOW = "inflow", _("inflow (from elsewhere)")
+
+
+class Member(models.Model):
+    """A party member, held by a branch (`org`). The ID number and phone are stored encrypted,
+    with a keyed hash for uniqueness and exact search, and a masked form for display."""
+
+    org = models.ForeignKey(
+        Organization,
+        verbose_name=_("organization"),
+        on_delete=models.PROTECT,
+        related_name="members",
+    )
+    org_path = PathField(max_length=255)
+    name = models.CharField(_("name"), max_length=64)
+    name_folded = models.CharField(max_length=64, db_index=True)  # simplified, for search
+    gender = models.CharField(_("gender"), max_length=8, choices=Gender.choices)
+    ethnicity = models.CharField(_("ethnicity"), max_length=2, choices=ETHNIC_GROUPS)
+    birth_date = models.DateField(_("birth date"))
+    id_number_enc = models.TextField()
+    id_number_hash = models.CharField(max_length=64, unique=True)
+    id_masked = models.CharField(_("citizen ID number"), max_length=18)
+    id_tail = models.CharField(max_length=4, db_index=True)
+    phone_enc = models.TextField(blank=True, default="")
+    phone_hash = models.CharField(max_length=64, blank=True, default="", db_index=True)
+    phone_masked = models.CharField(_("phone"), max_length=11, blank=True, default="")
+    education = models.CharField(
+        _("education"), max_length=16, choices=Education.choices, blank=True, default=""
+    )
+    category = models.CharField(_("category"), max_length=16, choices=Category.choices)
+    join_date = models.DateField(_("join date"))
+    full_date = models.DateField(_("full-membership date"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=16, choices=MemberStatus.choices)
+    party_group = models.CharField(_("party group"), max_length=64, blank=True, default="")
+    position = models.CharField(
+        _("branch position"), max_length=24, choices=Position.choices, blank=True, default=""
+    )
+    # Mobility: an outflow member lives elsewhere; an inflow member comes from elsewhere and
+    # takes part at a local organization (流入地为主、流出地为辅).
+    mobility = models.CharField(
+        _("mobility"), max_length=8, choices=Mobility.choices, blank=True, default=""
+    )
+    mobility_place = models.CharField(_("where"), max_length=128, blank=True, default="")
+    mobility_since = models.DateField(_("since"), null=True, blank=True)
+    mobility_contact = models.CharField(_("contact"), max_length=128, blank=True, default="")
+    attached_org = models.ForeignKey(
+        Organization,
+        verbose_name=_("takes part at"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="attached_members",
+    )
+    lost_contact = models.BooleanField(_("lost contact"), default=False)
+    lost_since = models.DateField(_("lost contact since"), null=True, blank=True)
+    lost_notes = models.TextField(_("tracing notes"), blank=True, default="")
+    found_on = models.DateField(_("found again on"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("member")
+        verbose_name_plural = _("members")
+        indexes = [
+            # Lists of a subtree in a stable order: a range on the path, keyset on (path, id).
+            models.Index(fields=["org_path", "id"], name="member_path_id"),
+            models.Index(
+                fields=["org_path", "id"],
+                name="member_lost_path_id",
+                condition=Q(lost_contact=True),
+            ),
+            models.Index(
+                fields=["org_path", "id"], name="member_mobile_path_id", condition=~Q(mobility="")
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(full_date__isnull=True) | Q(full_date__gte=models.F("join_date")),
+                name="member_full_after_join",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MemberEventKind(models.TextChoices):
+    JOINED_ROSTER = "joined_roster", _("entered in the roster")
+    STATUS = "status", _("status changed")
+    MOBILITY = "mobility", _("mobility changed")
+    LOST = "lost", _("lost contact")
+    FOUND = "found", _("found again")
+    UPDATED = "updated", _("details changed")
+
+
+class MemberEvent(models.Model):
+    """A member's history: what changed, when, by whom. Sensitive values are never stored
+    here in clear (masked forms only)."""
+
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=24, choices=MemberEventKind.choices)
+    on = models.DateField(_("date"))
+    detail = models.JSONField(default=dict, blank=True)
+    actor = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-on", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.member_id} {self.kind} {self.on}"

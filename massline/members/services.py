@@ -1,0 +1,317 @@
+"""Writes to the member roster. Each checks its rules, keeps the member's history, writes an
+audit row and moves the counters, in one transaction. ID numbers and phones are stored
+encrypted; only their masked forms reach history, audit and errors."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from massline.core import crypto
+from massline.core.audit import audit_record
+from massline.core.errors import ApplicationError
+from massline.core.normalize import fold_for_search
+from massline.orgs import counters as org_counters
+from massline.orgs.models import Organization, OrgKind
+
+from . import counters
+from .idnumber import InvalidNumber, mask_id, mask_phone, validate_id, validate_phone
+from .models import Member, MemberEvent, MemberEventKind, MemberStatus, Mobility
+
+MEMBER_ORG_KINDS = (OrgKind.BRANCH, OrgKind.GENERAL_BRANCH)
+ADULT_AGE = 18
+
+
+def _snapshot(m: Member) -> dict[str, Any]:
+    return {
+        "name": m.name,
+        "org": m.org_id,
+        "id_number": m.id_masked,
+        "phone": m.phone_masked,
+        "status": m.status,
+        "full_date": m.full_date.isoformat() if m.full_date else None,
+        "mobility": m.mobility,
+        "lost_contact": m.lost_contact,
+    }
+
+
+def _flags(m: Member) -> dict[str, int]:
+    return counters.flags(status=m.status, mobility=m.mobility, lost_contact=m.lost_contact)
+
+
+def _check_org(org: Organization) -> None:
+    if org.kind not in MEMBER_ORG_KINDS:
+        raise ApplicationError(
+            _("Members belong to a branch or a general branch, not to %(org)s.")
+            % {"org": org.name},
+            field="org",
+        )
+
+
+def _adult_on(birth: dt.date, day: dt.date) -> bool:
+    try:
+        eighteenth = birth.replace(year=birth.year + ADULT_AGE)
+    except ValueError:  # born on 29 February
+        eighteenth = dt.date(birth.year + ADULT_AGE, 3, 1)
+    return day >= eighteenth
+
+
+@transaction.atomic
+def member_create(
+    *,
+    actor: Any,
+    org: Organization,
+    name: str,
+    gender: str,
+    ethnicity: str,
+    id_number: str,
+    join_date: dt.date,
+    status: str,
+    category: str,
+    birth_date: dt.date | None = None,
+    full_date: dt.date | None = None,
+    phone: str = "",
+    education: str = "",
+    party_group: str = "",
+    position: str = "",
+) -> Member:
+    _check_org(org)
+    try:
+        info = validate_id(id_number)
+    except InvalidNumber as exc:
+        raise ApplicationError(str(exc), field="id_number", code=exc.code) from None
+    if birth_date is not None and birth_date != info.birth_date:
+        raise ApplicationError(
+            _("The birth date does not agree with the one inside the ID number."),
+            field="birth_date",
+        )
+    if gender and gender != info.gender:
+        raise ApplicationError(_("The gender does not agree with the ID number."), field="gender")
+    id_hash = crypto.lookup_hash(info.number)
+    if Member.objects.filter(id_number_hash=id_hash).exists():
+        raise ApplicationError(
+            _("A member with the ID number %(masked)s is already in the roster.")
+            % {"masked": mask_id(info.number)},
+            field="id_number",
+            code="duplicate_id",
+        )
+    if not _adult_on(info.birth_date, join_date):
+        raise ApplicationError(
+            _("The join date is before the member's 18th birthday."), field="join_date"
+        )
+    if status == MemberStatus.PROBATIONARY and full_date is not None:
+        raise ApplicationError(
+            _("A probationary member has no full-membership date yet."), field="full_date"
+        )
+    clean_phone = ""
+    if phone.strip():
+        try:
+            clean_phone = validate_phone(phone)
+        except InvalidNumber as exc:
+            raise ApplicationError(str(exc), field="phone", code=exc.code) from None
+    member = Member(
+        org=org,
+        org_path=org.path,
+        name=name.strip(),
+        name_folded=fold_for_search(name),
+        gender=info.gender,
+        ethnicity=ethnicity,
+        birth_date=info.birth_date,
+        id_number_enc=crypto.encrypt(info.number),
+        id_number_hash=id_hash,
+        id_masked=mask_id(info.number),
+        id_tail=info.number[-4:],
+        phone_enc=crypto.encrypt(clean_phone) if clean_phone else "",
+        phone_hash=crypto.lookup_hash(clean_phone) if clean_phone else "",
+        phone_masked=mask_phone(clean_phone) if clean_phone else "",
+        education=education,
+        category=category,
+        join_date=join_date,
+        full_date=full_date,
+        status=status,
+        party_group=party_group.strip(),
+        position=position,
+    )
+    member.full_clean()
+    member.save()
+    MemberEvent.objects.create(
+        member=member,
+        kind=MemberEventKind.JOINED_ROSTER,
+        on=timezone.localdate(),
+        actor=actor if getattr(actor, "pk", None) else None,
+        detail={"org": org.code},
+    )
+    org_counters.bump(path=org.path, deltas=_flags(member))
+    audit_record(
+        actor=actor, action="members.create", org=org, target=member, after=_snapshot(member)
+    )
+    return member
+
+
+def _locked(member: Member) -> tuple[Member, dict[str, Any]]:
+    """The member's row, locked for the change, and its state before it."""
+    locked = Member.objects.select_for_update().select_related("org").get(pk=member.pk)
+    return locked, {"snapshot": _snapshot(locked), "flags": _flags(locked)}
+
+
+def _change(
+    *,
+    actor: Any,
+    member: Member,
+    before: dict[str, Any],
+    action: str,
+    kind: str,
+    on: dt.date,
+    fields: list[str],
+    detail: dict[str, Any],
+) -> Member:
+    """Save a change made to a locked `member`, with its history, audit row and counters."""
+    member.full_clean()
+    member.save(update_fields=[*fields, "updated_at"])
+    MemberEvent.objects.create(
+        member=member,
+        kind=kind,
+        on=on,
+        detail=detail,
+        actor=actor if getattr(actor, "pk", None) else None,
+    )
+    org_counters.bump(
+        path=member.org_path, deltas=counters.difference(before["flags"], _flags(member))
+    )
+    audit_record(
+        actor=actor,
+        action=action,
+        org=member.org,
+        target=member,
+        before=before["snapshot"],
+        after=_snapshot(member),
+    )
+    return member
+
+
+@transaction.atomic
+def member_make_full(*, actor: Any, member: Member, on: dt.date) -> Member:
+    """A probationary member becomes a full member (转正)."""
+    member, before = _locked(member)
+    if member.status != MemberStatus.PROBATIONARY:
+        raise ApplicationError(
+            _("%(name)s is already a full member.") % {"name": member.name}, field="status"
+        )
+    if on < member.join_date:
+        raise ApplicationError(
+            _("The full-membership date is before the join date."), field="full_date"
+        )
+    member.status = MemberStatus.FULL
+    member.full_date = on
+    return _change(
+        actor=actor,
+        member=member,
+        before=before,
+        action="members.status",
+        kind=MemberEventKind.STATUS,
+        on=on,
+        fields=["status", "full_date"],
+        detail={"status": "full"},
+    )
+
+
+@transaction.atomic
+def member_set_mobility(
+    *,
+    actor: Any,
+    member: Member,
+    mobility: str,
+    since: dt.date | None = None,
+    place: str = "",
+    contact: str = "",
+    attached_org: Organization | None = None,
+) -> Member:
+    """Outflow (lives elsewhere), inflow (from elsewhere, attached to a local organization
+    where they take part), or back to none ("")."""
+    member, before = _locked(member)
+    if mobility not in ("", *Mobility.values):
+        raise ApplicationError(
+            _("Unknown mobility %(value)s.") % {"value": mobility}, field="mobility"
+        )
+    if mobility and since is None:
+        raise ApplicationError(_("Say since when."), field="since")
+    if mobility == Mobility.OUTFLOW and not place.strip():
+        raise ApplicationError(_("Say where the member lives now."), field="place")
+    if mobility == Mobility.INFLOW:
+        if attached_org is None:
+            raise ApplicationError(
+                _("An inflow member takes part at a local organization: choose it."),
+                field="attached_org",
+            )
+        _check_org(attached_org)
+    member.mobility = mobility
+    member.mobility_since = since if mobility else None
+    member.mobility_place = place.strip() if mobility else ""
+    member.mobility_contact = contact.strip() if mobility else ""
+    member.attached_org = attached_org if mobility == Mobility.INFLOW else None
+    return _change(
+        actor=actor,
+        member=member,
+        before=before,
+        action="members.mobility",
+        kind=MemberEventKind.MOBILITY,
+        on=since or timezone.localdate(),
+        fields=["mobility", "mobility_since", "mobility_place", "mobility_contact", "attached_org"],
+        detail={"mobility": mobility, "place": member.mobility_place},
+    )
+
+
+@transaction.atomic
+def member_mark_lost(*, actor: Any, member: Member, since: dt.date, notes: str = "") -> Member:
+    member, before = _locked(member)
+    if member.lost_contact:
+        raise ApplicationError(
+            _("%(name)s is already marked as lost contact.") % {"name": member.name},
+            field="lost_contact",
+        )
+    member.lost_contact = True
+    member.lost_since = since
+    member.lost_notes = notes.strip()
+    member.found_on = None
+    return _change(
+        actor=actor,
+        member=member,
+        before=before,
+        action="members.lost",
+        kind=MemberEventKind.LOST,
+        on=since,
+        fields=["lost_contact", "lost_since", "lost_notes", "found_on"],
+        detail={},
+    )
+
+
+@transaction.atomic
+def member_mark_found(*, actor: Any, member: Member, on: dt.date, notes: str = "") -> Member:
+    member, before = _locked(member)
+    if not member.lost_contact:
+        raise ApplicationError(
+            _("%(name)s is not marked as lost contact.") % {"name": member.name},
+            field="lost_contact",
+        )
+    if member.lost_since and on < member.lost_since:
+        raise ApplicationError(
+            _("The date found is before the date contact was lost."), field="found_on"
+        )
+    member.lost_contact = False
+    member.found_on = on
+    if notes.strip():
+        member.lost_notes = (member.lost_notes + "\n" + notes.strip()).strip()
+    return _change(
+        actor=actor,
+        member=member,
+        before=before,
+        action="members.found",
+        kind=MemberEventKind.FOUND,
+        on=on,
+        fields=["lost_contact", "found_on", "lost_notes"],
+        detail={},
+    )
