@@ -8,6 +8,7 @@ urlpatterns = [
     path("accounts/", include("massline.accounts.urls")),
     path("orgs/", include("massline.orgs.urls")),
     path("access/", include("massline.access.urls")),
+    path("members/", include("massline.members.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),
 ]

@@ -7,6 +7,9 @@ ORGS_MANAGE = "orgs.manage"
 STATS_VIEW = "stats.view"
 AUDIT_VIEW = "audit.view"
 ACCESS_MANAGE = "access.manage"
+MEMBERS_VIEW = "members.view"
+MEMBERS_MANAGE = "members.manage"
+MEMBERS_VIEW_SENSITIVE = "members.view_sensitive"
 
 ALL_PERMISSIONS = {
     ORGS_VIEW: _("view organizations"),
@@ -14,6 +17,9 @@ ALL_PERMISSIONS = {
     STATS_VIEW: _("view figures"),
     AUDIT_VIEW: _("view the audit log"),
     ACCESS_MANAGE: _("assign roles"),
+    MEMBERS_VIEW: _("view the member roster"),
+    MEMBERS_MANAGE: _("keep the member roster"),
+    MEMBERS_VIEW_SENSITIVE: _("see full ID and phone numbers"),
 }
 
 # code: (label, permissions)
@@ -21,12 +27,20 @@ BUILTIN_ROLES = {
     "system_admin": (_("system administrator"), list(ALL_PERMISSIONS)),
     "campaign_office": (
         _("campaign office"),
-        [ORGS_VIEW, ORGS_MANAGE, STATS_VIEW, AUDIT_VIEW, ACCESS_MANAGE],
+        [ORGS_VIEW, ORGS_MANAGE, STATS_VIEW, AUDIT_VIEW, ACCESS_MANAGE, MEMBERS_VIEW],
     ),
     "org_admin": (
         _("organization administrator"),
-        [ORGS_VIEW, ORGS_MANAGE, STATS_VIEW, AUDIT_VIEW],
+        [
+            ORGS_VIEW,
+            ORGS_MANAGE,
+            STATS_VIEW,
+            AUDIT_VIEW,
+            MEMBERS_VIEW,
+            MEMBERS_MANAGE,
+            MEMBERS_VIEW_SENSITIVE,
+        ],
     ),
-    "supervisor": (_("supervision team member"), [ORGS_VIEW, STATS_VIEW]),
+    "supervisor": (_("supervision team member"), [ORGS_VIEW, STATS_VIEW, MEMBERS_VIEW]),
     "member": (_("party member"), [ORGS_VIEW]),
 }

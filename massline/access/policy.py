@@ -212,3 +212,21 @@ def can_move(user: Any, org: Organization) -> bool:
         and can(user, ORGS_MANAGE, org)
         and can(user, ORGS_MANAGE, org.parent)
     )
+
+
+def access_scoped(qs: QuerySet[M], user: Any, pk: int | str, perm: str, *, view_perm: str) -> M:
+    """One row of a scoped model: 404 when outside what the user may `view_perm`, 403 when
+    seen but `perm` is not allowed on it."""
+    try:
+        key = int(pk)
+    except (TypeError, ValueError):
+        raise Http404 from None
+    obj = scoped(qs, user, view_perm).filter(pk=key).first()
+    if obj is None:
+        raise Http404
+    if (
+        perm != view_perm
+        and not scoped(qs.model._default_manager.all(), user, perm).filter(pk=key).exists()
+    ):
+        raise PermissionDenied
+    return obj

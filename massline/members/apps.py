@@ -25,5 +25,6 @@ class MembersConfig(AppConfig):
                 "members.mobility": _("changed a member's mobility"),
                 "members.lost": _("marked a member as lost contact"),
                 "members.found": _("marked a member as found again"),
+                "members.reveal": _("viewed a member's full ID and phone numbers"),
             }
         )

@@ -43,12 +43,12 @@ def _flags(m: Member) -> dict[str, int]:
     return counters.flags(status=m.status, mobility=m.mobility, lost_contact=m.lost_contact)
 
 
-def _check_org(org: Organization) -> None:
+def _check_org(org: Organization, *, field: str = "org") -> None:
     if org.kind not in MEMBER_ORG_KINDS:
         raise ApplicationError(
             _("Members belong to a branch or a general branch, not to %(org)s.")
             % {"org": org.name},
-            field="org",
+            field=field,
         )
 
 
@@ -247,7 +247,7 @@ def member_set_mobility(
                 _("An inflow member takes part at a local organization: choose it."),
                 field="attached_org",
             )
-        _check_org(attached_org)
+        _check_org(attached_org, field="attached_org")
     member.mobility = mobility
     member.mobility_since = since if mobility else None
     member.mobility_place = place.strip() if mobility else ""

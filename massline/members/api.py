@@ -1,0 +1,93 @@
+"""/api/v1/members: the roster, scoped like the pages; ID and phone numbers masked."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.http import HttpRequest
+from ninja import Router, Schema
+
+from massline.access.permissions import MEMBERS_VIEW
+from massline.access.policy import access_org, access_scoped, scoped
+
+from .models import Member
+from .selectors import PAGE, MemberFilter, member_list
+
+router = Router(tags=["members"])
+
+
+class MemberOut(Schema):
+    id: int
+    name: str
+    gender: str
+    ethnicity: str
+    birth_date: dt.date
+    id_number: str
+    phone: str
+    status: str
+    category: str
+    education: str
+    join_date: dt.date
+    full_date: dt.date | None
+    org: int
+    org_code: str
+    mobility: str
+    lost_contact: bool
+
+    @staticmethod
+    def resolve_id_number(obj: Member) -> str:
+        return obj.id_masked
+
+    @staticmethod
+    def resolve_phone(obj: Member) -> str:
+        return obj.phone_masked
+
+    @staticmethod
+    def resolve_org(obj: Member) -> int:
+        return obj.org_id
+
+    @staticmethod
+    def resolve_org_code(obj: Member) -> str:
+        return obj.org.code
+
+
+class MemberPage(Schema):
+    items: list[MemberOut]
+    next_after: str | None
+
+
+@router.get("", response=MemberPage, summary="Members in scope, filtered, keyset-paginated")
+def members_list(
+    request: HttpRequest,
+    org: int | None = None,
+    q: str = "",
+    status: str = "",
+    mobility: str = "",
+    lost_contact: bool | None = None,
+    after: str = "",
+    limit: int = PAGE,
+) -> dict[str, object]:
+    """`mobility`: outflow, inflow or any. `after`: the `next_after` of the previous page."""
+    filters = MemberFilter(
+        org=access_org(request.user, org, MEMBERS_VIEW) if org is not None else None,
+        q=q[:64],
+        status=status,
+        mobility=mobility,
+        lost_contact=lost_contact,
+    )
+    visible = scoped(Member.objects.all(), request.user, MEMBERS_VIEW)
+    rows, cursor = member_list(
+        visible=visible, filters=filters, after=after, limit=max(1, min(limit, 500))
+    )
+    return {"items": rows, "next_after": cursor or None}
+
+
+@router.get("/{member_id}", response=MemberOut, summary="One member")
+def member_get(request: HttpRequest, member_id: int) -> Member:
+    return access_scoped(
+        Member.objects.select_related("org"),
+        request.user,
+        member_id,
+        MEMBERS_VIEW,
+        view_perm=MEMBERS_VIEW,
+    )

@@ -1,0 +1,102 @@
+"""Reads of the roster: filtered, keyset-paginated lists over a scoped queryset."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from massline.core import crypto
+from massline.core.normalize import fold_for_search, to_halfwidth
+from massline.orgs.models import Organization
+from massline.orgs.paths import subtree_bounds
+
+from .idnumber import InvalidNumber, validate_id
+from .models import Member
+
+PAGE = 50
+# Age bands as users of such rosters ask for them: (code, youngest, oldest).
+AGE_BANDS = {
+    "under35": (0, 34),
+    "35to45": (35, 45),
+    "46to60": (46, 60),
+    "over60": (61, 200),
+}
+
+
+@dataclass(frozen=True)
+class MemberFilter:
+    org: Organization | None = None
+    q: str = ""
+    status: str = ""
+    category: str = ""
+    ethnicity: str = ""
+    age: str = ""
+    mobility: str = ""  # "", "outflow", "inflow", "any"
+    lost_contact: bool | None = None
+
+
+def _birth_range(band: str, today: dt.date) -> Q:
+    youngest, oldest = AGE_BANDS[band]
+
+    def years_ago(n: int) -> dt.date:
+        try:
+            return today.replace(year=today.year - n)
+        except ValueError:
+            return today.replace(year=today.year - n, day=28)
+
+    # Age n means born after (today - (n+1) years) and on or before (today - n years).
+    return Q(birth_date__gt=years_ago(oldest + 1), birth_date__lte=years_ago(youngest))
+
+
+def _search(q: str) -> Q:
+    text = to_halfwidth(q).strip()
+    compact = text.replace(" ", "").upper()
+    if len(compact) == 18:
+        try:
+            info = validate_id(compact)
+        except InvalidNumber:
+            pass
+        else:
+            return Q(id_number_hash=crypto.lookup_hash(info.number))
+    if compact and len(compact) <= 4 and all(c in "0123456789X" for c in compact):
+        return Q(id_tail__endswith=compact)
+    return Q(name_folded__contains=fold_for_search(text))
+
+
+def member_list(
+    *, visible: QuerySet[Member], filters: MemberFilter, after: str = "", limit: int = PAGE
+) -> tuple[list[Member], str]:
+    """One page of members in tree order, and the cursor for the next page ("" at the end)."""
+    qs = visible
+    f = filters
+    if f.org is not None:
+        low, high = subtree_bounds(f.org.path)
+        qs = qs.filter(org_path__gte=low, org_path__lt=high)
+    if f.q.strip():
+        qs = qs.filter(_search(f.q))
+    if f.status:
+        qs = qs.filter(status=f.status)
+    if f.category:
+        qs = qs.filter(category=f.category)
+    if f.ethnicity:
+        qs = qs.filter(ethnicity=f.ethnicity)
+    if f.age in AGE_BANDS:
+        qs = qs.filter(_birth_range(f.age, timezone.localdate()))
+    if f.mobility == "any":
+        qs = qs.exclude(mobility="")
+    elif f.mobility:
+        qs = qs.filter(mobility=f.mobility)
+    if f.lost_contact is not None:
+        qs = qs.filter(lost_contact=f.lost_contact)
+    if after:
+        path, _, last_id = after.rpartition(":")
+        if last_id.isdigit():
+            qs = qs.filter(Q(org_path__gt=path) | Q(org_path=path, id__gt=int(last_id)))
+    rows = list(qs.select_related("org").order_by("org_path", "id")[: limit + 1])
+    more = len(rows) > limit
+    rows = rows[:limit]
+    cursor = f"{rows[-1].org_path}:{rows[-1].pk}" if more and rows else ""
+    return rows, cursor
