@@ -48,3 +48,18 @@ class Forbidden(ApplicationError):
 
     def __init__(self, message: str = "Permission denied.") -> None:
         super().__init__(message, code="forbidden")
+
+
+def clean_or_raise(instance: Any) -> None:
+    """`full_clean()` with the first problem raised as an ApplicationError naming its field,
+    so services answer every bad input the same way."""
+    from django.core.exceptions import ValidationError
+
+    try:
+        instance.full_clean()
+    except ValidationError as exc:
+        if hasattr(exc, "error_dict"):
+            field, errors = next(iter(exc.error_dict.items()))
+            message = "; ".join(str(m) for e in errors for m in e.messages)
+            raise ApplicationError(message, field=None if field == "__all__" else field) from None
+        raise ApplicationError("; ".join(exc.messages)) from None

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from massline.core import crypto
 from massline.core.audit import audit_record
-from massline.core.errors import ApplicationError
+from massline.core.errors import ApplicationError, clean_or_raise
 from massline.core.normalize import fold_for_search
 from massline.orgs import counters as org_counters
 from massline.orgs.models import Organization, OrgKind
@@ -103,6 +103,10 @@ def member_create(
         raise ApplicationError(
             _("The join date is before the member's 18th birthday."), field="join_date"
         )
+    if full_date is not None and full_date < join_date:
+        raise ApplicationError(
+            _("The full-membership date is before the join date."), field="full_date"
+        )
     if status == MemberStatus.PROBATIONARY and full_date is not None:
         raise ApplicationError(
             _("A probationary member has no full-membership date yet."), field="full_date"
@@ -136,7 +140,7 @@ def member_create(
         party_group=party_group.strip(),
         position=position,
     )
-    member.full_clean()
+    clean_or_raise(member)
     member.save()
     MemberEvent.objects.create(
         member=member,
@@ -170,7 +174,7 @@ def _change(
     detail: dict[str, Any],
 ) -> Member:
     """Save a change made to a locked `member`, with its history, audit row and counters."""
-    member.full_clean()
+    clean_or_raise(member)
     member.save(update_fields=[*fields, "updated_at"])
     MemberEvent.objects.create(
         member=member,

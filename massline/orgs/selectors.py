@@ -28,6 +28,16 @@ class OrgFigures:
         return self.subtree.get("orgs.total", 0)
 
     @property
+    def others(self) -> list[tuple[str, str, int]]:
+        """The figures other domains keep for this organization and below (members, ...),
+        in the order they registered them."""
+        return [
+            (code, str(metric.label), self.subtree.get(code, 0))
+            for code, metric in counters.metrics().items()
+            if not code.startswith("orgs.")
+        ]
+
+    @property
     def by_kind(self) -> list[tuple[str, str, int]]:
         return [(k.value, str(k.label), self.subtree.get(f"orgs.{k.value}", 0)) for k in OrgKind]
 
