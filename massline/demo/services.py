@@ -1,5 +1,5 @@
-"""The demo: Inner Mongolia's real divisions, its generated organizations, and one login per
-level so a newcomer sees the data scope at work. Running it again changes nothing."""
+"""The demo: Inner Mongolia's real divisions, its generated organizations and members, and one
+login per level so a newcomer sees the data scope at work. Running it again changes nothing."""
 
 from __future__ import annotations
 
@@ -13,12 +13,18 @@ from massline.access.models import DataScope, Role, RoleAssignment
 from massline.access.services import assignment_create, roles_ensure_builtin
 from massline.accounts.models import User
 from massline.accounts.services import user_create
+from massline.members.generate import generate_members
+from massline.members.models import Member
 from massline.orgs.divisions import load_divisions
 from massline.orgs.generate import generate_orgs
 from massline.orgs.models import Organization
 
 DEMO_PASSWORD = "massline-demo"
 PROVINCE = "15"
+DEMO_MEMBERS = 50_000
+# The county of the demo logins below: its branches all get members, the rest of the province
+# a random share of them.
+DEMO_COUNTY = "150102"
 
 
 @dataclass(frozen=True)
@@ -56,6 +62,8 @@ def _branch_code() -> str:
 def demo_load(*, divisions_dir: Path, seed: int = 1) -> list[tuple[DemoLogin, str]]:
     load_divisions(directory=divisions_dir, file=None, province=PROVINCE)
     generate_orgs(province=PROVINCE, seed=seed)
+    if not Member.objects.exists():
+        generate_members(count=DEMO_MEMBERS, seed=seed, province=PROVINCE, favour=DEMO_COUNTY)
     with transaction.atomic():
         roles_ensure_builtin()
         result = []

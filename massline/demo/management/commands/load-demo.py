@@ -5,7 +5,10 @@ from massline.demo.services import DEMO_PASSWORD, demo_load
 
 
 class Command(BaseCommand):
-    help = "Load the demo: Inner Mongolia's divisions and organizations, and one login per level."
+    help = (
+        "Load the demo: Inner Mongolia's divisions, organizations and 50,000 members, and one "
+        "login per level."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--seed", type=int, default=1)

@@ -1,0 +1,76 @@
+"""The roster import template (党员花名册): its columns and the Chinese labels its cells hold.
+
+The template is a Chinese form whatever the interface language, so the labels are fixed text,
+not translations. Each mapping goes both ways: `*_LABELS` from the stored value to what a
+user's spreadsheet holds, `*_CODES` back. The generator writes rosters with them
+(`generate-members --output`), and the roster import reads them.
+"""
+
+from __future__ import annotations
+
+from massline.core.reference import ETHNIC_GROUPS
+
+from .models import Category, Education, Gender, MemberStatus, Mobility
+
+#: The columns of the template, in order: (header, what it holds).
+COLUMNS: tuple[tuple[str, str], ...] = (
+    ("姓名", "name"),
+    ("性别", "gender"),
+    ("民族", "ethnicity"),
+    ("公民身份号码", "id_number"),
+    ("出生日期", "birth_date"),
+    ("学历", "education"),
+    ("人员类别", "category"),
+    ("入党日期", "join_date"),
+    ("转正日期", "full_date"),
+    ("党员状态", "status"),
+    ("所在党组织编码", "org_code"),
+    ("手机号码", "phone"),
+    ("流动情况", "mobility"),
+    ("流入流出地", "mobility_place"),
+    ("是否失联", "lost_contact"),
+)
+HEADERS: tuple[str, ...] = tuple(header for header, _field in COLUMNS)
+FIELD_OF_HEADER: dict[str, str] = dict(COLUMNS)
+
+#: How the template writes a date: 2019-09-01.
+DATE_FORMAT = "%Y-%m-%d"
+
+GENDER_LABELS: dict[str, str] = {Gender.MALE: "男", Gender.FEMALE: "女"}
+ETHNICITY_LABELS: dict[str, str] = dict(ETHNIC_GROUPS)
+EDUCATION_LABELS: dict[str, str] = {
+    Education.POSTGRADUATE: "研究生",
+    Education.UNIVERSITY: "大学本科",
+    Education.COLLEGE: "大学专科",
+    Education.SECONDARY: "高中中专",
+    Education.JUNIOR: "初中",
+    Education.PRIMARY: "小学及以下",
+}
+CATEGORY_LABELS: dict[str, str] = {
+    Category.EMPLOYED: "在职",
+    Category.RETIRED: "离退休",
+    Category.FARMER_HERDER: "农牧民",
+    Category.STUDENT: "学生",
+    Category.OTHER: "其他",
+}
+STATUS_LABELS: dict[str, str] = {
+    MemberStatus.FULL: "正式党员",
+    MemberStatus.PROBATIONARY: "预备党员",
+}
+#: No mobility is an empty cell.
+MOBILITY_LABELS: dict[str, str] = {"": "", Mobility.OUTFLOW: "流出", Mobility.INFLOW: "流入"}
+LOST_CONTACT_LABELS: dict[bool, str] = {True: "是", False: "否"}
+
+
+def _reverse(labels: dict[str, str]) -> dict[str, str]:
+    # str(): the keys are TextChoices members, which compare and hash as their values.
+    return {label: str(code) for code, label in labels.items()}
+
+
+GENDER_CODES: dict[str, str] = _reverse(GENDER_LABELS)
+ETHNICITY_CODES: dict[str, str] = _reverse(ETHNICITY_LABELS)
+EDUCATION_CODES: dict[str, str] = _reverse(EDUCATION_LABELS)
+CATEGORY_CODES: dict[str, str] = _reverse(CATEGORY_LABELS)
+STATUS_CODES: dict[str, str] = _reverse(STATUS_LABELS)
+MOBILITY_CODES: dict[str, str] = _reverse(MOBILITY_LABELS)
+LOST_CONTACT_CODES: dict[str, bool] = {label: flag for flag, label in LOST_CONTACT_LABELS.items()}
