@@ -29,6 +29,7 @@ import datetime as dt
 import gc
 import os
 import random
+import re
 import time
 from array import array
 from bisect import bisect
@@ -853,38 +854,57 @@ def _next_member_id() -> int:
     return next_id
 
 
-# SQLite: indexes on values in random order (hashes, names) cost more to keep up row by row
-# than to build once, when the load doubles the table. Dropped and built again inside the
-# load's transaction, so nobody sees the table without them (readers in WAL mode see the state
-# before the transaction). PostgreSQL keeps them: dropping one there locks the table.
+# Indexes on values in random order (hashes, names) cost more to keep up row by row than to
+# build once after the rows: a large load drops them and builds them again inside its
+# transaction, so nobody sees the table without them. On SQLite (readers in WAL mode see the
+# state before the transaction) when the load at least doubles the table; on PostgreSQL only
+# when the table is empty, as a dropped index locks the table against readers until commit.
+# Unique indexes stay: they are the check that no ID number is entered twice.
 DEFER_INDEXES_FROM = 200_000
-DEFERRED_INDEX_COLUMNS = ("name_folded", "id_tail", "phone_hash")
+DEFERRED_INDEX_COLUMNS = frozenset(("name_folded", "id_tail", "phone_hash", "id_number_hash"))
+_INDEX_COLUMNS = re.compile(r"\(([^()]*)\)\s*$")
 
 
-def _defer_indexes(count: int, next_id: int) -> list[str]:
-    """Drop the SQLite indexes worth building afterwards; their CREATE statements."""
-    if is_postgres() or count < DEFER_INDEXES_FROM or count < next_id:
+def _defer_indexes(*, count: int, existing: int) -> list[str]:
+    """Drop the indexes worth building after the load; their CREATE statements."""
+    if count < DEFER_INDEXES_FROM or count < existing or (is_postgres() and existing):
         return []
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = %s "
-            "AND sql IS NOT NULL",
-            ["members_member"],
+    if is_postgres():
+        query = (
+            "SELECT indexname, indexdef FROM pg_indexes "
+            "WHERE schemaname = current_schema() AND tablename = %s"
         )
-        found = cursor.fetchall()
-        statements = []
-        for name, sql in found:
-            columns = sql[sql.rindex("(") + 1 : sql.rindex(")")].replace('"', "").split(", ")
-            if columns and set(columns) <= set(DEFERRED_INDEX_COLUMNS) and "WHERE" not in sql:
-                cursor.execute(f'DROP INDEX "{name}"')
+    else:
+        query = "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = %s"
+    statements = []
+    with connection.cursor() as cursor:
+        cursor.execute(query, ["members_member"])
+        for name, sql in cursor.fetchall():
+            match = _INDEX_COLUMNS.search(sql or "")
+            if match is None or "UNIQUE" in sql.upper() or " WHERE " in sql.upper():
+                continue
+            # "name_folded", or name_folded varchar_pattern_ops: the column comes first
+            columns = {part.split()[0].strip('"') for part in match[1].split(",")}
+            if columns <= DEFERRED_INDEX_COLUMNS:
+                cursor.execute(f"DROP INDEX {connection.ops.quote_name(name)}")
                 statements.append(sql)
     return statements
 
 
 def _restore_indexes(statements: list[str]) -> None:
+    if not statements:
+        return
     with connection.cursor() as cursor:
+        if is_postgres():
+            # The foreign keys are checked at commit; PostgreSQL builds no index on a table
+            # with checks pending, so they are made now (and deferred again after). Sorting
+            # the index keys gets more room, for this transaction only.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
         for sql in statements:
             cursor.execute(sql)
+        if is_postgres():
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
 
 @contextmanager
@@ -1084,13 +1104,12 @@ def generate_members(
         )
     try:
         with transaction.atomic():
-            if Member.objects.exists():
-                blocks.load_roster()
+            existing = blocks.load_roster() if Member.objects.exists() else 0
             next_id = _next_member_id()
             now = connection.ops.adapt_datetimefield_value(timezone.now())
             source = people(found, sizes, seed=seed, today=today, blocks=blocks)
             created = 0
-            deferred = _defer_indexes(count, next_id)
+            deferred = _defer_indexes(count=count, existing=existing)
             with _gc_paused():
                 for rows, changes in _prepared(source, next_id, now):
                     copy_rows("members_member", COLUMNS, rows)

@@ -137,3 +137,10 @@ def test_api_lists_masked_members_in_scope(tree, roster, make_user):
     one = client.get(f"/api/v1/members/{roster['a1'].pk}").json()
     assert one["id_number"] == roster["a1"].id_masked and roster["a1_id"] not in str(one)
     assert client.get(f"/api/v1/members/{roster['b1'].pk}").status_code == 404
+
+
+def test_revealed_fragment_no_longer_offers_the_button(tree, roster, make_user):
+    client = login_client(make_user("org_admin", tree.village_a1, "this_org"))
+    page = client.get(f"/members/{roster['a1'].pk}/").content.decode()
+    revealed = client.post(f"/members/{roster['a1'].pk}/reveal/").content.decode()
+    assert "hx-post" in page and "hx-post" not in revealed
