@@ -8,7 +8,7 @@ full-membership dates that follow the rules of the roster, categories and school
 the branch, some mobile members, a few who lost contact, party groups in the larger branches
 and a secretary for each. The same seed on the same tree gives the same members.
 
-ID numbers are valid (`make_id`): the region is the branch's division (the first six digits
+ID numbers are valid (built as `make_id` builds them): the region is the branch's division (the first six digits
 of its code), the birth date is the member's, and the sequence number is drawn afresh for each
 member from those still free in its (region, birth date) block, odd for men and even for
 women. The blocks already taken by the roster (read from the plain columns `id_masked`,
@@ -1134,10 +1134,10 @@ def generate_members(
     except IntegrityError as exc:
         raise ApplicationError(
             _(
-                "A generated ID number was entered in the roster by someone else meanwhile; "
+                "The roster or the organizations changed while the members were generated; "
                 "nothing was written. Run the generator again."
             ),
-            code="duplicate_id",
+            code="changed_meanwhile",
         ) from exc
     if is_postgres():
         with connection.cursor() as cursor:
