@@ -26,5 +26,6 @@ class MembersConfig(AppConfig):
                 "members.lost": _("marked a member as lost contact"),
                 "members.found": _("marked a member as found again"),
                 "members.reveal": _("viewed a member's full ID and phone numbers"),
+                "members.generate": _("generated members"),
             }
         )
