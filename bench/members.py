@@ -23,64 +23,35 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import json
 import os
 import re
 import shutil
 import sqlite3
 import subprocess
-import sys
 import tempfile
 import time
 from contextlib import closing
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-PYTHON = sys.executable
-_COMMAND = Path(PYTHON).parent / "massline"
-MASSLINE = [str(_COMMAND)] if _COMMAND.exists() else [PYTHON, str(ROOT / "manage.py")]
+from common import (
+    MASSLINE,
+    NOT_OURS,
+    PG_SERVER,
+    ROOT,
+    emit,
+    environment,
+    log,
+    pg_connect,
+    postgres_version,
+    run,
+)
+
 PROVINCE = "15"
-PG_SERVER = os.environ.get("MASSLINE_BENCH_PG", "postgres://postgres@127.0.0.1:5432/")
 PG_DATABASE = "massline_bench_members"
-NOT_OURS = {"test", "test_test", "postgres", "template0", "template1", "massline_bench"}
 # What the command prints ends with a line like "1300000 members generated in 68001 branches
 # in 95.3 s (13641 rows/s)." in any language: the first four figures, in that order, are read.
 _FIGURES = re.compile(r"[0-9]+(?:\.[0-9]+)?")
-
-
-def log(message: str) -> None:
-    print(f"[bench] {message}", file=sys.stderr, flush=True)
-
-
-def emit(record: dict[str, Any]) -> None:
-    print(json.dumps(record, ensure_ascii=False), flush=True)
-
-
-def environment(var_dir: Path, database_url: str) -> dict[str, str]:
-    env = dict(os.environ)
-    env["MASSLINE_VAR_DIR"] = str(var_dir)
-    env["DATABASE_URL"] = database_url  # empty: the SQLite file under MASSLINE_VAR_DIR
-    env["DJANGO_SETTINGS_MODULE"] = "config.settings"
-    (var_dir / "static").mkdir(parents=True, exist_ok=True)
-    return env
-
-
-def run(args: list[str], env: dict[str, str]) -> tuple[float, str, float]:
-    """Run a command; its wall time in seconds, its stdout and its peak RSS in MiB."""
-    start = time.perf_counter()
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        child = subprocess.Popen(args, env=env, cwd=ROOT, stdout=out, stderr=err)
-        _pid, status, usage = os.wait4(child.pid, 0)
-        seconds = time.perf_counter() - start
-        child.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        stdout, stderr = out.read().decode(), err.read().decode()
-    if child.returncode != 0:
-        sys.stderr.write(stdout + stderr)
-        raise SystemExit(f"failed ({child.returncode}): {' '.join(args)}")
-    return seconds, stdout, usage.ru_maxrss / 1024  # ru_maxrss is in KiB on Linux
 
 
 def prepare(env: dict[str, str]) -> dict[str, float]:
@@ -158,27 +129,12 @@ def bench_sqlite(count: int, seed: int, csv: bool, check: bool) -> list[dict[str
     return records
 
 
-def _pg_connect(dbname: str) -> Any:
-    import psycopg
-
-    url = PG_SERVER.rstrip("/").replace("postgres://", "postgresql://", 1) + "/" + dbname
-    return psycopg.connect(url, connect_timeout=3, autocommit=True)
-
-
-def postgres_version() -> str | None:
-    try:
-        with _pg_connect("postgres") as conn:
-            return str(conn.execute("SHOW server_version").fetchone()[0])
-    except Exception:
-        return None
-
-
 def bench_postgres(count: int, seed: int, check: bool) -> list[dict[str, Any]]:
-    assert PG_DATABASE not in NOT_OURS
+    assert PG_DATABASE not in NOT_OURS | {"massline_bench"}
     if postgres_version() is None:
         log(f"no PostgreSQL answers at {PG_SERVER}: skipped")
         return [{"benchmark": "members_postgresql", "skipped": f"no server at {PG_SERVER}"}]
-    with _pg_connect("postgres") as admin:
+    with pg_connect("postgres") as admin:
         admin.execute(f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)")
         admin.execute(f"CREATE DATABASE {PG_DATABASE}")
     var_dir = Path(tempfile.mkdtemp(prefix="massline-bench-members-"))
@@ -186,7 +142,7 @@ def bench_postgres(count: int, seed: int, check: bool) -> list[dict[str, Any]]:
         env = environment(var_dir, PG_SERVER.rstrip("/") + "/" + PG_DATABASE)
         setup = prepare(env)
         record = {"benchmark": "members_postgresql", **generate(env, count, seed, None)}
-        with _pg_connect(PG_DATABASE) as conn:
+        with pg_connect(PG_DATABASE) as conn:
             record["rows_in_table"] = conn.execute(
                 "SELECT count(*) FROM members_member"
             ).fetchone()[0]
@@ -199,7 +155,7 @@ def bench_postgres(count: int, seed: int, check: bool) -> list[dict[str, Any]]:
         record["setup"] = setup
     finally:
         shutil.rmtree(var_dir, ignore_errors=True)
-        with _pg_connect("postgres") as admin:
+        with pg_connect("postgres") as admin:
             admin.execute(f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)")
     return [record]
 

@@ -25,55 +25,32 @@ import os
 import platform
 import shutil
 import sqlite3
-import subprocess
-import sys
 import tempfile
 import time
 from contextlib import closing
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-PYTHON = sys.executable
-# The `massline` command of this interpreter's environment (it is manage.py).
-_COMMAND = Path(PYTHON).parent / "massline"
-MASSLINE = [str(_COMMAND)] if _COMMAND.exists() else [PYTHON, str(ROOT / "manage.py")]
+from common import (
+    MASSLINE,
+    NOT_OURS,
+    PG_SERVER,
+    PYTHON,
+    ROOT,
+    emit,
+    environment,
+    log,
+    pg_connect,
+    postgres_version,
+    run,
+)
+
 PROVINCE = "15"
 SEED = "1"
-PG_SERVER = os.environ.get("MASSLINE_BENCH_PG", "postgres://postgres@127.0.0.1:5432/")
 PG_DATABASE = "massline_bench"
-NOT_OURS = {"test", "test_test", "postgres", "template0", "template1"}
 
 TARGET_LOAD_S = 30.0
 TARGET_PAGE_P95_MS = 50.0
-
-
-def log(message: str) -> None:
-    print(f"[bench] {message}", file=sys.stderr, flush=True)
-
-
-def emit(record: dict[str, Any]) -> None:
-    print(json.dumps(record, ensure_ascii=False), flush=True)
-
-
-def environment(var_dir: Path, database_url: str) -> dict[str, str]:
-    env = dict(os.environ)
-    env["MASSLINE_VAR_DIR"] = str(var_dir)
-    env["DATABASE_URL"] = database_url  # empty: the SQLite file under MASSLINE_VAR_DIR
-    env["DJANGO_SETTINGS_MODULE"] = "config.settings"
-    (var_dir / "static").mkdir(parents=True, exist_ok=True)
-    return env
-
-
-def run(args: list[str], env: dict[str, str]) -> tuple[float, str]:
-    """Run a command; return its wall time in seconds and its stdout."""
-    start = time.perf_counter()
-    done = subprocess.run(args, env=env, cwd=ROOT, capture_output=True, text=True)
-    seconds = time.perf_counter() - start
-    if done.returncode != 0:
-        sys.stderr.write(done.stdout + done.stderr)
-        raise SystemExit(f"failed ({done.returncode}): {' '.join(args)}")
-    return seconds, done.stdout
 
 
 def load(env: dict[str, str]) -> dict[str, Any]:
@@ -86,9 +63,9 @@ def load(env: dict[str, str]) -> dict[str, Any]:
     seconds: dict[str, float] = {}
     for name, args in steps.items():
         log(f"{name} ...")
-        seconds[name], _ = run(args, env)
+        seconds[name] = run(args, env)[0]
     # A command that only starts Django: the share of each step that is process start-up.
-    startup, _ = run([*MASSLINE, "version"], env)
+    startup = run([*MASSLINE, "version"], env)[0]
     total = sum(seconds.values())
     return {
         **{f"{k}_s": round(v, 2) for k, v in seconds.items()},
@@ -104,7 +81,7 @@ def pages(env: dict[str, str], requests: int, compare_role: str) -> dict[str, An
     args = [PYTHON, str(ROOT / "bench" / "pages.py"), "--requests", str(requests)]
     if compare_role:
         args += ["--compare-role", compare_role]
-    _, out = run(args, env)
+    out = run(args, env)[1]
     result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
     timed = [*result["at"].values()]
     if "compare_role_at_root" in result:
@@ -151,34 +128,19 @@ def bench_sqlite(requests: int) -> list[dict[str, Any]]:
     ]
 
 
-def _pg_connect(dbname: str) -> Any:
-    import psycopg
-
-    url = PG_SERVER.rstrip("/").replace("postgres://", "postgresql://", 1) + "/" + dbname
-    return psycopg.connect(url, connect_timeout=3, autocommit=True)
-
-
-def postgres_version() -> str | None:
-    try:
-        with _pg_connect("postgres") as conn:
-            return str(conn.execute("SHOW server_version").fetchone()[0])
-    except Exception:
-        return None
-
-
 def bench_postgres(requests: int) -> list[dict[str, Any]]:
     assert PG_DATABASE not in NOT_OURS
     if postgres_version() is None:
         log(f"no PostgreSQL answers at {PG_SERVER}: skipped")
         return [{"benchmark": "postgresql", "skipped": f"no server answers at {PG_SERVER}"}]
-    with _pg_connect("postgres") as admin:
+    with pg_connect("postgres") as admin:
         admin.execute(f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)")
         admin.execute(f"CREATE DATABASE {PG_DATABASE}")
     var_dir = Path(tempfile.mkdtemp(prefix="massline-bench-"))
     try:
         env = environment(var_dir, PG_SERVER.rstrip("/") + "/" + PG_DATABASE)
         loaded = load(env)
-        with _pg_connect(PG_DATABASE) as conn:
+        with pg_connect(PG_DATABASE) as conn:
             loaded["organizations"] = conn.execute(
                 "SELECT count(*) FROM orgs_organization"
             ).fetchone()[0]
@@ -188,7 +150,7 @@ def bench_postgres(requests: int) -> list[dict[str, Any]]:
         timed = pages(env, requests, compare_role="")
     finally:
         shutil.rmtree(var_dir, ignore_errors=True)
-        with _pg_connect("postgres") as admin:
+        with pg_connect("postgres") as admin:
             admin.execute(f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)")
     return [
         {"benchmark": "load_postgresql", **loaded},
