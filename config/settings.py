@@ -134,6 +134,18 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+
+# Background jobs (massline.core.jobs): their uploaded and produced files live under
+# JOBS_DIR. JOBS_MODE "thread" runs a job in a thread of the process that queued it (one
+# machine, `make demo`); "worker" leaves it to `massline worker` processes (production);
+# "immediate" runs it before the request returns (tests).
+JOBS_DIR = Path(os.environ.get("MASSLINE_JOBS_DIR", VAR_DIR / "jobs"))
+JOBS_MODE = os.environ.get("MASSLINE_JOBS_MODE", "thread")
+# Uploaded rosters can be large (1.3 million rows is about 150 MB as CSV); they stream to a
+# temporary file, never into memory.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+ROSTER_UPLOAD_MAX_BYTES = int(os.environ.get("MASSLINE_ROSTER_UPLOAD_MAX_BYTES", 512 * 1024 * 1024))
 NODE_MODULES = Path(os.environ.get("MASSLINE_NODE_MODULES", BASE_DIR / "node_modules"))
 STATICFILES_DIRS = [
     BASE_DIR / "static",

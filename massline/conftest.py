@@ -21,9 +21,13 @@ PASSWORD = "test-pass-123"
 
 
 @pytest.fixture(autouse=True)
-def _fast_and_clean(settings):
+def _fast_and_clean(settings, tmp_path):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.LANGUAGE_CODE = "zh-hans"
+    # Jobs run before the request returns, on the test's own connection; their files go to
+    # the test's folder.
+    settings.JOBS_MODE = "immediate"
+    settings.JOBS_DIR = tmp_path / "jobs"
     cache.clear()
     yield
     cache.clear()

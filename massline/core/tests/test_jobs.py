@@ -1,0 +1,107 @@
+"""Background jobs: every mode runs the same handler; failures are stored, not raised."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from massline.core import jobs
+from massline.core.errors import ApplicationError
+from massline.core.models import Job, JobStatus
+
+
+def _count(job, progress):
+    total = job.params["n"]
+    for i in range(1, total + 1):
+        progress(i, total, phase="counting")
+    (jobs.folder(job) / "out.txt").write_text(str(total))
+    return {"counted": total}
+
+
+def _refuse(job, progress):
+    raise ApplicationError("不行", field="file", code="bad_file")
+
+
+def _crash(job, progress):
+    raise RuntimeError("secret detail 150102199001011234")
+
+
+@pytest.fixture(autouse=True)
+def _kinds():
+    jobs.register("test.count", _count)
+    jobs.register("test.refuse", _refuse)
+    jobs.register("test.crash", _crash)
+
+
+@pytest.mark.django_db
+def test_immediate_job_runs_before_enqueue_returns(tmp_path):
+    job = jobs.enqueue("test.count", actor=None, params={"n": 3})
+    assert job.status == JobStatus.DONE
+    assert job.result == {"counted": 3}
+    assert (job.done, job.total, job.percent) == (3, 3, 100)
+    assert (jobs.folder(job) / "out.txt").read_text() == "3"
+    assert job.started_at and job.finished_at
+
+
+@pytest.mark.django_db
+def test_enqueue_moves_files_into_the_job_folder(tmp_path):
+    upload = tmp_path / "upload.csv"
+    upload.write_text("x")
+    job = jobs.enqueue("test.count", actor=None, params={"n": 1}, files={"input.csv": upload})
+    assert not upload.exists()
+    assert (jobs.folder(job) / "input.csv").read_text() == "x"
+
+
+@pytest.mark.django_db
+def test_application_error_is_stored_as_the_jobs_error():
+    job = jobs.enqueue("test.refuse", actor=None)
+    assert job.status == JobStatus.FAILED
+    assert job.error == "不行"
+    assert job.result["field"] == "file"
+
+
+@pytest.mark.django_db
+def test_unexpected_error_is_logged_and_the_user_sees_a_generic_message(caplog):
+    job = jobs.enqueue("test.crash", actor=None)
+    assert job.status == JobStatus.FAILED
+    assert "1234" not in job.error
+    assert "系统" in job.error
+
+
+def test_unknown_kind_is_refused():
+    with pytest.raises(ValueError):
+        jobs.enqueue("test.nothing", actor=None)
+
+
+@pytest.mark.django_db
+def test_worker_runs_queued_jobs_in_order():
+    first = jobs.enqueue("test.count", actor=None, params={"n": 2}, mode="worker")
+    second = jobs.enqueue("test.refuse", actor=None, mode="worker")
+    assert Job.objects.get(pk=first.pk).status == JobStatus.QUEUED
+    assert jobs.work(once=True) == 2
+    assert Job.objects.get(pk=first.pk).status == JobStatus.DONE
+    assert Job.objects.get(pk=second.pk).status == JobStatus.FAILED
+    assert jobs.work(once=True) == 0
+
+
+@pytest.mark.django_db
+def test_a_claimed_job_is_not_claimed_again():
+    job = jobs.enqueue("test.count", actor=None, params={"n": 1}, mode="worker")
+    assert jobs.claim(job.pk) is not None
+    assert jobs.claim(job.pk) is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_thread_mode_runs_after_commit():
+    job = jobs.enqueue("test.count", actor=None, params={"n": 5}, mode="thread")
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        job.refresh_from_db()
+        if job.finished:
+            break
+        time.sleep(0.05)
+    assert job.status == JobStatus.DONE
+    assert job.result == {"counted": 5}
+    assert not [t for t in threading.enumerate() if t.name == f"job-{job.pk}" and t.is_alive()]
