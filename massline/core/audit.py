@@ -31,9 +31,9 @@ def audit_record(
     target_id: str | int = "",
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
+    target_label: str = "",
 ) -> AuditEvent:
     """Write one audit row. `org` is any object with `id` and `path`; `target` any model instance."""
-    target_label = ""
     if target is not None:
         target_label = str(target)[:200]
         target_type = target_type or target._meta.label_lower

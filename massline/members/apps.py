@@ -9,13 +9,15 @@ class MembersConfig(AppConfig):
 
     def ready(self) -> None:
         from massline.access.policy import register_scoped_model
+        from massline.core import jobs
         from massline.core.audit import register_actions
         from massline.orgs.services import register_path_copy
 
-        from . import counters
+        from . import counters, imports
         from .models import Member
 
         counters.register()
+        jobs.register(imports.KIND, imports.run_import)
         register_path_copy("members_member", "org_path")
         register_scoped_model(Member, path_field="org_path", org_field="org_id")
         register_actions(
@@ -27,5 +29,6 @@ class MembersConfig(AppConfig):
                 "members.found": _("marked a member as found again"),
                 "members.reveal": _("viewed a member's full ID and phone numbers"),
                 "members.generate": _("generated members"),
+                "members.import": _("imported a roster"),
             }
         )

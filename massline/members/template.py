@@ -74,3 +74,61 @@ CATEGORY_CODES: dict[str, str] = _reverse(CATEGORY_LABELS)
 STATUS_CODES: dict[str, str] = _reverse(STATUS_LABELS)
 MOBILITY_CODES: dict[str, str] = _reverse(MOBILITY_LABELS)
 LOST_CONTACT_CODES: dict[str, bool] = {label: flag for flag, label in LOST_CONTACT_LABELS.items()}
+
+
+#: Columns Excel must keep as text: long digit strings would lose digits or leading zeros.
+TEXT_COLUMNS = ("公民身份号码", "所在党组织编码", "手机号码")
+
+
+def blank_workbook() -> bytes:
+    """The blank template as an .xlsx: the header row, text-formatted number columns, and a
+    second sheet listing what each column accepts."""
+    import io
+
+    import openpyxl
+    from openpyxl.styles import Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "党员花名册"
+    sheet.append(list(HEADERS))
+    bold = Font(bold=True)
+    fill = PatternFill("solid", fgColor="FDE9E7")
+    for i, header in enumerate(HEADERS, start=1):
+        cell = sheet.cell(row=1, column=i)
+        cell.font, cell.fill = bold, fill
+        letter = get_column_letter(i)
+        sheet.column_dimensions[letter].width = max(10, len(header) * 2 + 4)
+        if header in TEXT_COLUMNS:
+            sheet.column_dimensions[letter].width = 22
+            sheet.column_dimensions[letter].number_format = "@"
+    sheet.freeze_panes = "A2"
+    notes = book.create_sheet("填写说明")
+    notes.append(["列", "填写要求"])
+    allowed = {
+        "姓名": "必填",
+        "性别": "男 / 女（可空，按身份证号码推定）",
+        "民族": "56个民族名称，如 汉族、蒙古族",
+        "公民身份号码": "必填，18位，末位可为X；请设置为文本格式",
+        "出生日期": "可空；填写时须与身份证号码一致",
+        "学历": " / ".join(v for v in EDUCATION_LABELS.values()),
+        "人员类别": " / ".join(CATEGORY_LABELS.values()),
+        "入党日期": "必填，如 2019-09-01、2019年9月1日、2019.9.1",
+        "转正日期": "正式党员填写；预备党员留空",
+        "党员状态": " / ".join(STATUS_LABELS.values()),
+        "所在党组织编码": "必填，党支部或党总支的组织编码",
+        "手机号码": "可空，11位手机号码",
+        "流动情况": "流出 / 流入 / 留空",
+        "流入流出地": "流动党员填写",
+        "是否失联": "是 / 否 / 留空",
+    }
+    for header in HEADERS:
+        notes.append([header, allowed[header]])
+    notes.column_dimensions["A"].width = 18
+    notes.column_dimensions["B"].width = 60
+    for cell in notes[1]:
+        cell.font = bold
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

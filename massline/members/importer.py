@@ -1,0 +1,1469 @@
+"""The roster import (党员花名册导入): a CSV or Excel file in the template of
+`massline.members.template`, validated in full, then written at once or not at all.
+
+How a file goes in:
+
+1. **Reading** streams the file, never holding it whole: CSV in UTF-8 (with or without a BOM)
+   or GB18030, told apart by their bytes or declared by the user; `.xlsx` through openpyxl's
+   read-only mode. What the file is comes from its bytes, not its name: a text file renamed
+   `.xlsx` and a truncated workbook are refused with a message that says so.
+2. **Checking each row** (`check_row`) turns cells into the member's columns: labels into codes,
+   dates in the forms people write them, the ID number's check digit and birth date, the
+   organization code against the importer's scope. It runs in worker processes, one per core,
+   which also encrypt the ID and phone numbers and hash them.
+3. **Staging**: the checked rows go into a temporary table through the database's bulk path
+   (PostgreSQL COPY, SQLite executemany), while the workers check the rows after them.
+4. **Checking the file as a whole** is set-based SQL on the staging table: the same ID number
+   twice in the file, a person already in the roster at another organization (a transfer moves
+   members, not an import) or outside the importer's scope.
+5. **Applying**, only when nothing was wrong and this is not a dry run, in the same
+   transaction: counter changes folded per organization from one grouped query, then one
+   UPDATE for the members whose details changed, one INSERT for the new ones, their history
+   rows and one audit row. Rows equal to what the roster holds change nothing, so importing a
+   file twice changes nothing the second time.
+
+Every problem is reported with its row (as the spreadsheet numbers it, the header being row 1),
+column, value and reason; ID and phone numbers appear masked, never in clear.
+"""
+
+from __future__ import annotations
+
+import codecs
+import collections
+import contextlib
+import csv
+import datetime as dt
+import io
+import multiprocessing
+import os
+import threading
+import time
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from massline.access import policy
+from massline.core.audit import audit_record
+from massline.core.crypto import encrypt_many, lookup_hash_many
+from massline.core.db import is_postgres
+from massline.core.errors import ApplicationError
+from massline.core.normalize import clean_cell, fold_for_search, parse_date
+from massline.core.reference import parse_ethnicity
+from massline.orgs import counters as org_counters
+from massline.orgs.models import Organization
+
+from . import template
+from .generate import _defer_indexes, _restore_indexes
+from .idnumber import InvalidNumber, mask_id, mask_phone, validate_id, validate_phone
+from .models import Member, MemberEventKind
+from .services import ADULT_AGE, MEMBER_ORG_KINDS
+
+#: Rows handed to a worker at a time.
+CHUNK_ROWS = 4000
+#: Problems kept in a report; the rest are counted.
+REPORT_LIMIT = 100_000
+ENCODINGS = ("auto", "utf-8", "gb18030")
+NAME_MAX = 64
+PLACE_MAX = 128
+
+Progress = Callable[..., None]
+
+
+# -- the report ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Problem:
+    row: int | None  # None: the file as a whole
+    column: str  # the template header, or ""
+    value: str  # as the file has it; ID and phone numbers masked
+    message: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "row": self.row,
+            "column": self.column,
+            "value": self.value,
+            "message": self.message,
+        }
+
+
+@dataclass
+class ImportReport:
+    dry_run: bool
+    file_name: str = ""
+    rows: int = 0  # data rows read, blank ones included
+    valid_rows: int = 0
+    blank_rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    problem_count: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    applied: bool = False
+    seconds: float = 0.0
+
+    problem_rows: int = 0  # rows with at least one problem
+
+    @property
+    def ok(self) -> bool:
+        return self.problem_count == 0
+
+    def add(self, problem: Problem) -> None:
+        self.problem_count += 1
+        if len(self.problems) < REPORT_LIMIT:
+            self.problems.append(problem)
+
+    def as_dict(self, *, limit: int | None = None) -> dict[str, Any]:
+        problems = self.problems if limit is None else self.problems[:limit]
+        return {
+            "dry_run": self.dry_run,
+            "file_name": self.file_name,
+            "rows": self.rows,
+            "valid_rows": self.valid_rows,
+            "blank_rows": self.blank_rows,
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "problem_count": self.problem_count,
+            "problems": [p.as_dict() for p in problems],
+            "problems_listed": len(problems),
+            "applied": self.applied,
+            "seconds": round(self.seconds, 2),
+        }
+
+
+def write_report_csv(report: ImportReport, path: Path) -> None:
+    """The problems as a CSV that Excel opens in Chinese (UTF-8 with a BOM)."""
+    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow([_("Row"), _("Column"), _("Value"), _("Problem")])
+        for p in report.problems:
+            writer.writerow(
+                [p.row if p.row is not None else "", p.column, _escape_formula(p.value), p.message]
+            )
+
+
+def _escape_formula(text: str) -> str:
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def _file_error(message: str, code: str = "bad_file") -> ApplicationError:
+    return ApplicationError(message, field="file", code=code)
+
+
+# -- reading -------------------------------------------------------------------------------------
+
+
+@dataclass
+class Roster:
+    """An opened roster: its header and an iterator of (row number, cells)."""
+
+    kind: str  # "csv" or "xlsx"
+    header: list[str]
+    rows: Iterator[tuple[int, list[Any]]]
+    size: int  # bytes
+    position: Callable[[], int]  # bytes read so far (CSV), or rows (xlsx)
+    total_rows: int | None
+    close: Callable[[], None]
+    tasks: Iterator[tuple[Any, ...]] | None = None  # work for the checking processes
+
+
+_XLSX_MAGIC = b"PK\x03\x04"
+
+
+def open_roster(path: Path, *, file_name: str = "", encoding: str = "auto") -> Roster:
+    """Open a roster file for reading; ApplicationError (field "file") for a file that is not
+    one we can read, saying why."""
+    name = file_name or path.name
+    if encoding not in ENCODINGS:
+        raise _file_error(_("Unknown encoding %(encoding)s.") % {"encoding": encoding})
+    size = path.stat().st_size
+    if size == 0:
+        raise _file_error(_("The file %(name)s is empty (0 bytes).") % {"name": name}, "empty_file")
+    with path.open("rb") as handle:
+        head = handle.read(4)
+    suffix = Path(name).suffix.lower()
+    if head == _XLSX_MAGIC:
+        if suffix not in (".xlsx", ".xlsm", ""):
+            raise _file_error(
+                _("%(name)s is an Excel workbook, not a CSV file: name it .xlsx.") % {"name": name}
+            )
+        return _open_xlsx(path, name, size)
+    if suffix in (".xlsx", ".xlsm"):
+        raise _file_error(
+            _(
+                "%(name)s is not an Excel workbook: its content is not in the .xlsx format "
+                "(it may be a text or CSV file renamed .xlsx, or an old .xls file). Save it "
+                "from Excel as .xlsx, or as CSV."
+            )
+            % {"name": name},
+            "not_xlsx",
+        )
+    if suffix == ".xls" or head.startswith(b"\xd0\xcf\x11\xe0"):
+        raise _file_error(
+            _(
+                "%(name)s is an old Excel 97-2003 (.xls) file; save it from Excel as .xlsx "
+                "or as CSV."
+            )
+            % {"name": name},
+            "old_xls",
+        )
+    return _open_csv(path, name, size, encoding)
+
+
+def _detect_encoding(path: Path) -> str:
+    """UTF-8 when the file starts with its BOM or its first megabyte is valid UTF-8,
+    otherwise GB18030 (which every byte sequence Excel writes for Chinese is)."""
+    with path.open("rb") as handle:
+        sample = handle.read(1 << 20)
+    if sample.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        decoder.decode(sample, final=False)  # a character cut at the end of the sample is fine
+    except UnicodeDecodeError:
+        return "gb18030"
+    return "utf-8-sig"
+
+
+def _first_bad_line(path: Path, encoding: str) -> int:
+    """The line (from 1) holding the first bytes that are not text in `encoding`: the reader
+    decodes ahead of the rows it hands out, so only a second pass says exactly where."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    lines = 1
+    with path.open("rb") as handle:
+        while block := handle.read(1 << 16):
+            try:
+                decoder.decode(block)
+            except UnicodeDecodeError as exc:
+                return lines + block.count(b"\n", 0, max(exc.start, 0))
+            lines += block.count(b"\n")
+    return lines
+
+
+BLOCK_BYTES = 1 << 20
+
+
+def _records_in(block: bytes) -> int:
+    """The CSV records a block of whole records holds: its line breaks outside quotes."""
+    if b'"' not in block:
+        return block.count(b"\n")
+    return sum(part.count(b"\n") for part in block.split(b'"')[::2])
+
+
+def _cut(buffer: bytes) -> int:
+    """The end (after its line break) of the last whole record in `buffer`, or 0: a line
+    break outside quotes, so a cell with a line break in it is never split."""
+    pos = buffer.rfind(b"\n")
+    while pos >= 0:
+        if buffer.count(b'"', 0, pos) % 2 == 0:
+            return pos + 1
+        pos = buffer.rfind(b"\n", 0, pos)
+    return 0
+
+
+def _encoding_problem(name: str, row: int, actual: str, declared: str) -> tuple[str, str]:
+    shown = {"utf-8-sig": "UTF-8", "gb18030": "GB18030"}.get(actual, actual)
+    if declared == "auto":
+        message = _(
+            "Row %(row)s of %(name)s is not valid %(encoding)s text, though the start of the "
+            "file is. Save the whole file in one encoding (UTF-8 or GB18030)."
+        )
+    elif actual == "utf-8-sig":
+        message = _(
+            "%(name)s is not UTF-8 text (row %(row)s is not): it may be GB18030, as Excel "
+            "saves CSV in Chinese Windows. Choose GB18030 or automatic detection."
+        )
+    else:
+        message = _(
+            "%(name)s is not %(encoding)s text (row %(row)s is not). Choose UTF-8 or "
+            "automatic detection."
+        )
+    return message % {"name": name, "row": row, "encoding": shown}, "bad_encoding"
+
+
+def _open_csv(path: Path, name: str, size: int, encoding: str) -> Roster:
+    """A CSV roster is handed out in blocks of whole records (about a megabyte each), which
+    the workers decode and parse: the reading process only cuts the file."""
+    actual = _detect_encoding(path) if encoding == "auto" else encoding
+    if actual == "utf-8":
+        actual = "utf-8-sig"  # a BOM is not part of the first header
+    raw = path.open("rb")
+    first = raw.read(BLOCK_BYTES)
+    end = 0
+    pos = first.find(b"\n")
+    while pos >= 0 and first.count(b'"', 0, pos) % 2:
+        pos = first.find(b"\n", pos + 1)
+    end = pos + 1 if pos >= 0 else len(first)
+    try:
+        header_text = first[:end].decode(actual)
+    except UnicodeDecodeError:
+        raw.close()
+        message, code = _encoding_problem(name, 1, actual, encoding)
+        raise _file_error(message, code) from None
+    try:
+        header = next(csv.reader(io.StringIO(header_text)), [])
+    except csv.Error as exc:
+        raw.close()
+        raise _file_error(
+            _("%(name)s cannot be read as CSV: %(reason)s") % {"name": name, "reason": exc}
+        ) from None
+    if not header:
+        raw.close()
+        raise _file_error(_("%(name)s has no rows.") % {"name": name}, "empty_file")
+    sent = end
+    body = "utf-8" if actual == "utf-8-sig" else actual
+
+    def tasks() -> Iterator[tuple[Any, ...]]:
+        nonlocal sent
+        buffer = first[end:]
+        base = 1  # the header is row 1
+        block_no = 0
+        while True:
+            more = raw.read(BLOCK_BYTES)
+            if more:
+                buffer += more
+                cut = _cut(buffer)
+                if not cut:
+                    continue  # one record longer than a block: read on
+            else:
+                cut = len(buffer)
+                if not cut:
+                    return
+            block, buffer = buffer[:cut], buffer[cut:]
+            records = _records_in(block) + (0 if block.endswith(b"\n") else 1)
+            sent += len(block)
+            yield ("csv", block_no, base, block, body, name, encoding)
+            base += records
+            block_no += 1
+
+    return Roster(
+        kind="csv",
+        header=header,
+        rows=iter(()),
+        size=size,
+        position=lambda: sent,
+        total_rows=None,
+        close=raw.close,
+        tasks=tasks(),
+    )
+
+
+def _open_xlsx(path: Path, name: str, size: int) -> Roster:
+    import openpyxl  # a second to import: only when an Excel file comes
+
+    damaged = _file_error(
+        _(
+            "%(name)s is damaged or incomplete and cannot be read as an Excel workbook "
+            "(was the upload or download cut short?). Save it again from Excel."
+        )
+        % {"name": name},
+        "damaged_xlsx",
+    )
+    try:
+        with zipfile.ZipFile(path) as archive:
+            broken = archive.testzip()
+        if broken is not None:
+            raise damaged
+        # Formulas are read as formulas, not their last results, so that they are refused.
+        book = openpyxl.load_workbook(path, read_only=True, data_only=False)
+    except ApplicationError:
+        raise
+    except Exception:  # zipfile.BadZipFile, KeyError, XML errors: all mean a broken file
+        raise damaged from None
+    sheet = book.worksheets[0]
+    total = sheet.max_row - 1 if sheet.max_row else None
+    rows_iter = sheet.iter_rows(values_only=True)
+    try:
+        first = next(rows_iter)
+    except StopIteration:
+        book.close()
+        raise _file_error(_("%(name)s has no rows.") % {"name": name}, "empty_file") from None
+    except Exception:
+        book.close()
+        raise damaged from None
+    header = [clean_cell(v) for v in first]
+    line = 1
+    counted = 0
+
+    def rows() -> Iterator[tuple[int, list[Any]]]:
+        nonlocal line, counted
+        try:
+            for cells in rows_iter:
+                line += 1
+                counted += 1
+                yield line, list(cells)
+        except ApplicationError:
+            raise
+        except Exception:
+            raise damaged from None
+
+    return Roster(
+        kind="xlsx",
+        header=header,
+        rows=rows(),
+        size=size,
+        position=lambda: counted,
+        total_rows=total,
+        close=book.close,
+    )
+
+
+def check_header(header: list[Any]) -> None:
+    """The header must be the template's, column for column."""
+    got = [clean_cell(h).lstrip("\ufeff") for h in header]
+    while got and not got[-1]:
+        got.pop()  # empty cells after the last column
+    expected = list(template.HEADERS)
+    if got == expected:
+        return
+    missing = [h for h in expected if h not in got]
+    extra = [h or _("(blank)") for h in got if h not in expected]
+    parts = []
+    if missing:
+        parts.append(_("missing columns: %(columns)s") % {"columns": "、".join(missing)})
+    if extra:
+        parts.append(_("columns not in the template: %(columns)s") % {"columns": "、".join(extra)})
+    if not parts:
+        for i, (want, have) in enumerate(zip(expected, got, strict=False), start=1):
+            if want != have:
+                parts.append(
+                    _(
+                        "the columns are in another order: column %(n)s should be %(want)s, not %(have)s"
+                    )
+                    % {"n": i, "want": want, "have": have}
+                )
+                break
+        else:
+            parts.append(_("columns repeated"))
+    raise _file_error(
+        _(
+            "The first row must hold the template's columns, in its order (%(columns)s): "
+            "%(problems)s. Download the blank template and copy the data into it."
+        )
+        % {"columns": "、".join(expected), "problems": "; ".join(parts)},
+        "bad_header",
+    )
+
+
+# -- checking rows -------------------------------------------------------------------------------
+
+# Staging columns: the row number, then the member's columns as the table has them.
+STAGE_COLUMNS = (
+    "row_no",
+    "org_id",
+    "org_path",
+    "name",
+    "name_folded",
+    "gender",
+    "ethnicity",
+    "birth_date",
+    "id_number_enc",
+    "id_number_hash",
+    "id_masked",
+    "id_tail",
+    "phone_enc",
+    "phone_hash",
+    "phone_masked",
+    "education",
+    "category",
+    "join_date",
+    "full_date",
+    "status",
+    "mobility",
+    "mobility_place",
+    "lost_contact",
+)
+# The details an import sets; a member whose stored details equal these is unchanged.
+COMPARED = (
+    "name",
+    "gender",
+    "ethnicity",
+    "birth_date",
+    "phone_hash",
+    "education",
+    "category",
+    "join_date",
+    "full_date",
+    "status",
+    "mobility",
+    "mobility_place",
+    "lost_contact",
+)
+
+H = template.HEADERS
+(
+    C_NAME,
+    C_GENDER,
+    C_ETHNICITY,
+    C_ID,
+    C_BIRTH,
+    C_EDUCATION,
+    C_CATEGORY,
+    C_JOIN,
+    C_FULL,
+    C_STATUS,
+    C_ORG,
+    C_PHONE,
+    C_MOBILITY,
+    C_PLACE,
+    C_LOST,
+) = range(len(H))
+_FORMULA_ESCAPES = ("'=", "'+", "'-", "'@")
+
+
+@dataclass
+class Context:
+    """What checking a row needs, built once per import and handed to the workers."""
+
+    orgs: dict[str, tuple[int, str, str]]  # code → (id, path, kind) of orgs in scope
+    today: dt.date
+    postgres: bool
+
+
+_context: Context | None = None  # set in each worker (inherited through fork)
+
+
+def _adult_on(birth: dt.date, day: dt.date) -> bool:
+    try:
+        eighteenth = birth.replace(year=birth.year + ADULT_AGE)
+    except ValueError:  # 29 February
+        eighteenth = dt.date(birth.year + ADULT_AGE, 3, 1)
+    return day >= eighteenth
+
+
+def check_row(
+    row_no: int, cells: list[Any], ctx: Context
+) -> tuple[tuple[Any, ...] | None, list[Problem]]:
+    """One row: the member's values (before encryption: see `_finish`) or its problems.
+    Blank rows are the caller's to skip."""
+    problems: list[Problem] = []
+
+    def bad(column: int, value: Any, message: str) -> None:
+        problems.append(Problem(row_no, H[column], _shown(value), message))
+
+    if len(cells) > len(H) and any(clean_cell(c) for c in cells[len(H) :]):
+        problems.append(
+            Problem(
+                row_no,
+                "",
+                "",
+                _("The row has %(n)s cells; the template has %(m)s columns.")
+                % {"n": len(cells), "m": len(H)},
+            )
+        )
+    if len(cells) < len(H):
+        cells = list(cells) + [None] * (len(H) - len(cells))
+    text = [clean_cell(c) for c in cells[: len(H)]]
+    for i, value in enumerate(text):
+        if value[:2] in _FORMULA_ESCAPES:
+            text[i] = value[1:]  # an export escaped this formula-like text with a quote
+        elif value.startswith("="):
+            bad(
+                i,
+                value if i not in (C_ID, C_PHONE) else "=…",
+                _("The cell holds a formula (it starts with =); enter the value itself."),
+            )
+    if problems:
+        return None, problems
+
+    name = text[C_NAME]
+    if not name:
+        bad(C_NAME, "", _("The name is missing."))
+    elif len(name) > NAME_MAX:
+        bad(C_NAME, name, _("The name is longer than %(n)s characters.") % {"n": NAME_MAX})
+
+    info = None
+    raw_id = cells[C_ID]
+    if isinstance(raw_id, float):
+        bad(
+            C_ID,
+            "",
+            _(
+                "Excel holds the ID number as a number, which keeps only 15 digits: format "
+                "the column as text and enter the numbers again."
+            ),
+        )
+    elif not text[C_ID]:
+        bad(C_ID, "", _("The ID number is missing."))
+    else:
+        try:
+            info = validate_id(text[C_ID], today=ctx.today)
+        except InvalidNumber as exc:
+            bad(
+                C_ID,
+                mask_id(text[C_ID]),
+                _("Invalid ID number: %(reason)s.") % {"reason": exc.message},
+            )
+
+    gender = template.GENDER_CODES.get(text[C_GENDER])
+    if text[C_GENDER] and gender is None:
+        bad(C_GENDER, text[C_GENDER], _("The gender must be 男 or 女."))
+    elif info is not None:
+        if gender is None:
+            gender = info.gender
+        elif gender != info.gender:
+            bad(C_GENDER, text[C_GENDER], _("The gender does not agree with the ID number."))
+
+    try:
+        ethnicity = parse_ethnicity(text[C_ETHNICITY])
+    except ValueError as exc:
+        ethnicity = ""
+        bad(C_ETHNICITY, text[C_ETHNICITY], str(exc))
+
+    birth = None
+    if text[C_BIRTH]:
+        birth = _date(cells[C_BIRTH], C_BIRTH, bad)
+        if birth is not None and info is not None and birth != info.birth_date:
+            bad(
+                C_BIRTH,
+                text[C_BIRTH],
+                _("The birth date does not agree with the one inside the ID number."),
+            )
+    if info is not None:
+        birth = info.birth_date
+
+    education = ""
+    if text[C_EDUCATION]:
+        education = template.EDUCATION_CODES.get(text[C_EDUCATION], "")
+        if not education:
+            bad(C_EDUCATION, text[C_EDUCATION], _choose(template.EDUCATION_LABELS))
+    category = template.CATEGORY_CODES.get(text[C_CATEGORY], "")
+    if not category:
+        bad(C_CATEGORY, text[C_CATEGORY], _choose(template.CATEGORY_LABELS))
+    status = template.STATUS_CODES.get(text[C_STATUS], "")
+    if not status:
+        bad(C_STATUS, text[C_STATUS], _choose(template.STATUS_LABELS))
+
+    join = None
+    if not text[C_JOIN]:
+        bad(C_JOIN, "", _("The join date is missing."))
+    else:
+        join = _date(cells[C_JOIN], C_JOIN, bad)
+    if join is not None:
+        if join > ctx.today:
+            bad(C_JOIN, text[C_JOIN], _("The join date is in the future."))
+        elif birth is not None and not _adult_on(birth, join):
+            bad(C_JOIN, text[C_JOIN], _("The join date is before the member's 18th birthday."))
+    full = None
+    if text[C_FULL]:
+        full = _date(cells[C_FULL], C_FULL, bad)
+        if full is not None:
+            if status == "probationary":
+                bad(
+                    C_FULL,
+                    text[C_FULL],
+                    _("A probationary member has no full-membership date yet."),
+                )
+            elif join is not None and full < join:
+                bad(C_FULL, text[C_FULL], _("The full-membership date is before the join date."))
+            elif full > ctx.today:
+                bad(C_FULL, text[C_FULL], _("The full-membership date is in the future."))
+
+    org = None
+    code = text[C_ORG]
+    if not code:
+        bad(C_ORG, "", _("The organization code is missing."))
+    else:
+        org = ctx.orgs.get(code)
+        if org is None:
+            bad(C_ORG, code, _("There is no organization with this code within your scope."))
+        elif org[2] not in MEMBER_ORG_KINDS:
+            bad(
+                C_ORG,
+                code,
+                _("Members belong to a branch or a general branch; this organization is neither."),
+            )
+
+    phone = ""
+    if text[C_PHONE]:
+        try:
+            phone = validate_phone(text[C_PHONE])
+        except InvalidNumber as exc:
+            bad(
+                C_PHONE,
+                mask_phone(text[C_PHONE]),
+                _("Invalid phone number: %(reason)s.") % {"reason": exc.message},
+            )
+
+    mobility = template.MOBILITY_CODES.get(text[C_MOBILITY])
+    if mobility is None:
+        mobility = ""
+        bad(C_MOBILITY, text[C_MOBILITY], _("流动情况 must be 流出, 流入 or left blank."))
+    place = text[C_PLACE]
+    if len(place) > PLACE_MAX:
+        bad(C_PLACE, place, _("The place is longer than %(n)s characters.") % {"n": PLACE_MAX})
+    elif place and not mobility and text[C_MOBILITY] == "":
+        bad(C_PLACE, place, _("A place is given but 流动情况 is blank."))
+    lost_text = text[C_LOST]
+    lost = template.LOST_CONTACT_CODES.get(lost_text, False) if lost_text else False
+    if lost_text and lost_text not in template.LOST_CONTACT_CODES:
+        bad(C_LOST, lost_text, _("是否失联 must be 是, 否 or left blank."))
+
+    if problems or info is None or org is None or birth is None or join is None:
+        return None, problems
+    return (
+        row_no,
+        org[0],
+        org[1],
+        name,
+        gender,
+        ethnicity,
+        birth,
+        info.number,
+        education,
+        category,
+        join,
+        full,
+        status,
+        phone,
+        mobility,
+        place,
+        lost,
+    ), problems
+
+
+# -- the fast path -------------------------------------------------------------------------------
+#
+# Most rows of a real roster are right, and most cells repeat (男, 汉族, 在职, a few thousand
+# dates). `fast_row` accepts a row only when every check passes, with the cell cleaning, the
+# date parsing and the label lookups cached; anything else goes to `check_row`, which
+# explains what is wrong. Both apply the same rules: the tests run every bad input through
+# both paths.
+
+_CACHE_LIMIT = 400_000
+_clean_cache: dict[str, str] = {}
+_date_cache: dict[str, dt.date] = {}
+_ethnicity_cache: dict[str, str] = {}
+_PLAIN_KINDS = frozenset(MEMBER_ORG_KINDS)
+
+
+def _clean_fast(value: str) -> str:
+    text = _clean_cache.get(value)
+    if text is None:
+        if len(_clean_cache) > _CACHE_LIMIT:
+            _clean_cache.clear()
+        text = _clean_cache[value] = clean_cell(value)
+    return text
+
+
+def _date_fast(text: str) -> dt.date | None:
+    day = _date_cache.get(text)
+    if day is None:
+        try:
+            day = parse_date(text)
+        except ValueError:
+            return None
+        if len(_date_cache) > _CACHE_LIMIT:
+            _date_cache.clear()
+        _date_cache[text] = day
+    return day
+
+
+def fast_row(row_no: int, cells: list[Any], ctx: Context) -> tuple[Any, ...] | None:
+    """The member's values when the row is right in every respect; None to look closer."""
+    if len(cells) != 15:
+        return None
+    clean = _clean_fast
+    try:
+        (name, gender_t, eth_t, id_t, birth_t, edu_t, cat_t, join_t, full_t, status_t, code,
+         phone_t, mob_t, place, lost_t) = [clean(c) for c in cells]  # fmt: skip
+    except TypeError:  # not text (an Excel cell): the careful path reads it
+        return None
+    for value in (name, place):
+        if value[:1] in ("=", "'"):
+            return None
+    if not name or len(name) > NAME_MAX or id_t[:1] in ("=", "'"):
+        return None
+    try:
+        info = validate_id(id_t, today=ctx.today)
+    except InvalidNumber:
+        return None
+    gender = info.gender
+    if gender_t and template.GENDER_CODES.get(gender_t) != gender:
+        return None
+    ethnicity = _ethnicity_cache.get(eth_t)
+    if ethnicity is None:
+        try:
+            ethnicity = _ethnicity_cache[eth_t] = parse_ethnicity(eth_t)
+        except ValueError:
+            return None
+    birth = info.birth_date
+    if birth_t and _date_fast(birth_t) != birth:
+        return None
+    education = ""
+    if edu_t:
+        education = template.EDUCATION_CODES.get(edu_t, "")
+        if not education:
+            return None
+    category = template.CATEGORY_CODES.get(cat_t)
+    status = template.STATUS_CODES.get(status_t)
+    if category is None or status is None or not join_t:
+        return None
+    join = _date_fast(join_t)
+    if join is None or join > ctx.today or not _adult_on(birth, join):
+        return None
+    full = None
+    if full_t:
+        full = _date_fast(full_t)
+        if full is None or status == "probationary" or full < join or full > ctx.today:
+            return None
+    org = ctx.orgs.get(code)
+    if org is None or org[2] not in _PLAIN_KINDS:
+        return None
+    phone = ""
+    if phone_t:
+        try:
+            phone = validate_phone(phone_t)
+        except InvalidNumber:
+            return None
+    mobility = template.MOBILITY_CODES.get(mob_t)
+    if mobility is None or len(place) > PLACE_MAX or (place and not mobility):
+        return None
+    lost = False
+    if lost_t:
+        lost_flag = template.LOST_CONTACT_CODES.get(lost_t)
+        if lost_flag is None:
+            return None
+        lost = lost_flag
+    return (row_no, org[0], org[1], name, gender, ethnicity, birth, info.number, education,
+            category, join, full, status, phone, mobility, place, lost)  # fmt: skip
+
+
+def _shown(value: Any) -> str:
+    text = value if isinstance(value, str) else clean_cell(value)
+    return text if len(text) <= 60 else text[:60] + "…"
+
+
+def _choose(labels: dict[Any, str]) -> str:
+    return _("Write one of: %(labels)s.") % {"labels": "、".join(v for v in labels.values() if v)}
+
+
+def _date(value: Any, column: int, bad: Callable[[int, Any, str], None]) -> dt.date | None:
+    try:
+        return parse_date(value.strip() if isinstance(value, str) else value)
+    except ValueError as exc:
+        bad(column, value, str(exc))
+        return None
+
+
+def _copy_text(value: Any) -> str:
+    if value is None:
+        return "\\N"
+    if value is True:
+        return "t"
+    if value is False:
+        return "f"
+    if isinstance(value, str):
+        if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
+            return (
+                value.replace("\\", "\\\\")
+                .replace("\t", "\\t")
+                .replace("\n", "\\n")
+                .replace("\r", "\\r")
+            )
+        return value
+    return str(value)
+
+
+def _finish(checked: list[tuple[Any, ...]], postgres: bool) -> bytes | list[tuple[Any, ...]]:
+    """Checked rows as staging rows: numbers encrypted, hashed and masked, names folded.
+    COPY text for PostgreSQL, tuples for SQLite."""
+    numbers = [r[7] for r in checked]
+    id_enc = encrypt_many(numbers)
+    id_hash = lookup_hash_many(numbers)
+    phones = [r[13] for r in checked if r[13]]
+    phone_enc = iter(encrypt_many(phones))
+    phone_hash = iter(lookup_hash_many(phones))
+    folded = _fold_cache
+    if len(folded) > _CACHE_LIMIT:
+        folded.clear()
+    if postgres:
+        # COPY text straight away. Only the free text (name, folded name, place) can hold a
+        # backslash; codes, numbers, dates and base64 never do, and tabs and line breaks were
+        # made spaces when the cells were cleaned.
+        text = _copy_text
+        lines = []
+        append = lines.append
+        for i, r in enumerate(checked):
+            (row_no, org_id, org_path, name, gender, ethnicity, birth, number, education,
+             category, join, full, status, phone, mobility, place, lost) = r  # fmt: skip
+            fold = folded.get(name)
+            if fold is None:
+                fold = folded[name] = fold_for_search(name)
+            if phone:
+                p_enc, p_hash, p_mask = (
+                    next(phone_enc),
+                    next(phone_hash),
+                    f"{phone[:3]}****{phone[7:]}",
+                )
+            else:
+                p_enc = p_hash = p_mask = ""
+            append(
+                f"{row_no}\t{org_id}\t{org_path}\t{text(name)}\t{text(fold)}\t{gender}\t"
+                f"{ethnicity}\t{birth}\t{id_enc[i]}\t{id_hash[i]}\t"
+                f"{number[:6]}********{number[14:]}\t{number[-4:]}\t{p_enc}\t{p_hash}\t{p_mask}\t"
+                f"{education}\t{category}\t{join}\t{full if full is not None else NULL}\t{status}\t"
+                f"{mobility}\t{text(place)}\t{'t' if lost else 'f'}\n"
+            )
+        return "".join(lines).encode()
+    out: list[tuple[Any, ...]] = []
+    for i, r in enumerate(checked):
+        (row_no, org_id, org_path, name, gender, ethnicity, birth, number, education, category,
+         join, full, status, phone, mobility, place, lost) = r  # fmt: skip
+        fold = folded.get(name)
+        if fold is None:
+            fold = folded[name] = fold_for_search(name)
+        out.append(
+            (
+                row_no,
+                org_id,
+                org_path,
+                name,
+                fold,
+                gender,
+                ethnicity,
+                birth,
+                id_enc[i],
+                id_hash[i],
+                f"{number[:6]}********{number[14:]}",
+                number[-4:],
+                next(phone_enc) if phone else "",
+                next(phone_hash) if phone else "",
+                f"{phone[:3]}****{phone[7:]}" if phone else "",
+                education,
+                category,
+                join,
+                full,
+                status,
+                mobility,
+                place,
+                lost,
+            )
+        )
+    return out
+
+
+_fold_cache: dict[str, str] = {}
+NULL = "\\N"
+
+
+@dataclass
+class ChunkResult:
+    staged: bytes | list[tuple[Any, ...]]
+    valid: int
+    blank: list[int]
+    problems: list[Problem]
+    file_problem: tuple[str, str] | None = None
+
+
+def check_task(task: tuple[Any, ...]) -> ChunkResult:
+    """A piece of work for a checking process: ("rows", rows) of (row number, cells), or
+    ("csv", block number, row number before the block, bytes, encoding, file name, declared
+    encoding), a block of whole CSV records."""
+    if task[0] == "rows":
+        return check_chunk(task[1])
+    _kind, _block_no, base, data, body, name, declared = task
+    try:
+        text = data.decode(body)
+    except UnicodeDecodeError as exc:
+        row = base + 1 + data.count(b"\n", 0, max(exc.start, 0))
+        ctx = _context
+        return ChunkResult(
+            b"" if ctx and ctx.postgres else [],
+            0,
+            [],
+            [],
+            _encoding_problem(name, row, body if body != "utf-8" else "utf-8-sig", declared),
+        )
+    try:
+        rows = [
+            (base + i, cells)
+            for i, cells in enumerate(csv.reader(io.StringIO(text, newline="")), start=1)
+        ]
+    except csv.Error as exc:
+        return ChunkResult(
+            b"", 0, [], [],
+            (_("Rows after row %(row)s of %(name)s cannot be read as CSV: %(reason)s")
+             % {"row": base, "name": name, "reason": exc}, "bad_file"),
+        )  # fmt: skip
+    return check_chunk(rows)
+
+
+def check_chunk(chunk: list[tuple[int, list[Any]]]) -> ChunkResult:
+    """Check a chunk of rows (in a worker): staging rows for the good ones, problems for the
+    others, the numbers of the blank rows."""
+    ctx = _context
+    assert ctx is not None
+    checked: list[tuple[Any, ...]] = []
+    problems: list[Problem] = []
+    blank: list[int] = []
+    for row_no, cells in chunk:
+        if not any(c is not None and (not isinstance(c, str) or c.strip()) for c in cells):
+            blank.append(row_no)
+            continue
+        values = fast_row(row_no, cells, ctx)
+        if values is not None:
+            checked.append(values)
+            continue
+        values, row_problems = check_row(row_no, cells, ctx)
+        if values is not None:
+            checked.append(values)
+        else:
+            problems.extend(row_problems)
+    staged = _finish(checked, ctx.postgres) if checked else (b"" if ctx.postgres else [])
+    return ChunkResult(staged, len(checked), blank, problems)
+
+
+def _init_worker(ctx: Context, language: str) -> None:
+    global _context
+    if not apps_ready():  # a fresh interpreter (forkserver): set Django up first
+        import django
+
+        django.setup()
+    from django.utils import translation
+
+    translation.activate(language)
+    _context = ctx
+
+
+def _set_context(ctx: Context) -> None:
+    global _context
+    _context = ctx
+
+
+def apps_ready() -> bool:
+    from django.apps import apps
+
+    return apps.ready
+
+
+def _pool(n_workers: int, ctx: Context) -> Any:
+    """Worker processes. Forked from the main thread (the command line, `massline worker`):
+    they start at once with everything loaded. From any other thread (a job in a web
+    process) forking could copy a lock another thread holds, so they come from a fork server
+    and set Django up themselves."""
+    from django.utils import translation
+
+    method = "fork" if threading.current_thread() is threading.main_thread() else "forkserver"
+    return multiprocessing.get_context(method).Pool(
+        n_workers, initializer=_init_worker, initargs=(ctx, translation.get_language())
+    )
+
+
+def _chunks(
+    rows: Iterator[tuple[int, list[Any]]], size: int
+) -> Iterator[list[tuple[int, list[Any]]]]:
+    batch: list[tuple[int, list[Any]]] = []
+    for item in rows:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def worker_count() -> int:
+    setting = os.environ.get("MASSLINE_IMPORT_WORKERS")
+    if setting:
+        return max(0, int(setting))
+    return min(4, os.cpu_count() or 1)
+
+
+# -- the import ------------------------------------------------------------------------------------
+
+
+def _scope_orgs(actor: Any) -> dict[str, tuple[int, str, str]]:
+    """The organizations the importer may put members in, by code. No actor: an operator
+    at the command line, with the whole tree."""
+    qs = Organization.objects.all()
+    if actor is not None:
+        qs = policy.scoped(qs, actor, "members.manage")
+    return {
+        code: (pk, path, kind)
+        for code, pk, path, kind in qs.values_list("code", "pk", "path", "kind")
+    }
+
+
+class _Rollback(Exception):
+    pass
+
+
+STAGE = "members_import_stage"
+EVENT_INSERT = (
+    'INSERT INTO members_memberevent (member_id, kind, "on", detail, actor_id, created_at)'
+)
+
+
+def import_roster(
+    path: Path,
+    *,
+    actor: Any,
+    dry_run: bool,
+    file_name: str = "",
+    encoding: str = "auto",
+    progress: Progress | None = None,
+    workers: int | None = None,
+    job_id: int | None = None,
+) -> ImportReport:
+    """Check a roster file and, unless `dry_run` or something is wrong, write it in one
+    transaction. File-level problems raise ApplicationError; row problems are in the
+    report (and then nothing is written)."""
+    started = time.perf_counter()
+    name = file_name or path.name
+    report = ImportReport(dry_run=dry_run, file_name=name)
+    roster = open_roster(path, file_name=name, encoding=encoding)
+    try:
+        check_header(roster.header)
+        ctx = Context(orgs=_scope_orgs(actor), today=timezone.localdate(), postgres=is_postgres())
+        try:
+            with transaction.atomic():
+                _create_stage()
+                _stage_rows(roster, ctx, report, progress, workers)
+                if progress is not None:
+                    progress(report.rows, report.rows, phase="checking")
+                _check_staged(report, actor)
+                _summarize(report)
+                if not report.ok or dry_run:
+                    raise _Rollback
+                if progress is not None:
+                    progress(report.rows, report.rows, phase="writing")
+                _apply(report, actor, ctx, job_id)
+                report.applied = True
+                _drop_stage()
+        except _Rollback:
+            pass
+        finally:
+            if not is_postgres():
+                _drop_stage()
+    finally:
+        roster.close()
+    if report.applied and is_postgres():
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE members_member")
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _create_stage() -> None:
+    types = {
+        "row_no": "integer",
+        "org_id": "bigint",
+        "birth_date": "date",
+        "join_date": "date",
+        "full_date": "date",
+        "lost_contact": "boolean",
+    }
+    cols = ", ".join(f"{c} {types.get(c, 'text')}" for c in STAGE_COLUMNS)
+    with connection.cursor() as cursor:
+        if is_postgres():
+            cursor.execute(f"CREATE TEMP TABLE {STAGE} ({cols}) ON COMMIT DROP")
+        else:
+            cursor.execute(f"DROP TABLE IF EXISTS temp.{STAGE}")
+            cursor.execute(f"CREATE TEMP TABLE {STAGE} ({cols})")
+
+
+def _drop_stage() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
+
+
+def _stage_rows(
+    roster: Roster,
+    ctx: Context,
+    report: ImportReport,
+    progress: Progress | None,
+    workers: int | None,
+) -> None:
+    n_workers = worker_count() if workers is None else workers
+    if roster.tasks is not None:
+        tasks: Iterator[tuple[Any, ...]] = roster.tasks
+    else:
+        tasks = (("rows", chunk) for chunk in _chunks(roster.rows, CHUNK_ROWS))
+    total = roster.total_rows if roster.kind == "xlsx" else roster.size
+    marks = ", ".join(["%s"] * len(STAGE_COLUMNS))
+    insert = f"INSERT INTO {STAGE} ({', '.join(STAGE_COLUMNS)}) VALUES ({marks})"
+    with connection.cursor() as cursor, _results(tasks, n_workers, ctx) as results:
+        if ctx.postgres:
+            raw = cursor.cursor
+            with raw.copy(f"COPY {STAGE} ({', '.join(STAGE_COLUMNS)}) FROM STDIN") as copy:
+                for result in results:
+                    _tally(report, result)
+                    if result.valid:
+                        copy.write(result.staged)
+                    if progress is not None:
+                        progress(roster.position(), total, phase="reading")
+        else:
+            for result in results:
+                _tally(report, result)
+                if result.valid:
+                    cursor.executemany(insert, result.staged)
+                if progress is not None:
+                    progress(roster.position(), total, phase="reading")
+    if report.rows == report.blank_rows and not report.problem_count:
+        raise _file_error(
+            _("%(name)s has the template's header but no members below it.")
+            % {"name": report.file_name},
+            "no_rows",
+        )
+
+
+@contextlib.contextmanager
+def _results(
+    tasks: Iterator[tuple[Any, ...]], n_workers: int, ctx: Context
+) -> Iterator[Iterator[ChunkResult]]:
+    """The results of the tasks, in order: checked in worker processes, with a few tasks
+    in flight per worker (so the file is never read far ahead of the database), or in this
+    process when `n_workers` is 0."""
+    if n_workers <= 0:
+        _set_context(ctx)
+        yield map(check_task, tasks)
+        return
+    pool = _pool(n_workers, ctx)
+
+    def ordered() -> Iterator[ChunkResult]:
+        window: collections.deque[Any] = collections.deque()
+        for task in tasks:
+            window.append(pool.apply_async(check_task, (task,)))
+            if len(window) >= 2 * n_workers + 1:
+                yield window.popleft().get()
+        while window:
+            yield window.popleft().get()
+
+    try:
+        yield ordered()
+    finally:
+        pool.terminate()
+        pool.join()
+
+
+def _tally(report: ImportReport, result: ChunkResult) -> None:
+    if result.file_problem is not None:
+        message, code = result.file_problem
+        raise _file_error(message, code)
+    report.valid_rows += result.valid
+    report.blank_rows += len(result.blank)
+    bad_rows = len({p.row for p in result.problems})
+    report.problem_rows += bad_rows
+    report.rows += result.valid + len(result.blank) + bad_rows
+    for p in result.problems:
+        report.add(p)
+
+
+def _check_staged(report: ImportReport, actor: Any) -> None:
+    """The checks that need the whole file or the roster: repeated ID numbers, and members
+    already in the roster elsewhere."""
+    pg = is_postgres()
+    agg = "string_agg(row_no::text, ',' ORDER BY row_no)" if pg else "group_concat(row_no, ',')"
+    found: list[Problem] = []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {agg}, min(id_masked) FROM {STAGE} GROUP BY id_number_hash HAVING count(*) > 1"
+        )
+        for rows_text, masked in cursor.fetchall():
+            rows = sorted(int(r) for r in rows_text.split(","))
+            for row in rows[1:]:
+                found.append(
+                    Problem(
+                        row,
+                        H[C_ID],
+                        masked,
+                        _("The same ID number is already in row %(row)s of this file.")
+                        % {"row": rows[0]},
+                    )
+                )
+        cursor.execute(
+            f"SELECT s.row_no, s.id_masked, m.org_id, o.name, o.path FROM {STAGE} s "
+            "JOIN members_member m ON m.id_number_hash = s.id_number_hash "
+            "JOIN orgs_organization o ON o.id = m.org_id "
+            "WHERE m.org_id <> s.org_id"
+        )
+        moved = cursor.fetchall()
+    visible: set[int] | None = None
+    if moved and actor is not None:
+        visible = {pk for pk, _path, _kind in _scope_orgs(actor).values()}
+    for row, masked, org_id, org_name, _org_path in moved:
+        if visible is None or org_id in visible:
+            message = _(
+                "This person is already a member of %(org)s: a member moves to another "
+                "organization through a transfer, not an import."
+            ) % {"org": org_name}
+        else:
+            message = _(
+                "This ID number belongs to a member of an organization outside your scope; "
+                "nothing about them can be changed from here."
+            )
+        found.append(Problem(row, H[C_ID], masked, message))
+    for p in sorted(found, key=lambda p: p.row or 0):
+        report.add(p)
+    report.problems.sort(key=lambda p: p.row or 0)
+
+
+def _distinct(a: str, b: str) -> str:
+    return f"{a} IS DISTINCT FROM {b}" if is_postgres() else f"{a} IS NOT {b}"
+
+
+def _changed_condition() -> str:
+    return " OR ".join(_distinct(f"m.{c}", f"s.{c}") for c in COMPARED)
+
+
+def _summarize(report: ImportReport) -> None:
+    """How many rows would be new, changed and unchanged."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT count(*), count(m.id), "
+            f"coalesce(sum(CASE WHEN m.id IS NOT NULL AND ({_changed_condition()}) "
+            f"THEN 1 ELSE 0 END), 0) "
+            f"FROM {STAGE} s LEFT JOIN members_member m ON m.id_number_hash = s.id_number_hash"
+        )
+        staged, existing, changed = cursor.fetchone()
+    report.created = staged - existing
+    report.updated = changed
+    report.unchanged = existing - changed
+
+
+_METRIC_SQL = {
+    "members.total": "1",
+    "members.probationary": "CASE WHEN {t}.status = 'probationary' THEN 1 ELSE 0 END",
+    "members.outflow": "CASE WHEN {t}.mobility = 'outflow' THEN 1 ELSE 0 END",
+    "members.inflow": "CASE WHEN {t}.mobility = 'inflow' THEN 1 ELSE 0 END",
+    "members.lost_contact": "CASE WHEN {t}.lost_contact THEN 1 ELSE 0 END",
+}
+
+
+def _apply(report: ImportReport, actor: Any, ctx: Context, job_id: int | None) -> None:
+    now = timezone.now()
+    today = ctx.today
+    actor_id = getattr(actor, "pk", None)
+    pg = is_postgres()
+    metrics = list(_METRIC_SQL)
+    detail = '{"source": "import", "job": %s}' % (job_id if job_id is not None else "null")
+    json = "%s::jsonb" if pg else "%s"
+    with connection.cursor() as cursor:
+        # Counter changes, per organization: new members count in full; a changed member
+        # counts its new flags less its old ones (same organization: a move is refused).
+        sums = ", ".join(
+            f"sum({_METRIC_SQL[k].format(t='s')} - "
+            f"CASE WHEN m.id IS NULL THEN 0 ELSE {_METRIC_SQL[k].format(t='m')} END)"
+            for k in metrics
+        )
+        cursor.execute(
+            f"SELECT s.org_path, {sums} FROM {STAGE} s "
+            f"LEFT JOIN members_member m ON m.id_number_hash = s.id_number_hash "
+            f"GROUP BY s.org_path"
+        )
+        changes = {
+            path: {k: v for k, v in zip(metrics, values, strict=True) if v}
+            for path, *values in cursor.fetchall()
+        }
+        changes = {p: d for p, d in changes.items() if d}
+
+        # Changed members: remember who, then update them from the staging rows.
+        cursor.execute("DROP TABLE IF EXISTS members_import_changed")
+        temp = "CREATE TEMP TABLE members_import_changed" + (" ON COMMIT DROP" if pg else "")
+        cursor.execute(
+            f"{temp} AS SELECT m.id AS id, s.row_no AS row_no, m.phone_hash AS old_phone, "
+            f"m.mobility AS old_mobility, m.lost_contact AS old_lost "
+            f"FROM {STAGE} s JOIN members_member m ON m.id_number_hash = s.id_number_hash "
+            f"WHERE {_changed_condition()}"
+        )
+        if report.updated:
+            sets = [f"{c} = s.{c}" for c in COMPARED if c != "phone_hash"]
+            sets += [
+                "name_folded = s.name_folded",
+                "phone_hash = s.phone_hash",
+                # a new ciphertext only when the number changed
+                "phone_enc = CASE WHEN m.phone_hash = s.phone_hash THEN m.phone_enc "
+                "ELSE s.phone_enc END",
+                "phone_masked = s.phone_masked",
+                # what the template does not carry is kept while the state stays the same
+                "mobility_since = CASE WHEN m.mobility = s.mobility THEN m.mobility_since END",
+                "mobility_contact = CASE WHEN m.mobility = s.mobility THEN m.mobility_contact "
+                "ELSE '' END",
+                "attached_org_id = CASE WHEN s.mobility = 'inflow' THEN "
+                "coalesce(CASE WHEN m.mobility = 'inflow' THEN m.attached_org_id END, s.org_id) END",
+                "lost_since = CASE WHEN s.lost_contact THEN m.lost_since END",
+                "found_on = CASE WHEN m.lost_contact AND NOT s.lost_contact THEN %s "
+                "ELSE m.found_on END",
+                "updated_at = %s",
+            ]
+            # SQLite's UPDATE … FROM does not let SET name the target's alias: qualify with
+            # the table's name there.
+            target = "members_member" if not pg else "m"
+            set_sql = ", ".join(s.replace("m.", f"{target}.") for s in sets)
+            alias = "" if not pg else " AS m"
+            cursor.execute(
+                f"UPDATE members_member{alias} SET {set_sql} FROM {STAGE} s "
+                f"WHERE s.id_number_hash = {target}.id_number_hash "
+                f"AND {target}.id IN (SELECT id FROM members_import_changed)",
+                [today, now],
+            )
+            cursor.execute(
+                f"{EVENT_INSERT} SELECT id, %s, %s, {json}, %s, %s FROM members_import_changed",
+                [MemberEventKind.UPDATED, today, detail, actor_id, now],
+            )
+
+        # New members, with their first history row. A large load into a small roster builds
+        # the search indexes once afterwards instead of row by row (see generate.py).
+        deferred = (
+            _defer_indexes(count=report.created, existing=_roster_size()) if report.created else []
+        )
+        if report.created:
+            member_cols = [c for c in STAGE_COLUMNS if c != "row_no"]
+            extra_cols = ["attached_org_id", "lost_notes", "mobility_contact", "party_group", "position",
+                          "created_at", "updated_at"]  # fmt: skip
+            select_cols = ", ".join(f"s.{c}" for c in member_cols)
+            new_members = (
+                f"INSERT INTO members_member ({', '.join(member_cols + extra_cols)}) "
+                f"SELECT {select_cols}, CASE WHEN s.mobility = 'inflow' THEN s.org_id END, "
+                f"'', '', '', '', %s, %s FROM {STAGE} s "
+                f"WHERE NOT EXISTS (SELECT 1 FROM members_member m "
+                f"WHERE m.id_number_hash = s.id_number_hash) ORDER BY s.org_path, s.row_no"
+            )
+            event = f"%s, %s, {json}, %s, %s"
+            event_args = [MemberEventKind.JOINED_ROSTER, today, detail, actor_id, now]
+            if pg:
+                cursor.execute(
+                    f"WITH new AS ({new_members} RETURNING id) {EVENT_INSERT} "
+                    f"SELECT id, {event} FROM new",
+                    [now, now, *event_args],
+                )
+            else:
+                # The transaction holds SQLite's write lock: every id above the old highest
+                # is one of ours.
+                cursor.execute("SELECT coalesce(max(id), 0) FROM members_member")
+                before = cursor.fetchone()[0]
+                cursor.execute(new_members, [now, now])
+                cursor.execute(
+                    f"{EVENT_INSERT} SELECT id, {event} FROM members_member WHERE id > %s",
+                    [*event_args, before],
+                )
+    _restore_indexes(deferred)
+    if changes:
+        org_counters.bump_many(changes)
+    audit_record(
+        actor=actor,
+        action="members.import",
+        target_type="members.member",
+        target_id=str(job_id or ""),
+        target_label=report.file_name,
+        after={
+            "file": report.file_name,
+            "created": report.created,
+            "updated": report.updated,
+            "unchanged": report.unchanged,
+            "job": job_id,
+        },
+    )
+
+
+def _roster_size() -> int:
+    return Member.objects.count()

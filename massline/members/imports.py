@@ -1,0 +1,128 @@
+"""Roster imports as background jobs: a dry run first, then, from a clean dry run, the import
+itself (which checks the whole file again: the roster may have changed meanwhile). The pages,
+the API and `massline worker` all go through here."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+
+from massline.access.permissions import MEMBERS_MANAGE
+from massline.access.policy import can_anywhere
+from massline.core import jobs
+from massline.core.errors import ApplicationError, Forbidden, NotFound
+from massline.core.models import Job, JobStatus
+
+from .importer import ENCODINGS, import_roster, write_report_csv
+
+KIND = "members.import"
+#: Problems shown with a job (the page, the API); all of them are in its report file.
+SHOWN_PROBLEMS = 1000
+SUFFIXES = (".csv", ".xlsx", ".xlsm", ".txt")
+
+
+def _input(job: Job) -> Path:
+    return jobs.folder(job) / ("roster" + job.params.get("suffix", ".csv"))
+
+
+def start_import(
+    *, actor: Any, upload: Path, file_name: str, dry_run: bool = True, encoding: str = "auto"
+) -> Job:
+    """Queue an import of the uploaded file (moved into the job's folder)."""
+    if not can_anywhere(actor, MEMBERS_MANAGE):
+        raise Forbidden(_("You may not import members."))
+    if encoding not in ENCODINGS:
+        raise ApplicationError(
+            _("Unknown encoding %(encoding)s.") % {"encoding": encoding}, field="encoding"
+        )
+    suffix = Path(file_name).suffix.lower()
+    if suffix not in SUFFIXES:
+        raise ApplicationError(
+            _("%(name)s is neither a .csv nor an .xlsx file.") % {"name": Path(file_name).name},
+            field="file",
+            code="bad_file",
+        )
+    if upload.stat().st_size > settings.ROSTER_UPLOAD_MAX_BYTES:
+        raise ApplicationError(
+            _("The file is larger than %(mb)d MB.")
+            % {"mb": settings.ROSTER_UPLOAD_MAX_BYTES // (1024 * 1024)},
+            field="file",
+        )
+    params = {
+        "file_name": Path(file_name).name[:200],
+        "suffix": suffix,
+        "encoding": encoding,
+        "dry_run": dry_run,
+        "language": get_language() or settings.LANGUAGE_CODE,
+    }
+    return jobs.enqueue(KIND, actor=actor, params=params, files={"roster" + suffix: upload})
+
+
+def get_import(*, actor: Any, job_id: int | str) -> Job:
+    """An import job of this user; NotFound for anyone else's."""
+    try:
+        return Job.objects.get(pk=int(job_id), kind=KIND, actor_id=getattr(actor, "pk", None) or -1)
+    except (Job.DoesNotExist, ValueError, TypeError):
+        raise NotFound(_("There is no such import.")) from None
+
+
+def apply_import(*, actor: Any, job: Job) -> Job:
+    """Import, for real, the file of a clean dry run."""
+    if job.kind != KIND or job.actor_id != getattr(actor, "pk", None):
+        raise NotFound(_("There is no such import."))
+    if not job.params.get("dry_run") or job.status != JobStatus.DONE:
+        raise ApplicationError(_("Only a finished dry run can be imported."), code="not_a_dry_run")
+    if job.result.get("problem_count"):
+        raise ApplicationError(
+            _("The dry run found problems: correct the file and upload it again."),
+            code="has_problems",
+        )
+    if job.result.get("applied_by_job"):
+        raise ApplicationError(_("This file has already been imported."), code="already_applied")
+    source = _input(job)
+    copy = source.with_name(source.name + ".apply")
+    try:
+        os.link(source, copy)  # the same bytes, without copying them
+    except OSError:
+        shutil.copyfile(source, copy)
+    params = {**job.params, "dry_run": False, "dry_run_job": job.pk}
+    applied = jobs.enqueue(
+        KIND, actor=actor, params=params, files={"roster" + params["suffix"]: copy}
+    )
+    job.result = {**job.result, "applied_by_job": applied.pk}
+    job.save(update_fields=["result"])
+    return applied
+
+
+def run_import(job: Job, progress: jobs.Progress) -> dict[str, Any]:
+    params = job.params
+    report = import_roster(
+        _input(job),
+        actor=job.actor,
+        dry_run=bool(params.get("dry_run", True)),
+        file_name=params.get("file_name", ""),
+        encoding=params.get("encoding", "auto"),
+        progress=progress,
+        job_id=job.pk,
+    )
+    result = report.as_dict(limit=SHOWN_PROBLEMS)
+    if report.problems:
+        write_report_csv(report, jobs.folder(job) / "report.csv")
+        result["files"] = [{"name": "report.csv", "label": _("problem report (CSV)")}]
+    if report.applied:
+        _input(job).unlink(missing_ok=True)  # the roster's data now lives in the database
+    return result
+
+
+def recent_imports(*, actor: Any, limit: int = 10) -> list[Job]:
+    return list(
+        Job.objects.filter(kind=KIND, actor_id=getattr(actor, "pk", None) or -1).order_by("-id")[
+            :limit
+        ]
+    )
