@@ -164,7 +164,7 @@ class TracingForm(StyledForm):
 
 
 class MemberCreateForm(StyledForm):
-    name = forms.CharField(label=_("Name"), max_length=64)
+    name = forms.CharField(label=_("Full name"), max_length=64)
     id_number = forms.CharField(
         label=_("Citizen ID number"),
         max_length=40,
