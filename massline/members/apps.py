@@ -27,6 +27,7 @@ class MembersConfig(AppConfig):
                 "members.mobility": _("changed a member's mobility"),
                 "members.lost": _("marked a member as lost contact"),
                 "members.found": _("marked a member as found again"),
+                "members.tracing": _("changed the tracing notes of a member lost contact"),
                 "members.reveal": _("viewed a member's full ID and phone numbers"),
                 "members.generate": _("generated members"),
                 "members.import": _("imported a roster"),

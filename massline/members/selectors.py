@@ -95,7 +95,7 @@ def member_list(
         path, _, last_id = after.rpartition(":")
         if last_id.isdigit():
             qs = qs.filter(Q(org_path__gt=path) | Q(org_path=path, id__gt=int(last_id)))
-    rows = list(qs.select_related("org").order_by("org_path", "id")[: limit + 1])
+    rows = list(qs.select_related("org", "attached_org").order_by("org_path", "id")[: limit + 1])
     more = len(rows) > limit
     rows = rows[:limit]
     cursor = f"{rows[-1].org_path}:{rows[-1].pk}" if more and rows else ""

@@ -319,3 +319,26 @@ def member_mark_found(*, actor: Any, member: Member, on: dt.date, notes: str = "
         fields=["lost_contact", "found_on", "lost_notes"],
         detail={},
     )
+
+
+@transaction.atomic
+def member_set_tracing_notes(*, actor: Any, member: Member, notes: str) -> Member:
+    """Rewrite the tracing notes of a member still lost contact (who was asked, what was
+    tried): the search goes on, so the notes change while the status does not."""
+    member, before = _locked(member)
+    if not member.lost_contact:
+        raise ApplicationError(
+            _("%(name)s is not marked as lost contact.") % {"name": member.name},
+            field="lost_contact",
+        )
+    member.lost_notes = notes.strip()
+    return _change(
+        actor=actor,
+        member=member,
+        before=before,
+        action="members.tracing",
+        kind=MemberEventKind.UPDATED,
+        on=timezone.localdate(),
+        fields=["lost_notes"],
+        detail={"fields": ["lost_notes"]},
+    )

@@ -16,4 +16,11 @@ urlpatterns = [
         import_views.import_template,
         name="import_template",
     ),
+    path("new/", views.member_new, name="new"),
+    path("org-options/", views.org_options, name="org_options"),
+    path("<int:member_id>/full/", views.member_make_full_view, name="make_full"),
+    path("<int:member_id>/mobility/", views.member_mobility_view, name="mobility"),
+    path("<int:member_id>/lost/", views.member_lost_view, name="lost"),
+    path("<int:member_id>/found/", views.member_found_view, name="found"),
+    path("<int:member_id>/tracing/", views.member_tracing_view, name="tracing"),
 ]

@@ -3,21 +3,52 @@ and revealing a full ID or phone number (audited). Permission checks: access app
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from django import forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.views.decorators.debug import sensitive_variables
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_POST
 
-from massline.access.permissions import MEMBERS_VIEW, MEMBERS_VIEW_SENSITIVE
-from massline.access.policy import access_org, access_scoped, can, can_anywhere, scoped
+from massline.access.permissions import (
+    MEMBERS_MANAGE,
+    MEMBERS_VIEW,
+    MEMBERS_VIEW_SENSITIVE,
+    ORGS_VIEW,
+)
+from massline.access.policy import (
+    access_org,
+    access_scoped,
+    can,
+    can_anywhere,
+    scope_roots,
+    scoped,
+    sees_whole_subtree,
+)
 from massline.core import crypto
 from massline.core.audit import audit_record
+from massline.core.errors import ApplicationError
 from massline.core.reference import ETHNIC_GROUPS
+from massline.orgs.models import Organization
+from massline.orgs.selectors import org_figures, org_search
 
+from . import services
+from .counters import METRICS
+from .forms import (
+    FoundForm,
+    LostForm,
+    MakeFullForm,
+    MemberCreateForm,
+    MobilityForm,
+    TracingForm,
+)
 from .models import Category, Member, MemberStatus, Mobility
 from .selectors import AGE_BANDS, MemberFilter, member_list
 
@@ -40,6 +71,21 @@ def _filters(request: HttpRequest) -> tuple[MemberFilter, dict[str, Any]]:
     )
     query = {k: v for k, v in g.items() if k != "after" and v}
     return f, query
+
+
+def _totals(user: Any, org: Organization | None) -> list[tuple[str, int]] | None:
+    """The roster figures of the organizations the list covers (the filtered one, or the
+    tops of the user's scope), from the counters; None when the user does not see every
+    member below them (a custom list or a single organization), since the counters would
+    then count members the user may not see."""
+    orgs = [org] if org is not None else scope_roots(user, MEMBERS_VIEW)
+    if not orgs or not all(sees_whole_subtree(user, MEMBERS_VIEW, o) for o in orgs):
+        return None
+    figures = org_figures(org_ids=[o.pk for o in orgs])
+    return [
+        (str(label), sum(figures[o.pk].get(code) for o in orgs))
+        for code, (label, _condition) in METRICS.items()
+    ]
 
 
 @login_required
@@ -67,6 +113,10 @@ def member_list_view(request: HttpRequest) -> HttpResponse:
             ("over60", "60岁以上"),
         ],
         "register": "lost" if filters.lost_contact else ("mobile" if filters.mobility else "all"),
+        "totals": _totals(request.user, filters.org),
+        "can_add": filters.org is not None
+        and filters.org.kind in services.MEMBER_ORG_KINDS
+        and can(request.user, MEMBERS_MANAGE, filters.org),
     }
     return render(request, "members/list.html", context)
 
@@ -88,6 +138,7 @@ def member_detail(request: HttpRequest, member_id: int) -> HttpResponse:
             "member": member,
             "events": list(member.events.select_related("actor")[:50]),
             "can_reveal": can(request.user, MEMBERS_VIEW_SENSITIVE, member.org),
+            "can_manage": can(request.user, MEMBERS_MANAGE, member.org),
         },
     )
 
@@ -120,3 +171,246 @@ def member_reveal(request: HttpRequest, member_id: int) -> HttpResponse:
     )
     response["Cache-Control"] = "no-store"
     return response
+
+
+# Keeping the roster: each form is a page of its own; a POST that succeeds goes back to the
+# member's page with a message, one that fails shows the form again with the error next to
+# its field.
+
+
+def _apply_error(form: forms.Form, exc: ApplicationError) -> None:
+    form.add_error(exc.field, exc.message)
+
+
+def _managed_member(request: HttpRequest, member_id: int) -> Member:
+    """The member, for a change: 404 outside what the user may see, 403 when the user may
+    see but not keep the member's organization."""
+    return access_scoped(
+        Member.objects.select_related("org", "attached_org"),
+        request.user,
+        member_id,
+        MEMBERS_MANAGE,
+        view_perm=MEMBERS_VIEW,
+    )
+
+
+def _member_form(
+    request: HttpRequest,
+    member_id: int,
+    *,
+    form_class: type[forms.Form],
+    initial: Callable[[Member], dict[str, Any]],
+    apply: Callable[[Member, dict[str, Any]], str],
+    title: str,
+    submit: str,
+    intro: str = "",
+    form_css: str = "",
+) -> HttpResponse:
+    member = _managed_member(request, member_id)
+    form = form_class(request.POST or None, initial=initial(member))
+    if request.method == "POST" and form.is_valid():
+        try:
+            done = apply(member, form.cleaned_data)
+        except ApplicationError as exc:
+            _apply_error(form, exc)
+        else:
+            messages.success(request, done)
+            return redirect("members:detail", member.pk)
+    return render(
+        request,
+        "members/form.html",
+        {
+            "nav": "members",
+            "member": member,
+            "form": form,
+            "title": title,
+            "submit": submit,
+            "intro": intro,
+            "form_css": form_css,
+        },
+    )
+
+
+@login_required
+def member_make_full_view(request: HttpRequest, member_id: int) -> HttpResponse:
+    def apply(member: Member, data: dict[str, Any]) -> str:
+        services.member_make_full(actor=request.user, member=member, on=data["full_date"])
+        return _("%(name)s is now a full member.") % {"name": member.name}
+
+    return _member_form(
+        request,
+        member_id,
+        form_class=MakeFullForm,
+        initial=lambda m: {"full_date": timezone.localdate()},
+        apply=apply,
+        title=_("Make full member"),
+        submit=_("Make full member"),
+    )
+
+
+def _attached_org(request: HttpRequest, typed: str) -> Organization:
+    """The local organization an inflow member takes part at, from its code or its name,
+    among the branches the user sees."""
+    typed = typed.strip()
+    visible = scoped(
+        Organization.objects.filter(kind__in=services.MEMBER_ORG_KINDS), request.user, ORGS_VIEW
+    )
+    by_code = visible.filter(code=typed.upper()).first()
+    if by_code is not None:
+        return by_code
+    exact = list(visible.filter(name=typed)[:2])
+    if len(exact) == 1:
+        return exact[0]
+    found = exact or org_search(visible=visible, q=typed, limit=2)
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        raise ApplicationError(
+            _("No branch with this code or name in your scope."), field="attached_org"
+        )
+    raise ApplicationError(
+        _("Several branches match: choose one from the list or type its code."),
+        field="attached_org",
+    )
+
+
+@login_required
+def member_mobility_view(request: HttpRequest, member_id: int) -> HttpResponse:
+    def initial(m: Member) -> dict[str, Any]:
+        return {
+            "mobility": m.mobility,
+            "since": m.mobility_since,
+            "place": m.mobility_place,
+            "contact": m.mobility_contact,
+            "attached_org": m.attached_org.code if m.attached_org else "",
+        }
+
+    def apply(member: Member, data: dict[str, Any]) -> str:
+        attached = None
+        if data["mobility"] == Mobility.INFLOW and data["attached_org"].strip():
+            attached = _attached_org(request, data["attached_org"])
+        services.member_set_mobility(
+            actor=request.user,
+            member=member,
+            mobility=data["mobility"],
+            since=data["since"],
+            place=data["place"],
+            contact=data["contact"],
+            attached_org=attached,
+        )
+        if not data["mobility"]:
+            return _("%(name)s is no longer registered as mobile.") % {"name": member.name}
+        return _("Mobility of %(name)s saved.") % {"name": member.name}
+
+    return _member_form(
+        request,
+        member_id,
+        form_class=MobilityForm,
+        initial=initial,
+        apply=apply,
+        title=_("Mobility"),
+        submit=_("Save"),
+        intro=_(
+            "Outflow: the member lives or works elsewhere for a long time. Inflow: a member "
+            "from elsewhere who takes part in a local organization. Choose “not mobile” when "
+            "the member is back."
+        ),
+        form_css="ml-mobility",
+    )
+
+
+@login_required
+def org_options(request: HttpRequest) -> HttpResponse:
+    """The branches in the user's scope whose code or name matches what is typed, as the
+    options of the mobility form's list."""
+    if not can_anywhere(request.user, MEMBERS_MANAGE):
+        raise PermissionDenied
+    q = request.GET.get("attached_org", "").strip()[:64]
+    visible = scoped(
+        Organization.objects.filter(kind__in=services.MEMBER_ORG_KINDS), request.user, ORGS_VIEW
+    )
+    found = org_search(visible=visible, q=q, limit=20) if q else []
+    return render(request, "members/_org_options.html", {"options": found})
+
+
+@login_required
+def member_lost_view(request: HttpRequest, member_id: int) -> HttpResponse:
+    def apply(member: Member, data: dict[str, Any]) -> str:
+        services.member_mark_lost(
+            actor=request.user, member=member, since=data["lost_since"], notes=data["lost_notes"]
+        )
+        return _("%(name)s is marked as lost contact.") % {"name": member.name}
+
+    return _member_form(
+        request,
+        member_id,
+        form_class=LostForm,
+        initial=lambda m: {},
+        apply=apply,
+        title=_("Mark as lost contact"),
+        submit=_("Mark as lost contact"),
+    )
+
+
+@login_required
+def member_found_view(request: HttpRequest, member_id: int) -> HttpResponse:
+    def apply(member: Member, data: dict[str, Any]) -> str:
+        services.member_mark_found(
+            actor=request.user, member=member, on=data["found_on"], notes=data["notes"]
+        )
+        return _("%(name)s is in contact again.") % {"name": member.name}
+
+    return _member_form(
+        request,
+        member_id,
+        form_class=FoundForm,
+        initial=lambda m: {"found_on": timezone.localdate()},
+        apply=apply,
+        title=_("Found again"),
+        submit=_("Mark as found again"),
+    )
+
+
+@login_required
+def member_tracing_view(request: HttpRequest, member_id: int) -> HttpResponse:
+    def apply(member: Member, data: dict[str, Any]) -> str:
+        services.member_set_tracing_notes(actor=request.user, member=member, notes=data["notes"])
+        return _("Tracing notes of %(name)s saved.") % {"name": member.name}
+
+    return _member_form(
+        request,
+        member_id,
+        form_class=TracingForm,
+        initial=lambda m: {"notes": m.lost_notes},
+        apply=apply,
+        title=_("Tracing notes"),
+        submit=_("Save"),
+    )
+
+
+@login_required
+@sensitive_post_parameters("id_number", "phone")
+def member_new(request: HttpRequest) -> HttpResponse:
+    """A new member in a branch (`?org=<id>`): the ID number is checked by the service;
+    the page never writes it back but in the field the user typed it into."""
+    org_id = request.GET.get("org", "")
+    if not org_id.isdigit():
+        raise Http404
+    org = access_org(request.user, org_id, MEMBERS_MANAGE)
+    takes_members = org.kind in services.MEMBER_ORG_KINDS
+    form = MemberCreateForm(request.POST or None)
+    if request.method == "POST" and takes_members and form.is_valid():
+        try:
+            member = services.member_create(actor=request.user, org=org, **form.cleaned_data)
+        except ApplicationError as exc:
+            _apply_error(form, exc)
+        else:
+            messages.success(
+                request, _("%(name)s is entered in the roster.") % {"name": member.name}
+            )
+            return redirect("members:detail", member.pk)
+    return render(
+        request,
+        "members/new.html",
+        {"nav": "members", "org": org, "form": form, "takes_members": takes_members},
+    )

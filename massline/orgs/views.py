@@ -7,7 +7,13 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from massline.access.permissions import MEMBERS_VIEW, ORGS_MANAGE, ORGS_VIEW, STATS_VIEW
+from massline.access.permissions import (
+    MEMBERS_MANAGE,
+    MEMBERS_VIEW,
+    ORGS_MANAGE,
+    ORGS_VIEW,
+    STATS_VIEW,
+)
 from massline.access.policy import (
     access_org,
     access_org_by_code,
@@ -129,6 +135,9 @@ def detail(request: HttpRequest, org_id: int) -> HttpResponse:
         "figures": figures[org.pk] if can(request.user, STATS_VIEW, org) else None,
         "can_manage": can(request.user, ORGS_MANAGE, org),
         "can_view_members": can(request.user, MEMBERS_VIEW, org),
+        # Members are held by branches and general branches.
+        "can_add_member": org.kind in (OrgKind.BRANCH, OrgKind.GENERAL_BRANCH)
+        and can(request.user, MEMBERS_MANAGE, org),
         "can_add_child": org.kind != OrgKind.BRANCH and can(request.user, ORGS_MANAGE, org),
         "can_move": can_move(request.user, org),
         "page": page,

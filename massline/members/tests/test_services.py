@@ -35,6 +35,7 @@ from massline.members.services import (
     member_mark_found,
     member_mark_lost,
     member_set_mobility,
+    member_set_tracing_notes,
 )
 from massline.orgs import counters
 from massline.orgs.models import Organization, OrgCounter, OrgKind, UnitType
@@ -974,6 +975,46 @@ def test_member_mark_found_before_contact_was_lost_is_refused_and_writes_nothing
     assert _everything() == before
     assert counters.rebuild(check_only=True) == []
     _assert_never_shown(caught.value, ID_X)
+
+
+def test_member_set_tracing_notes_rewrites_the_notes_of_a_member_still_lost(tree, make_user):
+    # given a member who lost contact
+    actor = make_user()
+    member = _create(org=tree.village_a1)
+    member_mark_lost(actor=None, member=member, since=date(2022, 1, 10), notes="电话停机")
+    before = _counter_state()
+    # when
+    member_set_tracing_notes(actor=actor, member=member, notes=" 电话停机；已问其亲属 ")
+    # then the notes changed, the status and the counters did not
+    member.refresh_from_db()
+    assert member.lost_notes == "电话停机；已问其亲属"
+    assert (member.lost_contact, member.lost_since) == (True, date(2022, 1, 10))
+    assert _changes(before, _counter_state()) == {}
+    event = MemberEvent.objects.get(member=member, kind=MemberEventKind.UPDATED)
+    assert (event.on, event.actor, event.detail) == (
+        timezone.localdate(),
+        actor,
+        {"fields": ["lost_notes"]},
+    )
+    audit = AuditEvent.objects.get(action="members.tracing")
+    assert audit.target_id == str(member.pk)
+    assert counters.rebuild(check_only=True) == []
+
+
+@pytest.mark.parametrize("ever_lost", [False, True], ids=["never-lost", "already-found"])
+def test_member_set_tracing_notes_of_a_member_in_contact_is_refused(tree, ever_lost):
+    # given a member in contact
+    member = _create(org=tree.village_a1)
+    if ever_lost:
+        member_mark_lost(actor=None, member=member, since=date(2022, 1, 10), notes="电话停机")
+        member_mark_found(actor=None, member=member, on=date(2022, 6, 1))
+    before = _everything()
+    # when
+    with pytest.raises(ApplicationError) as caught:
+        member_set_tracing_notes(actor=None, member=member, notes="新的线索")
+    # then
+    assert caught.value.field == "lost_contact"
+    assert _everything() == before
 
 
 def test_every_kind_of_change_in_turn_leaves_no_counter_drift(tree, roster):

@@ -1,0 +1,118 @@
+"""A browser journey through the roster (Debian's Chromium): an organization administrator
+signs in, opens the roster, filters it, opens a member, marks them as lost contact and finds
+them in the lost-contact register. Console errors, uncaught exceptions and CSP violations
+fail the test (the organization journeys' page fixture). Run with `pytest -m browser`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator
+from types import SimpleNamespace
+
+import pytest
+
+from massline.members.idnumber import make_id
+from massline.members.services import member_create
+from massline.orgs.tests import test_browser as ui  # skips this module too without Chromium
+
+pytestmark = pytest.mark.browser
+sync_api = ui.sync_api
+expect = ui.expect
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[sync_api.Browser]:
+    # As in the organization journeys: the live server runs in its own thread, so Django's
+    # guard against ORM calls beside Playwright's asyncio loop is lifted.
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        with sync_api.sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=ui.CHROMIUM, args=ui.CHROMIUM_ARGS)
+            yield browser
+            browser.close()
+
+
+@pytest.fixture
+def page(browser) -> Iterator[sync_api.Page]:
+    yield from ui._open_page(browser, viewport=ui.DESKTOP)
+
+
+@pytest.fixture
+def phone(browser) -> Iterator[sync_api.Page]:
+    yield from ui._open_page(browser, viewport=ui.PHONE, is_mobile=True, has_touch=True)
+
+
+def _add(org, name: str, seq: int) -> None:
+    member_create(
+        actor=None,
+        org=org,
+        name=name,
+        gender="",
+        ethnicity="01",
+        id_number=make_id("150102", dt.date(1985, 4, 2), seq),
+        join_date=dt.date(2008, 7, 1),
+        status="full",
+        category="employed",
+        full_date=dt.date(2009, 7, 1),
+    )
+
+
+@pytest.fixture
+def site(transactional_db, tree, make_user, live_server) -> SimpleNamespace:
+    """Three members of the county's villages, committed for the live server, and the
+    county's organization administrator."""
+    _add(tree.village_a1, "张国华", 1)
+    _add(tree.village_a1, "李秀英", 2)
+    _add(tree.village_a2, "巴特尔", 3)
+    make_user("org_admin", tree.county_a1, username="county-admin")
+    return SimpleNamespace(url=live_server.url, tree=tree)
+
+
+def _mark_lost_through_the_roster(page: sync_api.Page, site: SimpleNamespace) -> None:
+    # given: signed in, on the roster
+    ui.sign_in(page, site.url, "county-admin")
+    expect(page).to_have_url(re.compile(r"/orgs/$"))
+    menu = page.get_by_role("button", name="菜单")
+    if menu.is_visible():  # a phone: the menu is folded away
+        menu.click()
+        expect(page.locator("#main-nav")).to_have_class(re.compile(r"\bshow\b"))
+    page.locator("#main-nav").get_by_role("link", name="党员", exact=True).click()
+    expect(page.get_by_role("heading", name="党员名册")).to_be_visible()
+    table = page.get_by_test_id("member-table")
+    expect(table.get_by_role("link")).to_have_count(3)
+    # when: filtered by name
+    page.get_by_label("姓名或身份证号后几位").fill("李秀")
+    page.get_by_role("button", name="筛选").click()
+    # then
+    expect(table.get_by_role("link")).to_have_text(["李秀英"])
+    # when: the member's page, and the lost-contact form
+    table.get_by_role("link", name="李秀英").click()
+    expect(page.get_by_role("heading", name="李秀英")).to_be_visible()
+    page.get_by_test_id("member-actions").get_by_role("link", name="登记为失联").click()
+    page.get_by_label("失联日期").fill("2024年3月1日")
+    page.get_by_label("查找情况").fill("电话停机，已问村委会")
+    page.get_by_role("button", name="登记为失联").click()
+    # then: back on the member's page, with a message and the badge
+    expect(page.get_by_text("已将 李秀英 登记为失联。")).to_be_visible()
+    expect(page.get_by_role("heading", name="李秀英")).to_contain_text("失联")
+    # when: the lost-contact register
+    page.get_by_role("link", name="党员名册").first.click()
+    page.get_by_test_id("registers").get_by_role("link", name="失联").click()
+    # then: the member, since when, and the notes
+    row = page.get_by_test_id("member-table").get_by_role("row").filter(has_text="李秀英")
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text("2024-03-01")
+    expect(page.get_by_test_id("member-table").get_by_role("link")).to_have_text(["李秀英"])
+
+
+def test_an_administrator_marks_a_member_lost_and_finds_them_in_the_register(page, site):
+    _mark_lost_through_the_roster(page, site)
+    expect(
+        page.get_by_test_id("member-table").get_by_role("row").filter(has_text="李秀英")
+    ).to_contain_text("电话停机，已问村委会")
+
+
+def test_the_same_on_a_phone_fits_the_screen(phone, site):
+    _mark_lost_through_the_roster(phone, site)
+    assert phone.evaluate("document.documentElement.scrollWidth") <= ui.PHONE["width"]
