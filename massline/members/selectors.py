@@ -157,3 +157,19 @@ def transfer_list(
     more = len(rows) > limit
     rows = rows[:limit]
     return rows, (str(rows[-1].pk) if more and rows else "")
+
+
+def org_by_code(text: str) -> Organization | None:
+    """The organization a form or request names: its code, or "code name" as the receiving-
+    organization suggestions read."""
+    code = to_halfwidth(text).strip().split(" ")[0].upper()
+    return Organization.objects.filter(code=code).first() if code else None
+
+
+def member_by_id_number(number: str) -> Member | None:
+    """The member with this (validated) ID number, by its lookup hash."""
+    return (
+        Member.objects.select_related("org")
+        .filter(id_number_hash=crypto.lookup_hash(number))
+        .first()
+    )

@@ -30,14 +30,13 @@ from massline.access.policy import (
     transfer_turn,
     transfers_waiting_for,
 )
-from massline.core import crypto
 from massline.core.errors import ApplicationError, Forbidden
 from massline.core.normalize import to_halfwidth
 from massline.orgs.models import Organization
 
 from .idnumber import InvalidNumber, validate_id
 from .models import OPEN_TRANSFER_STATUSES, Member, Transfer, TransferStatus
-from .selectors import transfer_list, with_overdue
+from .selectors import member_by_id_number, org_by_code, transfer_list, with_overdue
 from .services import (
     MEMBER_ORG_KINDS,
     transfer_approve_receiving,
@@ -75,12 +74,6 @@ class IncomingTransferForm(TransferRequestForm):
 class StepForm(forms.Form):
     note = forms.CharField(required=False, max_length=500)
     status = forms.CharField(max_length=24)
-
-
-def _find_org(text: str) -> Organization | None:
-    """The organization a request names: its code, or "code name" as the suggestions read."""
-    code = to_halfwidth(text).strip().split(" ")[0].upper()
-    return Organization.objects.filter(code=code).first() if code else None
 
 
 def _apply_error(form: forms.Form, exc: ApplicationError) -> None:
@@ -223,7 +216,7 @@ def _start(
 ) -> Transfer | None:
     """Create the request from a valid form; errors go onto the form."""
     assert member is not None
-    to_org = _find_org(form.cleaned_data["to_org"])
+    to_org = org_by_code(form.cleaned_data["to_org"])
     if to_org is None or to_org.kind not in MEMBER_ORG_KINDS:
         form.add_error(
             "to_org", _("No branch or general branch has this code. Choose one from the list.")
@@ -284,14 +277,10 @@ def transfer_incoming_view(request: HttpRequest) -> HttpResponse:
         except InvalidNumber as exc:
             form.add_error("id_number", str(exc))
         else:
-            member = (
-                Member.objects.select_related("org")
-                .filter(id_number_hash=crypto.lookup_hash(number))
-                .first()
-            )
+            member = member_by_id_number(number)
             if member is None:
                 form.add_error("id_number", _("No member with this ID number is in the roster."))
-        to_org = _find_org(form.cleaned_data.get("to_org", ""))
+        to_org = org_by_code(form.cleaned_data.get("to_org", ""))
         if member is not None and (
             to_org is None or not can(request.user, MEMBERS_TRANSFER, to_org)
         ):

@@ -254,3 +254,87 @@ def test_org_suggestions(w):
 def test_nav_entry(w):
     page = login_client(w.viewer).get("/members/transfers/")
     assert 'href="/members/transfers/"' in page.content.decode()
+
+
+# The API: /api/v1/transfers
+
+
+def test_api_list_and_get(w):
+    from massline.conftest import api_client
+
+    t = start(w)
+    sender, receiver = api_client(w.sender), api_client(w.receiver)
+    page = sender.get("/api/v1/transfers?box=waiting").json()
+    assert [i["id"] for i in page["items"]] == [t.pk] and page["next_after"] is None
+    item = page["items"][0]
+    assert item["id_number"] == w.member.id_masked and w.number not in str(page)
+    assert (item["from_org"], item["to_org"], item["status"], item["overdue"]) == (
+        w.tree.village_a1.code,
+        w.tree.branch_b1.code,
+        "awaiting_sender",
+        False,
+    )
+    assert receiver.get("/api/v1/transfers?box=waiting").json()["items"] == []
+    assert [i["id"] for i in receiver.get("/api/v1/transfers?box=incoming").json()["items"]] == [
+        t.pk
+    ]
+    assert api_client(w.outsider).get("/api/v1/transfers").json()["items"] == []
+    assert api_client(w.outsider).get(f"/api/v1/transfers/{t.pk}").status_code == 404
+    detail = sender.get(f"/api/v1/transfers/{t.pk}").json()
+    assert detail["actions"] == ["approve", "send_back", "withdraw"]
+    assert [s["kind"] for s in detail["steps"]] == ["requested"]
+    assert sender.get("/api/v1/transfers?status=nonsense").status_code == 400
+
+
+def test_api_request_and_steps(w):
+    from massline.conftest import api_client
+
+    sender, receiver = api_client(w.sender), api_client(w.receiver)
+    body = {"member": w.member.pk, "to_org": w.tree.branch_b1.code, "reason": "工作调动"}
+    assert (
+        api_client(w.viewer)
+        .post("/api/v1/transfers", body, content_type="application/json")
+        .status_code
+        == 403
+    )
+    assert (
+        receiver.post("/api/v1/transfers", body, content_type="application/json").status_code == 404
+    )
+    created = sender.post("/api/v1/transfers", body, content_type="application/json")
+    assert created.status_code == 201, created.content
+    tid = created.json()["id"]
+    again = sender.post("/api/v1/transfers", body, content_type="application/json")
+    assert again.status_code == 400 and again.json()["code"] == "transfer_open"
+
+    def step(client, action, **payload):
+        return client.post(
+            f"/api/v1/transfers/{tid}/{action}", payload, content_type="application/json"
+        )
+
+    assert step(receiver, "approve").status_code == 403
+    assert step(api_client(w.outsider), "approve").status_code == 404
+    assert step(sender, "approve", status="awaiting_receiver").status_code == 400  # stale
+    assert step(sender, "approve", note="同意").json()["status"] == "awaiting_receiver"
+    assert step(receiver, "send_back").json()["field"] == "reason"
+    done = step(receiver, "approve", note="接收")
+    assert done.status_code == 200 and done.json()["status"] == "done"
+    assert Member.objects.get(pk=w.member.pk).org == w.tree.branch_b1
+    assert step(receiver, "withdraw").json()["code"] == "transfer_state"
+    assert counters.rebuild(check_only=True) == []
+
+
+def test_api_receiving_side_requests_by_id_number(w):
+    from massline.conftest import api_client
+
+    receiver = api_client(w.receiver)
+    body = {"id_number": w.number, "to_org": w.tree.branch_b1.code, "reason": "随迁"}
+    outside = {**body, "to_org": w.tree.branch_a2.code}
+    assert (
+        receiver.post("/api/v1/transfers", outside, content_type="application/json").status_code
+        == 400
+    )
+    created = receiver.post("/api/v1/transfers", body, content_type="application/json")
+    assert created.status_code == 201, created.content
+    assert w.number not in created.content.decode()
+    t = Transfer.objects.get()
+    assert t.requested_by == w.receiver and t.member == w.member
