@@ -62,6 +62,7 @@ class TransferRequestForm(forms.Form):
     on = forms.DateField(
         label=gettext_lazy("Request date"),
         required=False,
+        help_text=gettext_lazy("Leave empty for today."),
         widget=forms.DateInput(attrs={"type": "date"}),
     )
 
