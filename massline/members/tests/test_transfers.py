@@ -450,8 +450,8 @@ def test_overdue_days_come_from_the_environment(monkeypatch):
     import config.settings as settings_module
 
     monkeypatch.setenv("MASSLINE_TRANSFER_OVERDUE_DAYS", "12")
-    try:
-        assert importlib.reload(settings_module).TRANSFER_OVERDUE_DAYS == 12
-    finally:
-        monkeypatch.delenv("MASSLINE_TRANSFER_OVERDUE_DAYS")
-        assert importlib.reload(settings_module).TRANSFER_OVERDUE_DAYS == 30
+    assert importlib.reload(settings_module).TRANSFER_OVERDUE_DAYS == 12
+    monkeypatch.delenv("MASSLINE_TRANSFER_OVERDUE_DAYS")
+    assert importlib.reload(settings_module).TRANSFER_OVERDUE_DAYS == 30
+    monkeypatch.undo()
+    importlib.reload(settings_module)
