@@ -148,6 +148,8 @@ JOBS_MODE = os.environ.get("MASSLINE_JOBS_MODE", "thread")
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 ROSTER_UPLOAD_MAX_BYTES = int(os.environ.get("MASSLINE_ROSTER_UPLOAD_MAX_BYTES", 512 * 1024 * 1024))
+# A transfer (组织关系转接) waiting longer than this since its last step is flagged overdue.
+TRANSFER_OVERDUE_DAYS = int(os.environ.get("MASSLINE_TRANSFER_OVERDUE_DAYS", "30"))
 NODE_MODULES = Path(os.environ.get("MASSLINE_NODE_MODULES", BASE_DIR / "node_modules"))
 STATICFILES_DIRS = [
     BASE_DIR / "static",

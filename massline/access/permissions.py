@@ -10,6 +10,7 @@ ACCESS_MANAGE = "access.manage"
 MEMBERS_VIEW = "members.view"
 MEMBERS_MANAGE = "members.manage"
 MEMBERS_VIEW_SENSITIVE = "members.view_sensitive"
+MEMBERS_TRANSFER = "members.transfer"
 
 ALL_PERMISSIONS = {
     ORGS_VIEW: _("view organizations"),
@@ -20,6 +21,7 @@ ALL_PERMISSIONS = {
     MEMBERS_VIEW: _("view the member roster"),
     MEMBERS_MANAGE: _("keep the member roster"),
     MEMBERS_VIEW_SENSITIVE: _("see full ID and phone numbers"),
+    MEMBERS_TRANSFER: _("request and approve member transfers"),
 }
 
 # code: (label, permissions)
@@ -39,6 +41,7 @@ BUILTIN_ROLES = {
             MEMBERS_VIEW,
             MEMBERS_MANAGE,
             MEMBERS_VIEW_SENSITIVE,
+            MEMBERS_TRANSFER,
         ],
     ),
     "supervisor": (_("supervision team member"), [ORGS_VIEW, STATS_VIEW, MEMBERS_VIEW]),

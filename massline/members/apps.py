@@ -8,18 +8,22 @@ class MembersConfig(AppConfig):
     verbose_name = _("Members")
 
     def ready(self) -> None:
-        from massline.access.policy import register_scoped_model
+        from massline.access.policy import register_scoped_model, register_two_sided_model
         from massline.core import jobs
         from massline.core.audit import register_actions
         from massline.orgs.services import register_path_copy
 
         from . import counters, imports
-        from .models import Member
+        from .models import Member, Transfer
 
         counters.register()
         jobs.register(imports.KIND, imports.run_import)
         register_path_copy("members_member", "org_path")
         register_scoped_model(Member, path_field="org_path", org_field="org_id")
+        # A transfer is in view for either side: the sending and the receiving organization.
+        register_path_copy("members_transfer", "from_path")
+        register_path_copy("members_transfer", "to_path")
+        register_two_sided_model(Transfer, [("from_path", "from_org_id"), ("to_path", "to_org_id")])
         register_actions(
             {
                 "members.create": _("entered a member in the roster"),
@@ -31,5 +35,11 @@ class MembersConfig(AppConfig):
                 "members.reveal": _("viewed a member's full ID and phone numbers"),
                 "members.generate": _("generated members"),
                 "members.import": _("imported a roster"),
+                "members.transfer_request": _("requested a member transfer"),
+                "members.transfer_send": _("approved a transfer for the sending side"),
+                "members.transfer_receive": _("approved a transfer for the receiving side"),
+                "members.transfer_move": _("moved a member to another organization"),
+                "members.transfer_withdraw": _("withdrew a member transfer"),
+                "members.transfer_send_back": _("sent a member transfer back"),
             }
         )

@@ -73,8 +73,8 @@ def _out(job: Job) -> dict[str, Any]:
 def import_members(
     request: HttpRequest,
     file: UploadedFile = File(...),  # noqa: B008
-    dry_run: bool = Form(True),  # noqa: B008
-    encoding: str = Form("auto"),  # noqa: B008
+    dry_run: bool = Form(True),
+    encoding: str = Form("auto"),
 ) -> tuple[int, dict[str, Any]]:
     """Starts a job; poll GET /imports/{id}. Up to 1,000 problems come with the job."""
     spool = Path(settings.JOBS_DIR) / "uploads"

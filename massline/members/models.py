@@ -143,6 +143,7 @@ class MemberEventKind(models.TextChoices):
     LOST = "lost", _("lost contact")
     FOUND = "found", _("found again")
     UPDATED = "updated", _("details changed")
+    TRANSFERRED = "transferred", _("transferred to another organization")
 
 
 class MemberEvent(models.Model):
@@ -163,3 +164,112 @@ class MemberEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.member_id} {self.kind} {self.on}"
+
+
+class TransferStatus(models.TextChoices):
+    AWAITING_SENDER = "awaiting_sender", _("waiting for the sending side")
+    AWAITING_RECEIVER = "awaiting_receiver", _("waiting for the receiving side")
+    DONE = "done", _("done")
+    WITHDRAWN = "withdrawn", _("withdrawn")
+    SENT_BACK = "sent_back", _("sent back")
+
+
+OPEN_TRANSFER_STATUSES = (TransferStatus.AWAITING_SENDER, TransferStatus.AWAITING_RECEIVER)
+
+
+class Transfer(models.Model):
+    """A member's move from one branch to another (组织关系转接): requested, approved by the
+    sending side, then by the receiving side, and done; or withdrawn or sent back on the way.
+    `from_path`/`to_path` copy the two organizations' paths (rewritten with the tree when a
+    subtree moves) so that either side's scope is a range on one indexed column."""
+
+    member = models.ForeignKey(
+        Member, verbose_name=_("member"), on_delete=models.PROTECT, related_name="transfers"
+    )
+    from_org = models.ForeignKey(
+        Organization,
+        verbose_name=_("sending organization"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    from_path = PathField(max_length=255)
+    to_org = models.ForeignKey(
+        Organization,
+        verbose_name=_("receiving organization"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    to_path = PathField(max_length=255)
+    status = models.CharField(
+        _("status"),
+        max_length=24,
+        choices=TransferStatus.choices,
+        default=TransferStatus.AWAITING_SENDER,
+    )
+    reason = models.TextField(_("reason"))
+    requested_on = models.DateField(_("requested on"))
+    requested_by = models.ForeignKey(
+        "accounts.User",
+        verbose_name=_("requested by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    # When the last step was taken: a request waiting too long after it is overdue.
+    last_step_at = models.DateTimeField(_("last step"))
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("transfer")
+        verbose_name_plural = _("transfers")
+        indexes = [
+            models.Index(fields=["from_path", "id"], name="transfer_from_path_id"),
+            models.Index(fields=["to_path", "id"], name="transfer_to_path_id"),
+            models.Index(fields=["status", "last_step_at"], name="transfer_status_last"),
+        ]
+        constraints = [
+            # One open transfer per member at a time.
+            models.UniqueConstraint(
+                fields=["member"],
+                condition=Q(status__in=["awaiting_sender", "awaiting_receiver"]),
+                name="transfer_one_open_per_member",
+            ),
+            models.CheckConstraint(
+                condition=~Q(from_org=models.F("to_org")), name="transfer_not_to_same_org"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member.name}: {self.from_org.name} → {self.to_org.name}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_TRANSFER_STATUSES
+
+
+class TransferStepKind(models.TextChoices):
+    REQUESTED = "requested", _("requested")
+    SENDER_APPROVED = "sender_approved", _("approved by the sending side")
+    RECEIVER_APPROVED = "receiver_approved", _("approved by the receiving side; done")
+    WITHDRAWN = "withdrawn", _("withdrawn")
+    SENT_BACK = "sent_back", _("sent back")
+
+
+class TransferStep(models.Model):
+    """One step of a transfer's history: what was done, by whom, when, with what note."""
+
+    transfer = models.ForeignKey(Transfer, on_delete=models.CASCADE, related_name="steps")
+    kind = models.CharField(_("step"), max_length=24, choices=TransferStepKind.choices)
+    actor = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(_("when"))
+    note = models.TextField(_("note"), blank=True, default="")
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.transfer_id} {self.kind} {self.at:%Y-%m-%d}"

@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.conf import settings
+from django.db.models import BooleanField, Case, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from massline.core import crypto
@@ -14,7 +15,7 @@ from massline.orgs.models import Organization
 from massline.orgs.paths import subtree_bounds
 
 from .idnumber import InvalidNumber, validate_id
-from .models import Member
+from .models import OPEN_TRANSFER_STATUSES, Member, Transfer
 
 PAGE = 50
 # Age bands as users of such rosters ask for them: (code, youngest, oldest).
@@ -100,3 +101,75 @@ def member_list(
     rows = rows[:limit]
     cursor = f"{rows[-1].org_path}:{rows[-1].pk}" if more and rows else ""
     return rows, cursor
+
+
+TRANSFER_PAGE = 50
+
+
+def overdue_cutoff(now: dt.datetime | None = None) -> dt.datetime:
+    """An open transfer whose last step is older than this is overdue."""
+    return (now or timezone.now()) - dt.timedelta(days=settings.TRANSFER_OVERDUE_DAYS)
+
+
+def overdue_q(now: dt.datetime | None = None) -> Q:
+    return Q(status__in=OPEN_TRANSFER_STATUSES, last_step_at__lt=overdue_cutoff(now))
+
+
+def with_overdue(qs: QuerySet[Transfer], now: dt.datetime | None = None) -> QuerySet[Transfer]:
+    """Each transfer annotated with `overdue`: still open and waiting longer than
+    settings.TRANSFER_OVERDUE_DAYS since its last step."""
+    return qs.annotate(
+        overdue=Case(
+            When(overdue_q(now), then=Value(True)),
+            default=Value(False),
+            output_field=BooleanField(),
+        )
+    )
+
+
+def transfer_list(
+    *,
+    visible: QuerySet[Transfer],
+    status: str = "",
+    overdue: bool = False,
+    after: str = "",
+    limit: int = TRANSFER_PAGE,
+    now: dt.datetime | None = None,
+) -> tuple[list[Transfer], str]:
+    """One page of transfers, newest first, and the cursor for the next page ("" at the end).
+    `status`: one status, "open" or "closed"."""
+    qs = visible
+    if status == "open":
+        qs = qs.filter(status__in=OPEN_TRANSFER_STATUSES)
+    elif status == "closed":
+        qs = qs.exclude(status__in=OPEN_TRANSFER_STATUSES)
+    elif status:
+        qs = qs.filter(status=status)
+    if overdue:
+        qs = qs.filter(overdue_q(now))
+    if after.isdigit():
+        qs = qs.filter(pk__lt=int(after))
+    rows = list(
+        with_overdue(qs, now)
+        .select_related("member", "from_org", "to_org", "requested_by")
+        .order_by("-pk")[: limit + 1]
+    )
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, (str(rows[-1].pk) if more and rows else "")
+
+
+def org_by_code(text: str) -> Organization | None:
+    """The organization a form or request names: its code, or "code name" as the receiving-
+    organization suggestions read."""
+    code = to_halfwidth(text).strip().split(" ")[0].upper()
+    return Organization.objects.filter(code=code).first() if code else None
+
+
+def member_by_id_number(number: str) -> Member | None:
+    """The member with this (validated) ID number, by its lookup hash."""
+    return (
+        Member.objects.select_related("org")
+        .filter(id_number_hash=crypto.lookup_hash(number))
+        .first()
+    )

@@ -11,16 +11,28 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from massline.access.policy import can_act_on_transfer, can_request_transfer
 from massline.core import crypto
 from massline.core.audit import audit_record
-from massline.core.errors import ApplicationError, clean_or_raise
+from massline.core.errors import ApplicationError, Forbidden, clean_or_raise
 from massline.core.normalize import fold_for_search
 from massline.orgs import counters as org_counters
 from massline.orgs.models import Organization, OrgKind
 
 from . import counters
 from .idnumber import InvalidNumber, mask_id, mask_phone, validate_id, validate_phone
-from .models import Member, MemberEvent, MemberEventKind, MemberStatus, Mobility
+from .models import (
+    OPEN_TRANSFER_STATUSES,
+    Member,
+    MemberEvent,
+    MemberEventKind,
+    MemberStatus,
+    Mobility,
+    Transfer,
+    TransferStatus,
+    TransferStep,
+    TransferStepKind,
+)
 
 MEMBER_ORG_KINDS = (OrgKind.BRANCH, OrgKind.GENERAL_BRANCH)
 ADULT_AGE = 18
@@ -341,4 +353,278 @@ def member_set_tracing_notes(*, actor: Any, member: Member, notes: str) -> Membe
         on=timezone.localdate(),
         fields=["lost_notes"],
         detail={"fields": ["lost_notes"]},
+    )
+
+
+# Member transfers (组织关系转接): request → the sending side approves → the receiving side
+# approves → done (the member, their history and the counters move in that transaction).
+# Withdrawn or sent back on the way. Who may act: access.policy (decision 0006).
+
+
+def _is_user(actor: Any) -> bool:
+    return getattr(actor, "pk", None) is not None
+
+
+def _transfer_snapshot(t: Transfer) -> dict[str, Any]:
+    return {
+        "transfer": t.pk,
+        "member": t.member_id,
+        "from_org": t.from_org.code,
+        "to_org": t.to_org.code,
+        "status": t.status,
+    }
+
+
+def _check_transferable(member: Member) -> None:
+    if member.lost_contact:
+        raise ApplicationError(
+            _("%(name)s is marked as lost contact: find the member again before transferring them.")
+            % {"name": member.name},
+            field="member",
+            code="lost_contact",
+        )
+
+
+def _state_error(t: Transfer, expected: str) -> ApplicationError:
+    """The refusal for a step that does not fit the transfer's present state."""
+    messages = {
+        TransferStatus.DONE: _("This transfer is already done."),
+        TransferStatus.WITHDRAWN: _("This transfer was withdrawn."),
+        TransferStatus.SENT_BACK: _("This transfer was sent back."),
+    }
+    if t.status in messages:
+        message = messages[TransferStatus(t.status)]
+    elif expected == TransferStatus.AWAITING_SENDER:
+        message = _("The sending side has already approved this transfer.")
+    else:
+        message = _("The sending side has not approved this transfer yet.")
+    return ApplicationError(message, code="transfer_state", field="status")
+
+
+def _forbidden() -> Forbidden:
+    return Forbidden(_("You may not take this step on this transfer."))
+
+
+def _locked_transfer(transfer: Transfer) -> Transfer:
+    return (
+        Transfer.objects.select_for_update(of=("self",))
+        .select_related("member", "from_org", "to_org")
+        .get(pk=transfer.pk)
+    )
+
+
+def _step(
+    *, t: Transfer, was: str, kind: str, actor: Any, note: str, action: str, org: Organization
+) -> Transfer:
+    """Save the transfer's new state with its history step and audit row."""
+    now = timezone.now()
+    t.last_step_at = now
+    if not t.is_open:
+        t.closed_at = now
+    t.save(update_fields=["status", "last_step_at", "closed_at"])
+    TransferStep.objects.create(
+        transfer=t, kind=kind, actor=actor if _is_user(actor) else None, at=now, note=note
+    )
+    audit_record(
+        actor=actor,
+        action=action,
+        org=org,
+        target=t,
+        before={"status": was},
+        after={**_transfer_snapshot(t), "note": note[:500]},
+    )
+    return t
+
+
+def _begin(transfer: Transfer, expected: str) -> Transfer:
+    t = _locked_transfer(transfer)
+    if t.status != expected:
+        raise _state_error(t, expected)
+    return t
+
+
+@transaction.atomic
+def transfer_request(
+    *,
+    actor: Any,
+    member: Member,
+    to_org: Organization,
+    reason: str,
+    on: dt.date | None = None,
+) -> Transfer:
+    """Ask to move a member from their branch to `to_org`. Either side may ask."""
+    member = Member.objects.select_for_update(of=("self",)).select_related("org").get(pk=member.pk)
+    to_org = Organization.objects.get(pk=to_org.pk)
+    reason = reason.strip()
+    today = timezone.localdate()
+    on = on or today
+    if not reason:
+        raise ApplicationError(_("Give the reason for the transfer."), field="reason")
+    _check_org(to_org, field="to_org")
+    if to_org.pk == member.org_id:
+        raise ApplicationError(
+            _("%(name)s already belongs to %(org)s.") % {"name": member.name, "org": to_org.name},
+            field="to_org",
+            code="same_org",
+        )
+    if on > today:
+        raise ApplicationError(_("The request date is in the future."), field="on")
+    _check_transferable(member)
+    if Transfer.objects.filter(member=member, status__in=OPEN_TRANSFER_STATUSES).exists():
+        raise ApplicationError(
+            _("%(name)s already has a transfer under way: finish or withdraw it first.")
+            % {"name": member.name},
+            field="member",
+            code="transfer_open",
+        )
+    if _is_user(actor) and not can_request_transfer(actor, member.org, to_org):
+        raise _forbidden()
+    now = timezone.now()
+    t = Transfer(
+        member=member,
+        from_org=member.org,
+        from_path=member.org.path,
+        to_org=to_org,
+        to_path=to_org.path,
+        status=TransferStatus.AWAITING_SENDER,
+        reason=reason,
+        requested_on=on,
+        requested_by=actor if _is_user(actor) else None,
+        last_step_at=now,
+    )
+    clean_or_raise(t)
+    t.save()
+    TransferStep.objects.create(
+        transfer=t,
+        kind=TransferStepKind.REQUESTED,
+        actor=actor if _is_user(actor) else None,
+        at=now,
+        note=reason,
+    )
+    audit_record(
+        actor=actor,
+        action="members.transfer_request",
+        org=member.org,
+        target=t,
+        after={**_transfer_snapshot(t), "note": reason[:500]},
+    )
+    return t
+
+
+@transaction.atomic
+def transfer_approve_sending(*, actor: Any, transfer: Transfer, note: str = "") -> Transfer:
+    """The sending side lets the member go; the receiving side's turn."""
+    t = _begin(transfer, TransferStatus.AWAITING_SENDER)
+    if _is_user(actor) and not can_act_on_transfer(actor, t, "approve"):
+        raise _forbidden()
+    _check_transferable(t.member)
+    t.status = TransferStatus.AWAITING_RECEIVER
+    return _step(
+        t=t,
+        was=TransferStatus.AWAITING_SENDER,
+        kind=TransferStepKind.SENDER_APPROVED,
+        actor=actor,
+        note=note.strip(),
+        action="members.transfer_send",
+        org=t.from_org,
+    )
+
+
+@transaction.atomic
+def transfer_approve_receiving(*, actor: Any, transfer: Transfer, note: str = "") -> Transfer:
+    """The receiving side takes the member in: in this transaction the member moves to the
+    receiving organization, the counters move with them, and their history says so."""
+    t = _begin(transfer, TransferStatus.AWAITING_RECEIVER)
+    if _is_user(actor) and not can_act_on_transfer(actor, t, "approve"):
+        raise _forbidden()
+    member, before = _locked(t.member)
+    to_org = t.to_org
+    _check_org(to_org, field="to_org")
+    _check_transferable(member)
+    if member.org_id != t.from_org_id:
+        raise ApplicationError(
+            _("%(name)s is no longer at %(org)s: send this transfer back or withdraw it.")
+            % {"name": member.name, "org": t.from_org.name},
+            field="member",
+            code="moved_meanwhile",
+        )
+    old_path = member.org_path
+    member.org = to_org
+    member.org_path = to_org.path
+    member.save(update_fields=["org", "org_path", "updated_at"])
+    moved = _flags(member)
+    org_counters.bump_many(
+        {old_path: {k: -v for k, v in before["flags"].items()}, member.org_path: moved}
+    )
+    today = timezone.localdate()
+    MemberEvent.objects.create(
+        member=member,
+        kind=MemberEventKind.TRANSFERRED,
+        on=today,
+        actor=actor if _is_user(actor) else None,
+        detail={"from": t.from_org.code, "to": to_org.code, "transfer": t.pk},
+    )
+    t.status = TransferStatus.DONE
+    audit_record(
+        actor=actor,
+        action="members.transfer_move",
+        org=to_org,
+        target=member,
+        before=before["snapshot"],
+        after=_snapshot(member),
+    )
+    return _step(
+        t=t,
+        was=TransferStatus.AWAITING_RECEIVER,
+        kind=TransferStepKind.RECEIVER_APPROVED,
+        actor=actor,
+        note=note.strip(),
+        action="members.transfer_receive",
+        org=to_org,
+    )
+
+
+@transaction.atomic
+def transfer_withdraw(*, actor: Any, transfer: Transfer, reason: str = "") -> Transfer:
+    """The requester or the sending side calls the transfer off while it is under way."""
+    t = _locked_transfer(transfer)
+    was = t.status
+    if not t.is_open:
+        raise _state_error(t, t.status)
+    if _is_user(actor) and not can_act_on_transfer(actor, t, "withdraw"):
+        raise _forbidden()
+    t.status = TransferStatus.WITHDRAWN
+    return _step(
+        t=t,
+        was=was,
+        kind=TransferStepKind.WITHDRAWN,
+        actor=actor,
+        note=reason.strip(),
+        action="members.transfer_withdraw",
+        org=t.from_org,
+    )
+
+
+@transaction.atomic
+def transfer_send_back(*, actor: Any, transfer: Transfer, reason: str) -> Transfer:
+    """The side whose turn it is refuses the transfer, saying why. It is closed; a corrected
+    request starts afresh."""
+    t = _locked_transfer(transfer)
+    was = t.status
+    if not t.is_open:
+        raise _state_error(t, t.status)
+    if _is_user(actor) and not can_act_on_transfer(actor, t, "send_back"):
+        raise _forbidden()
+    if not reason.strip():
+        raise ApplicationError(_("Say why the transfer is sent back."), field="reason")
+    side_org = t.from_org if t.status == TransferStatus.AWAITING_SENDER else t.to_org
+    t.status = TransferStatus.SENT_BACK
+    return _step(
+        t=t,
+        was=was,
+        kind=TransferStepKind.SENT_BACK,
+        actor=actor,
+        note=reason.strip(),
+        action="members.transfer_send_back",
+        org=side_org,
     )

@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from . import import_views, views
+from . import import_views, transfer_views, views
 
 app_name = "members"
 urlpatterns = [
@@ -23,4 +23,16 @@ urlpatterns = [
     path("<int:member_id>/lost/", views.member_lost_view, name="lost"),
     path("<int:member_id>/found/", views.member_found_view, name="found"),
     path("<int:member_id>/tracing/", views.member_tracing_view, name="tracing"),
+    path(
+        "<int:member_id>/transfer/", transfer_views.transfer_request_view, name="transfer_request"
+    ),
+    path("transfers/", transfer_views.transfer_list_view, name="transfers"),
+    path("transfers/new/", transfer_views.transfer_incoming_view, name="transfer_incoming"),
+    path("transfers/orgs/", transfer_views.org_suggestions, name="transfer_orgs"),
+    path("transfers/<int:transfer_id>/", transfer_views.transfer_detail, name="transfer"),
+    path(
+        "transfers/<int:transfer_id>/<slug:action>/",
+        transfer_views.transfer_act,
+        name="transfer_act",
+    ),
 ]

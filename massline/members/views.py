@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from massline.access.permissions import (
     MEMBERS_MANAGE,
+    MEMBERS_TRANSFER,
     MEMBERS_VIEW,
     MEMBERS_VIEW_SENSITIVE,
     ORGS_VIEW,
@@ -50,7 +51,7 @@ from .forms import (
     TracingForm,
 )
 from .models import Category, Member, MemberStatus, Mobility
-from .selectors import AGE_BANDS, MemberFilter, member_list
+from .selectors import AGE_BANDS, MemberFilter, member_list, with_overdue
 
 
 def _filters(request: HttpRequest) -> tuple[MemberFilter, dict[str, Any]]:
@@ -121,6 +122,22 @@ def member_list_view(request: HttpRequest) -> HttpResponse:
     return render(request, "members/list.html", context)
 
 
+def _transfer_context(request: HttpRequest, member: Member) -> dict[str, Any]:
+    """The member's transfers (those the viewer may see) and whether a new one may start."""
+    visible = scoped(member.transfers.all(), request.user, MEMBERS_VIEW)
+    transfers = list(
+        with_overdue(visible).select_related("from_org", "to_org").order_by("-pk")[:20]
+    )
+    open_transfer = next((t for t in transfers if t.is_open), None)
+    return {
+        "transfers": transfers,
+        "open_transfer": open_transfer,
+        "can_transfer": open_transfer is None
+        and not member.lost_contact
+        and can(request.user, MEMBERS_TRANSFER, member.org),
+    }
+
+
 @login_required
 def member_detail(request: HttpRequest, member_id: int) -> HttpResponse:
     member = access_scoped(
@@ -139,6 +156,7 @@ def member_detail(request: HttpRequest, member_id: int) -> HttpResponse:
             "events": list(member.events.select_related("actor")[:50]),
             "can_reveal": can(request.user, MEMBERS_VIEW_SENSITIVE, member.org),
             "can_manage": can(request.user, MEMBERS_MANAGE, member.org),
+            **_transfer_context(request, member),
         },
     )
 

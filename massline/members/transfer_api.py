@@ -1,0 +1,240 @@
+"""/api/v1/transfers: member transfers (组织关系转接), with the pages' access rules: a transfer
+is seen with `members.view` over either side; the steps need `members.transfer` over the side
+whose turn it is (decision 0006). Errors: 400 with the message, 403, 404."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest
+from django.utils.translation import gettext as _
+from ninja import Router, Schema
+
+from massline.access.permissions import MEMBERS_TRANSFER, MEMBERS_VIEW
+from massline.access.policy import (
+    access_scoped,
+    can,
+    can_anywhere,
+    scoped,
+    scoped_transfer_side,
+    transfer_actions,
+    transfers_waiting_for,
+)
+from massline.core.errors import ApplicationError
+
+from .idnumber import InvalidNumber, validate_id
+from .models import Member, Transfer, TransferStatus
+from .selectors import (
+    TRANSFER_PAGE,
+    member_by_id_number,
+    org_by_code,
+    transfer_list,
+    with_overdue,
+)
+from .services import (
+    transfer_approve_receiving,
+    transfer_approve_sending,
+    transfer_request,
+    transfer_send_back,
+    transfer_withdraw,
+)
+
+router = Router(tags=["transfers"])
+
+
+class StepOut(Schema):
+    kind: str
+    actor: str | None
+    at: dt.datetime
+    note: str
+
+    @staticmethod
+    def resolve_actor(obj) -> str | None:  # type: ignore[no-untyped-def]
+        return obj.actor.username if obj.actor else None
+
+
+class TransferOut(Schema):
+    id: int
+    member: int
+    member_name: str
+    id_number: str
+    from_org: str
+    to_org: str
+    status: str
+    reason: str
+    requested_on: dt.date
+    last_step_at: dt.datetime
+    closed_at: dt.datetime | None
+    overdue: bool
+
+    @staticmethod
+    def resolve_member(obj: Transfer) -> int:
+        return obj.member_id
+
+    @staticmethod
+    def resolve_member_name(obj: Transfer) -> str:
+        return obj.member.name
+
+    @staticmethod
+    def resolve_id_number(obj: Transfer) -> str:
+        return obj.member.id_masked
+
+    @staticmethod
+    def resolve_from_org(obj: Transfer) -> str:
+        return obj.from_org.code
+
+    @staticmethod
+    def resolve_to_org(obj: Transfer) -> str:
+        return obj.to_org.code
+
+    @staticmethod
+    def resolve_overdue(obj: Transfer) -> bool:
+        return bool(getattr(obj, "overdue", False))
+
+
+class TransferDetail(TransferOut):
+    steps: list[StepOut]
+    actions: list[str]
+
+    @staticmethod
+    def resolve_steps(obj: Transfer) -> list[object]:
+        return list(obj.step_rows)  # type: ignore[attr-defined]
+
+
+class TransferPage(Schema):
+    items: list[TransferOut]
+    next_after: str | None
+
+
+class TransferIn(Schema):
+    """Name the member by `member` (id, for the sending side) or by `id_number` (for the
+    receiving side, whose `to_org` must then be in its scope)."""
+
+    member: int | None = None
+    id_number: str | None = None
+    to_org: str
+    reason: str
+    on: dt.date | None = None
+
+
+class StepIn(Schema):
+    note: str = ""
+    # The status the client last saw; when given and different, the step is refused.
+    status: str | None = None
+
+
+def _get(request: HttpRequest, transfer_id: int) -> Transfer:
+    return access_scoped(
+        with_overdue(Transfer.objects.select_related("member", "from_org", "to_org")),
+        request.user,
+        transfer_id,
+        MEMBERS_VIEW,
+        view_perm=MEMBERS_VIEW,
+    )
+
+
+def _detail(request: HttpRequest, t: Transfer) -> Transfer:
+    """The transfer with its history and the steps the caller may take now."""
+    t.step_rows = list(t.steps.select_related("actor"))  # type: ignore[attr-defined]
+    t.actions = transfer_actions(request.user, t)  # type: ignore[attr-defined]
+    return t
+
+
+@router.get("", response=TransferPage, summary="Transfers in scope, newest first")
+def transfers_list(
+    request: HttpRequest,
+    box: str = "all",
+    status: str = "",
+    overdue: bool = False,
+    after: str = "",
+    limit: int = TRANSFER_PAGE,
+) -> dict[str, object]:
+    """`box`: waiting (for a step the caller may take), outgoing, incoming or all.
+    `status`: open, closed or one status."""
+    if not can_anywhere(request.user, MEMBERS_VIEW):
+        raise PermissionDenied
+    qs = scoped(Transfer.objects.all(), request.user, MEMBERS_VIEW)
+    if box == "waiting":
+        qs = transfers_waiting_for(qs, request.user)
+    elif box == "outgoing":
+        qs = scoped_transfer_side(qs, request.user, MEMBERS_VIEW, "sending")
+    elif box == "incoming":
+        qs = scoped_transfer_side(qs, request.user, MEMBERS_VIEW, "receiving")
+    if status not in ("", "open", "closed", *TransferStatus.values):
+        raise ApplicationError(_("Unknown status %(value)s.") % {"value": status}, field="status")
+    rows, cursor = transfer_list(
+        visible=qs, status=status, overdue=overdue, after=after, limit=max(1, min(limit, 500))
+    )
+    return {"items": rows, "next_after": cursor or None}
+
+
+@router.get("/{transfer_id}", response=TransferDetail, summary="One transfer with its history")
+def transfer_get(request: HttpRequest, transfer_id: int) -> Transfer:
+    return _detail(request, _get(request, transfer_id))
+
+
+@router.post("", response={201: TransferDetail}, summary="Request a transfer")
+def transfer_create(request: HttpRequest, payload: TransferIn) -> tuple[int, Transfer]:
+    to_org = org_by_code(payload.to_org)
+    if to_org is None:
+        raise ApplicationError(_("No organization has this code."), field="to_org")
+    member: Member | None
+    if payload.member is not None:
+        member = access_scoped(
+            Member.objects.select_related("org"),
+            request.user,
+            payload.member,
+            MEMBERS_VIEW,
+            view_perm=MEMBERS_VIEW,
+        )
+    elif payload.id_number:
+        if not can(request.user, MEMBERS_TRANSFER, to_org):
+            raise ApplicationError(
+                _("Choose a branch in your scope to receive the member."), field="to_org"
+            )
+        try:
+            number = validate_id(payload.id_number).number
+        except InvalidNumber as exc:
+            raise ApplicationError(str(exc), field="id_number", code=exc.code) from None
+        member = member_by_id_number(number)
+        if member is None:
+            raise Http404
+    else:
+        raise ApplicationError(_("Name the member by id or ID number."), field="member")
+    t = transfer_request(
+        actor=request.user,
+        member=member,
+        to_org=to_org,
+        reason=payload.reason,
+        on=payload.on,
+    )
+    return 201, _detail(request, _get(request, t.pk))
+
+
+@router.post(
+    "/{transfer_id}/{action}",
+    response=TransferDetail,
+    summary="Take a step: approve, send_back or withdraw",
+)
+def transfer_step(request: HttpRequest, transfer_id: int, action: str, payload: StepIn) -> Transfer:
+    """`approve` is the sending side's approval while the transfer waits for it, the receiving
+    side's after that. `send_back` needs a reason in `note`."""
+    t = _get(request, transfer_id)
+    if action not in ("approve", "send_back", "withdraw"):
+        raise Http404
+    if payload.status and payload.status != t.status:
+        raise ApplicationError(
+            _("This transfer changed while you were looking at it; check it again."),
+            code="transfer_state",
+            field="status",
+        )
+    if action == "approve" and t.status == TransferStatus.AWAITING_RECEIVER:
+        transfer_approve_receiving(actor=request.user, transfer=t, note=payload.note)
+    elif action == "approve":
+        transfer_approve_sending(actor=request.user, transfer=t, note=payload.note)
+    elif action == "send_back":
+        transfer_send_back(actor=request.user, transfer=t, reason=payload.note)
+    else:
+        transfer_withdraw(actor=request.user, transfer=t, reason=payload.note)
+    return _detail(request, _get(request, transfer_id))
