@@ -9,10 +9,11 @@ class MembersConfig(AppConfig):
 
     def ready(self) -> None:
         from massline.access.policy import register_scoped_model
+        from massline.core import jobs
         from massline.core.audit import register_actions
         from massline.orgs.services import register_path_copy
 
-        from . import counters
+        from . import counters, export
         from .models import Member
 
         counters.register()
@@ -27,5 +28,12 @@ class MembersConfig(AppConfig):
                 "members.found": _("marked a member as found again"),
                 "members.reveal": _("viewed a member's full ID and phone numbers"),
                 "members.generate": _("generated members"),
+                "members.export": _("exported the member roster"),
             }
+        )
+        jobs.register(
+            export.JOB_KIND,
+            export.run_export_job,
+            label=_("Member roster export"),
+            phases={"writing": _("writing the file")},
         )
