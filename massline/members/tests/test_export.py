@@ -14,7 +14,7 @@ from urllib.parse import parse_qs
 
 import openpyxl
 import pytest
-from django.core.management import CommandError, call_command, load_command_class
+from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils.translation import gettext as _
@@ -491,16 +491,10 @@ def test_command_errors(tree, roster, tmp_path):
     assert not AuditEvent.objects.filter(action="members.export").exists()
 
 
-def test_command_exit_codes(tree, roster, tmp_path, capsys):
-    command = load_command_class("massline.members", "export-members")
-    output = tmp_path / "ok.csv"
-    command.run_from_argv(
-        ["massline", "export-members", "--org", tree.root.code, "--output", str(output)]
-    )
-    assert output.exists()
-    with pytest.raises(SystemExit) as exited:
-        load_command_class("massline.members", "export-members").run_from_argv(
-            ["massline", "export-members", "--org", "nope", "--output", str(tmp_path / "x.csv")]
-        )
-    assert exited.value.code == 1
-    assert "nope" in capsys.readouterr().err
+def test_command_exit_code_is_non_zero_on_error(tree, roster, tmp_path):
+    # run_from_argv turns a CommandError into this exit status (it cannot be called here: it
+    # closes the database connections the test runs in)
+    with pytest.raises(CommandError) as raised:
+        call_command("export-members", "--org", "nope", "--output", str(tmp_path / "x.csv"))
+    assert raised.value.returncode == 1
+    assert "nope" in str(raised.value)
