@@ -9,6 +9,7 @@ urlpatterns = [
     path("orgs/", include("massline.orgs.urls")),
     path("access/", include("massline.access.urls")),
     path("members/", include("massline.members.urls")),
+    path("jobs/", include("massline.core.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),
 ]

@@ -328,3 +328,51 @@ def transfers_waiting_for(qs: QuerySet[M], user: Any) -> QuerySet[M]:
         (Q(status="awaiting_sender") & (Q() if sending is None else sending))
         | (Q(status="awaiting_receiver") & (Q() if receiving is None else receiving))
     )
+
+
+def reaches_all_of(
+    user: Any, perm: str, *, of_perm: str, under: Organization | None = None
+) -> bool:
+    """Does `perm` reach every organization that `of_perm` reaches (within `under`'s subtree,
+    when given)? E.g. may an export of everything the user sees be written with full numbers.
+
+    Cautious: a region of `of_perm` counts as covered only when one grant of `perm` covers it
+    whole (a subtree inside one `perm` subtree, or each listed organization one by one)."""
+    gs = grants(user)
+    strong = [g for g in gs if perm in g.permissions]
+    if any(g.scope == DataScope.ALL for g in strong):
+        return True
+    strong_paths = [g.org_path for g in strong if g.scope == DataScope.SUBTREE]
+
+    def covered(path: str) -> bool:
+        return any(path.startswith(p) for p in strong_paths)
+
+    if under is not None and covered(under.path):
+        return True
+    single_ids: set[int] = set()
+    for g in gs:
+        if of_perm not in g.permissions:
+            continue
+        if g.scope == DataScope.ALL:
+            return False  # everything (or all of `under`), which no `perm` subtree covers
+        if g.scope == DataScope.SUBTREE:
+            path = g.org_path
+            if under is not None:
+                if under.path.startswith(path):
+                    return False  # the region is `under`'s whole subtree: not covered
+                if not path.startswith(under.path):
+                    continue  # beside `under`: not part of the region
+            if not covered(path):
+                return False
+        elif g.scope == DataScope.THIS_ORG:
+            single_ids.add(g.org_id)
+        elif g.scope == DataScope.CUSTOM:
+            single_ids |= g.custom_ids
+    if single_ids:
+        orgs = Organization.objects.filter(pk__in=single_ids)
+        if under is not None:
+            low, high = subtree_bounds(under.path)
+            orgs = orgs.filter(path__gte=low, path__lt=high)
+        if not all(can(user, perm, o) for o in orgs.only("pk", "path")):
+            return False
+    return True

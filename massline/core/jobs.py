@@ -1,7 +1,8 @@
 """Background jobs: imports and large exports run outside the request that asks for them.
 
 A job is a row (`Job`) and a folder of files (`folder(job)`: the uploaded roster, the
-report, the produced export). A kind of job is registered with `register(kind, handler)`;
+report, the produced export). A kind of job is registered with `register(kind, handler,
+label=)`, the label naming the kind for people on the job page (`label(kind)`);
 `enqueue` saves the row and starts it according to settings.JOBS_MODE:
 
 - "thread": in a thread of the process that queued it (one machine, `make demo`);
@@ -28,6 +29,7 @@ from typing import Any
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
@@ -38,10 +40,33 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[Job, "Progress"], dict[str, Any]]
 _handlers: dict[str, Handler] = {}
+_labels: dict[str, str | Promise] = {}
+_phases: dict[str, dict[str, str | Promise]] = {}
 
 
-def register(kind: str, handler: Handler) -> None:
+def register(
+    kind: str,
+    handler: Handler,
+    *,
+    label: str | Promise | None = None,
+    phases: dict[str, str | Promise] | None = None,
+) -> None:
+    """Make `kind` runnable by `handler`. `label` names the kind for people and `phases` the
+    phase codes its handler reports (both lazily translated), for the job pages."""
     _handlers[kind] = handler
+    if label is not None:
+        _labels[kind] = label
+    if phases:
+        _phases[kind] = dict(phases)
+
+
+def label(kind: str) -> str:
+    """What a kind of job is called on the job pages (the code itself when none is known)."""
+    return str(_labels.get(kind, kind))
+
+
+def phase_label(kind: str, phase: str) -> str:
+    return str(_phases.get(kind, {}).get(phase, phase))
 
 
 def folder(job: Job) -> Path:
@@ -184,3 +209,39 @@ def work(*, once: bool = False, idle: float = 1.0, stop: threading.Event | None 
         run(job)
         ran += 1
     return ran
+
+
+def result_files(job: Job) -> list[dict[str, str]]:
+    """The files a job produced for its user, as its handler listed them in
+    `result["files"]`: each `{"name": file in the job's folder, "label": link text}`, and
+    optionally `"filename"`, the name the download is saved under (default: `name`)."""
+    listed = job.result.get("files") if isinstance(job.result, dict) else None
+    out: list[dict[str, str]] = []
+    for entry in listed or []:
+        if not isinstance(entry, dict):
+            continue
+        name = str(entry.get("name") or "")
+        if not _plain_name(name):
+            continue
+        out.append(
+            {
+                "name": name,
+                "label": str(entry.get("label") or name),
+                "filename": str(entry.get("filename") or name),
+            }
+        )
+    return out
+
+
+def result_file(job: Job, name: str) -> tuple[Path, dict[str, str]] | None:
+    """The path of one listed file of a finished job and its entry; None for a name the job
+    did not list (so no other file of the folder, and nothing outside it, is reachable)."""
+    for entry in result_files(job):
+        if entry["name"] == name:
+            path = Path(settings.JOBS_DIR) / str(job.pk) / name
+            return (path, entry) if path.is_file() else None
+    return None
+
+
+def _plain_name(name: str) -> bool:
+    return bool(name) and name not in (".", "..") and "/" not in name and "\\" not in name

@@ -13,11 +13,20 @@ class MembersConfig(AppConfig):
         from massline.core.audit import register_actions
         from massline.orgs.services import register_path_copy
 
-        from . import counters, imports
+        from . import counters, export, imports
         from .models import Member, Transfer
 
         counters.register()
-        jobs.register(imports.KIND, imports.run_import)
+        jobs.register(
+            imports.KIND,
+            imports.run_import,
+            label=_("Member roster import"),
+            phases={
+                "reading": _("reading and checking rows"),
+                "checking": _("checking the whole file"),
+                "writing": _("writing to the roster"),
+            },
+        )
         register_path_copy("members_member", "org_path")
         register_scoped_model(Member, path_field="org_path", org_field="org_id")
         # A transfer is in view for either side: the sending and the receiving organization.
@@ -41,5 +50,12 @@ class MembersConfig(AppConfig):
                 "members.transfer_move": _("moved a member to another organization"),
                 "members.transfer_withdraw": _("withdrew a member transfer"),
                 "members.transfer_send_back": _("sent a member transfer back"),
+                "members.export": _("exported the member roster"),
             }
+        )
+        jobs.register(
+            export.JOB_KIND,
+            export.run_export_job,
+            label=_("Member roster export"),
+            phases={"writing": _("writing the file")},
         )

@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.db.models import BooleanField, Case, Q, QuerySet, Value, When
 from django.utils import timezone
 
+from massline.access.permissions import MEMBERS_VIEW
+from massline.access.policy import access_org
 from massline.core import crypto
 from massline.core.normalize import fold_for_search, to_halfwidth
+from massline.core.reference import ETHNIC_GROUPS
 from massline.orgs.models import Organization
 from massline.orgs.paths import subtree_bounds
 
 from .idnumber import InvalidNumber, validate_id
-from .models import OPEN_TRANSFER_STATUSES, Member, Transfer
+from .models import OPEN_TRANSFER_STATUSES, Category, Member, MemberStatus, Mobility, Transfer
 
 PAGE = 50
 # Age bands as users of such rosters ask for them: (code, youngest, oldest).
@@ -37,6 +42,30 @@ class MemberFilter:
     age: str = ""
     mobility: str = ""  # "", "outflow", "inflow", "any"
     lost_contact: bool | None = None
+
+
+#: The query parameters that are filters, as the roster page and exports read them.
+FILTER_PARAMS = ("org", "q", "status", "category", "ethnicity", "age", "mobility", "lost_contact")
+
+
+def filters_from_params(user: Any, params: Mapping[str, str]) -> MemberFilter:
+    """The filters of a roster page's query string (unknown values are ignored). An `org`
+    outside the user's view is 404, one without the roster permission 403 (access_org)."""
+    g = params
+    org = None
+    if str(g.get("org", "")).isdigit():
+        org = access_org(user, g["org"], MEMBERS_VIEW)
+    lost = {"1": True, "0": False}.get(g.get("lost_contact", ""))
+    return MemberFilter(
+        org=org,
+        q=g.get("q", "")[:64],
+        status=g.get("status", "") if g.get("status") in MemberStatus.values else "",
+        category=g.get("category", "") if g.get("category") in Category.values else "",
+        ethnicity=g.get("ethnicity", "") if g.get("ethnicity") in dict(ETHNIC_GROUPS) else "",
+        age=g.get("age", "") if g.get("age") in AGE_BANDS else "",
+        mobility=g.get("mobility", "") if g.get("mobility") in [*Mobility.values, "any"] else "",
+        lost_contact=lost,
+    )
 
 
 def _birth_range(band: str, today: dt.date) -> Q:
@@ -67,10 +96,8 @@ def _search(q: str) -> Q:
     return Q(name_folded__contains=fold_for_search(text))
 
 
-def member_list(
-    *, visible: QuerySet[Member], filters: MemberFilter, after: str = "", limit: int = PAGE
-) -> tuple[list[Member], str]:
-    """One page of members in tree order, and the cursor for the next page ("" at the end)."""
+def filter_members(visible: QuerySet[Member], filters: MemberFilter) -> QuerySet[Member]:
+    """The members of `visible` that pass the filters (the roster page, the API, exports)."""
     qs = visible
     f = filters
     if f.org is not None:
@@ -92,6 +119,14 @@ def member_list(
         qs = qs.filter(mobility=f.mobility)
     if f.lost_contact is not None:
         qs = qs.filter(lost_contact=f.lost_contact)
+    return qs
+
+
+def member_list(
+    *, visible: QuerySet[Member], filters: MemberFilter, after: str = "", limit: int = PAGE
+) -> tuple[list[Member], str]:
+    """One page of members in tree order, and the cursor for the next page ("" at the end)."""
+    qs = filter_members(visible, filters)
     if after:
         path, _, last_id = after.rpartition(":")
         if last_id.isdigit():

@@ -132,3 +132,20 @@ def blank_workbook() -> bytes:
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+#: A text cell starting with one of these could be read as a formula by a spreadsheet
+#: (CSV injection), so an export writes it behind an apostrophe: `=1+1` as `'=1+1`. A cell
+#: that itself starts with an apostrophe gets one more, so that the importer, which drops one
+#: leading apostrophe from every cell (`unprotect`), gives back exactly what was exported.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "'")
+
+
+def protect(text: str) -> str:
+    """A cell's text as an export writes it: no spreadsheet formula (see FORMULA_STARTS)."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def unprotect(text: str) -> str:
+    """A cell's text as the importer reads it: without the one apostrophe `protect` adds."""
+    return text[1:] if text.startswith("'") else text

@@ -5,6 +5,7 @@ from . import import_views, transfer_views, views
 app_name = "members"
 urlpatterns = [
     path("", views.member_list_view, name="list"),
+    path("export/", views.member_export, name="export"),
     path("<int:member_id>/", views.member_detail, name="detail"),
     path("<int:member_id>/reveal/", views.member_reveal, name="reveal"),
     path("import/", import_views.import_start, name="import"),

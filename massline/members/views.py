@@ -3,16 +3,28 @@ and revealing a full ID or phone number (audited). Permission checks: access app
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    StreamingHttpResponse,
+)
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.http import content_disposition_header
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_POST
@@ -33,14 +45,14 @@ from massline.access.policy import (
     scoped,
     sees_whole_subtree,
 )
-from massline.core import crypto
+from massline.core import crypto, jobs
 from massline.core.audit import audit_record
 from massline.core.errors import ApplicationError
 from massline.core.reference import ETHNIC_GROUPS
 from massline.orgs.models import Organization
 from massline.orgs.selectors import org_figures, org_search
 
-from . import services
+from . import export, services
 from .counters import METRICS
 from .forms import (
     FoundForm,
@@ -51,25 +63,19 @@ from .forms import (
     TracingForm,
 )
 from .models import Category, Member, MemberStatus, Mobility
-from .selectors import AGE_BANDS, MemberFilter, member_list, with_overdue
+from .selectors import (
+    FILTER_PARAMS,
+    MemberFilter,
+    filter_members,
+    filters_from_params,
+    member_list,
+    with_overdue,
+)
 
 
 def _filters(request: HttpRequest) -> tuple[MemberFilter, dict[str, Any]]:
     g = request.GET
-    org = None
-    if g.get("org", "").isdigit():
-        org = access_org(request.user, g["org"], MEMBERS_VIEW)
-    lost = {"1": True, "0": False}.get(g.get("lost_contact", ""))
-    f = MemberFilter(
-        org=org,
-        q=g.get("q", "")[:64],
-        status=g.get("status", "") if g.get("status") in MemberStatus.values else "",
-        category=g.get("category", "") if g.get("category") in Category.values else "",
-        ethnicity=g.get("ethnicity", "") if g.get("ethnicity") in dict(ETHNIC_GROUPS) else "",
-        age=g.get("age", "") if g.get("age") in AGE_BANDS else "",
-        mobility=g.get("mobility", "") if g.get("mobility") in [*Mobility.values, "any"] else "",
-        lost_contact=lost,
-    )
+    f = filters_from_params(request.user, g)
     query = {k: v for k, v in g.items() if k != "after" and v}
     return f, query
 
@@ -118,6 +124,8 @@ def member_list_view(request: HttpRequest) -> HttpResponse:
         "can_add": filters.org is not None
         and filters.org.kind in services.MEMBER_ORG_KINDS
         and can(request.user, MEMBERS_MANAGE, filters.org),
+        "can_import": can_anywhere(request.user, MEMBERS_MANAGE),
+        "export_query": urlencode({k: v for k, v in query.items() if k in FILTER_PARAMS}),
     }
     return render(request, "members/list.html", context)
 
@@ -136,6 +144,51 @@ def _transfer_context(request: HttpRequest, member: Member) -> dict[str, Any]:
         and not member.lost_contact
         and can(request.user, MEMBERS_TRANSFER, member.org),
     }
+
+
+@login_required
+@require_POST
+def member_export(request: HttpRequest) -> HttpResponseBase:
+    """The filtered roster (filters in the query string, as on the list page) as a file in
+    the import template: sent at once up to `export.stream_max()` rows, else made by a
+    background job, and the user is sent to the job's page."""
+    if not can_anywhere(request.user, MEMBERS_VIEW):
+        raise PermissionDenied
+    fmt = request.POST.get("format", "")
+    if fmt not in export.FORMATS:
+        return HttpResponseBadRequest()
+    filters = filters_from_params(request.user, request.GET)
+    members = filter_members(scoped(Member.objects.all(), request.user, MEMBERS_VIEW), filters)
+    limit = export.stream_max()
+    count = members.order_by()[: limit + 1].count()
+    if count > limit:
+        job = jobs.enqueue(
+            export.JOB_KIND,
+            actor=request.user,
+            params=export.job_params(request.GET.dict(), fmt, get_language()),
+        )
+        return redirect("jobs:detail", job.pk)
+    full = export.may_show_full(request.user, filters)
+    export.record_export(
+        actor=request.user, filters=filters, fmt=fmt, count=count, full_numbers=full
+    )
+    rows = export.iter_rows(members, full_numbers=full)
+    filename = export.download_name(filters, fmt)
+    response: HttpResponseBase
+    if fmt == "csv":
+        response = StreamingHttpResponse(
+            export.csv_chunks(rows), content_type="text/csv; charset=utf-8"
+        )
+        response["Content-Disposition"] = content_disposition_header(True, filename) or ""
+    else:
+        # The workbook is written to an anonymous temporary file in constant memory, then
+        # streamed from it; the file goes away when the response closes it.
+        handle = tempfile.TemporaryFile()  # noqa: SIM115 (closed by the response)
+        export.write_xlsx(rows, handle)
+        handle.seek(0)
+        response = FileResponse(handle, as_attachment=True, filename=filename)
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @login_required
