@@ -64,6 +64,8 @@ from .idnumber import InvalidNumber, mask_id, mask_phone, validate_id, validate_
 from .models import Member, MemberEventKind
 from .services import ADULT_AGE, MEMBER_ORG_KINDS
 
+#: Rows of a workbook's later sheets are numbered this far apart (sheet index × SHEET_ROWS + row).
+SHEET_ROWS = 10_000_000
 #: Rows handed to a worker at a time.
 CHUNK_ROWS = 4000
 #: Problems kept in a report; the rest are counted.
@@ -108,6 +110,7 @@ class ImportReport:
     problems: list[Problem] = field(default_factory=list)
     applied: bool = False
     seconds: float = 0.0
+    sheets: list[str] = field(default_factory=list)
 
     problem_rows: int = 0  # rows with at least one problem
 
@@ -116,6 +119,11 @@ class ImportReport:
         return self.problem_count == 0
 
     def add(self, problem: Problem) -> None:
+        if problem.row is not None and problem.row > SHEET_ROWS:
+            # a row of a later sheet of a workbook: name the sheet
+            index, problem.row = divmod(problem.row, SHEET_ROWS)
+            sheet = self.sheets[index] if index < len(self.sheets) else str(index + 1)
+            problem.column = f"{sheet} · {problem.column}" if problem.column else sheet
         self.problem_count += 1
         if len(self.problems) < REPORT_LIMIT:
             self.problems.append(problem)
@@ -173,6 +181,7 @@ class Roster:
     total_rows: int | None
     close: Callable[[], None]
     tasks: Iterator[tuple[Any, ...]] | None = None  # work for the checking processes
+    sheet_names: list[str] = field(default_factory=list)
 
 
 _XLSX_MAGIC = b"PK\x03\x04"
@@ -378,8 +387,9 @@ def _open_xlsx(path: Path, name: str, size: int) -> Roster:
         raise
     except Exception:  # zipfile.BadZipFile, KeyError, XML errors: all mean a broken file
         raise damaged from None
-    sheet = book.worksheets[0]
-    total = sheet.max_row - 1 if sheet.max_row else None
+    sheets = book.worksheets
+    sheet = sheets[0]
+    total = sum(max(0, (ws.max_row or 0) - 1) for ws in sheets) or None
     rows_iter = sheet.iter_rows(values_only=True)
     try:
         first = next(rows_iter)
@@ -390,16 +400,24 @@ def _open_xlsx(path: Path, name: str, size: int) -> Roster:
         book.close()
         raise damaged from None
     header = [clean_cell(v) for v in first]
-    line = 1
     counted = 0
 
     def rows() -> Iterator[tuple[int, list[Any]]]:
-        nonlocal line, counted
+        """The rows of the first sheet, then of every later sheet whose first row is the
+        template's header too (an export longer than a sheet goes on in 花名册2, 花名册3…);
+        other sheets (the template's notes) are not rows. A later sheet's rows are numbered
+        SHEET_ROWS apart: see ImportReport.add."""
+        nonlocal counted
         try:
-            for cells in rows_iter:
-                line += 1
-                counted += 1
-                yield line, list(cells)
+            for index, ws in enumerate(sheets):
+                it = rows_iter if index == 0 else ws.iter_rows(values_only=True)
+                if index:
+                    top = next(it, None)
+                    if top is None or [clean_cell(v) for v in top][: len(H)] != list(H):
+                        continue
+                for line, cells in enumerate(it, start=2):
+                    counted += 1
+                    yield index * SHEET_ROWS + line, list(cells)
         except ApplicationError:
             raise
         except Exception:
@@ -413,6 +431,7 @@ def _open_xlsx(path: Path, name: str, size: int) -> Roster:
         position=lambda: counted,
         total_rows=total,
         close=book.close,
+        sheet_names=[ws.title for ws in sheets],
     )
 
 
@@ -516,7 +535,6 @@ H = template.HEADERS
     C_PLACE,
     C_LOST,
 ) = range(len(H))
-_FORMULA_ESCAPES = ("'=", "'+", "'-", "'@")
 
 
 @dataclass
@@ -563,8 +581,10 @@ def check_row(
         cells = list(cells) + [None] * (len(H) - len(cells))
     text = [clean_cell(c) for c in cells[: len(H)]]
     for i, value in enumerate(text):
-        if value[:2] in _FORMULA_ESCAPES:
-            text[i] = value[1:]  # an export escaped this formula-like text with a quote
+        if value.startswith("'"):
+            # Excel's mark for "text, not a formula or number"; an export writes it before
+            # anything a spreadsheet could take for a formula (template.protect)
+            text[i] = template.unprotect(value)
         elif value.startswith("="):
             bad(
                 i,
@@ -777,10 +797,10 @@ def fast_row(row_no: int, cells: list[Any], ctx: Context) -> tuple[Any, ...] | N
          phone_t, mob_t, place, lost_t) = [clean(c) for c in cells]  # fmt: skip
     except TypeError:  # not text (an Excel cell): the careful path reads it
         return None
-    for value in (name, place):
+    for value in (name, gender_t, eth_t, id_t, birth_t, code, phone_t, place):
         if value[:1] in ("=", "'"):
             return None
-    if not name or len(name) > NAME_MAX or id_t[:1] in ("=", "'"):
+    if not name or len(name) > NAME_MAX:
         return None
     try:
         info = validate_id(id_t, today=ctx.today)
@@ -1121,6 +1141,7 @@ def import_roster(
     name = file_name or path.name
     report = ImportReport(dry_run=dry_run, file_name=name)
     roster = open_roster(path, file_name=name, encoding=encoding)
+    report.sheets = roster.sheet_names
     try:
         check_header(roster.header)
         ctx = Context(orgs=_scope_orgs(actor), today=timezone.localdate(), postgres=is_postgres())

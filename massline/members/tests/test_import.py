@@ -518,3 +518,47 @@ def test_command_imports_within_a_users_scope(tree, tmp_path, make_user):
     assert code == 1 and "所在党组织编码" in out
     code, _, err = run_command(str(path), "--no-progress", "--as", "nobody")
     assert code == 1 and "nobody" in err
+
+
+# -- round trip with the export --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_an_export_with_full_numbers_imports_back_unchanged(tree, tmp_path, fmt, monkeypatch):
+    from massline.members import export
+
+    rows = [
+        row(**{"姓名": "=SUM(A1)", "流动情况": "流出", "流入流出地": "@上海"}),
+        woman(**{"姓名": "'王丽"}),
+    ]
+    first = import_roster(write_csv(tmp_path / "in.csv", rows), actor=None, dry_run=False)
+    assert not first.ok  # a formula in the roster itself is refused
+    rows[0] = row(**{"姓名": "'=SUM(A1)", "流动情况": "流出", "流入流出地": "'@上海"})
+    assert import_roster(write_csv(tmp_path / "in.csv", rows), actor=None, dry_run=False).ok
+    before = list(Member.objects.order_by("id").values())
+    monkeypatch.setattr(export, "XLSX_SHEET_ROWS", 2)  # one member a sheet: 花名册, 花名册2
+    out = tmp_path / f"out.{fmt}"
+    export.write_file(export.iter_rows(Member.objects.all(), full_numbers=True), out, fmt)
+    again = import_roster(out, actor=None, dry_run=False)
+    assert again.ok, again.problems
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 2)
+    assert list(Member.objects.order_by("id").values()) == before
+    assert Member.objects.get(id_number_hash=crypto.lookup_hash(ID_A)).name == "=SUM(A1)"
+
+
+def test_later_sheets_are_read_only_with_the_templates_header(tree, tmp_path):
+    book = openpyxl.Workbook()
+    first = book.active
+    first.append(HEADERS)
+    first.append(row())
+    second = book.create_sheet("花名册2")
+    second.append(HEADERS)
+    second.append(woman(**{"出生日期": "1990-11-03"}))
+    notes = book.create_sheet("填写说明")
+    notes.append(["列", "填写要求"])
+    notes.append(["姓名", "必填"])
+    path = tmp_path / "r.xlsx"
+    book.save(path)
+    report = import_roster(path, actor=None, dry_run=False)
+    assert [(p.row, p.column) for p in report.problems] == [(2, "花名册2 · 出生日期")]
+    nothing_written()
