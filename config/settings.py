@@ -91,10 +91,12 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Temporary tables on disk (temp_store=FILE): an import stages a province's roster (about
+    # a gigabyte) in one, which must not sit in memory.
     DATABASES["default"]["OPTIONS"] = {
         "init_command": (
             "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
-            "PRAGMA busy_timeout=10000; PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;"
+            "PRAGMA busy_timeout=10000; PRAGMA cache_size=-65536; PRAGMA temp_store=FILE;"
         ),
         "transaction_mode": "IMMEDIATE",
     }

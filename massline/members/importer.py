@@ -1195,6 +1195,8 @@ def _create_stage() -> None:
 def _drop_stage() -> None:
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
+        if not is_postgres():
+            cursor.execute("DROP TABLE IF EXISTS temp.members_import_changed")
 
 
 def _stage_rows(
