@@ -37,3 +37,66 @@ def copy_rows(table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]])
             sql = f"INSERT INTO {table} ({cols}) VALUES ({marks})"
             for batch in chunked(rows, 5000):
                 cursor.executemany(sql, batch)
+
+
+def bulk_load_into_empty(tables: Sequence[str]) -> _BulkLoad:
+    """PostgreSQL, inside a transaction, for loading many rows into empty tables: drops their
+    foreign keys, unique constraints and other indexes (not the primary key), and `restore()`
+    puts them back: each index built once over the loaded rows, each foreign key and unique
+    constraint checked with one set-based scan instead of work for every row. The caller
+    must have made sure the rows break no unique constraint (a violation still fails the
+    transaction, at `restore()`). Readers of these tables wait until the transaction
+    ends (the drop locks them), which is why this is only for tables that hold nothing yet.
+    Does nothing on SQLite, or when a table has rows."""
+    return _BulkLoad(tables)
+
+
+class _BulkLoad:
+    def __init__(self, tables: Sequence[str]) -> None:
+        self.indexes: list[str] = []
+        self.foreign_keys: list[tuple[str, str, str]] = []  # and unique constraints
+        if not is_postgres():
+            return
+        with connection.cursor() as cursor:
+            for table in tables:
+                cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {table})")
+                if cursor.fetchone()[0]:
+                    self.indexes, self.foreign_keys = [], []
+                    return
+            for table in tables:
+                cursor.execute(
+                    "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+                    "WHERE conrelid = %s::regclass AND contype IN ('f', 'u') "
+                    "ORDER BY contype DESC",  # unique ones first: they are built, not checked
+                    [table],
+                )
+                self.foreign_keys += [(table, name, sql) for name, sql in cursor.fetchall()]
+                cursor.execute(
+                    "SELECT i.indexname, i.indexdef FROM pg_indexes i "
+                    "WHERE i.schemaname = current_schema() AND i.tablename = %s "
+                    "AND NOT EXISTS (SELECT 1 FROM pg_constraint c "
+                    "WHERE c.conindid = (quote_ident(i.schemaname) || '.' || "
+                    "quote_ident(i.indexname))::regclass)",
+                    [table],
+                )
+                self.indexes += [sql for _name, sql in cursor.fetchall()]
+            for table, name, _sql in self.foreign_keys:
+                cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+            cursor.execute(
+                "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() "
+                "AND indexdef = ANY(%s)",
+                [self.indexes],
+            )
+            for (name,) in cursor.fetchall():
+                cursor.execute(f'DROP INDEX "{name}"')
+
+    def restore(self) -> None:
+        if not self.indexes and not self.foreign_keys:
+            return
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+            for sql in self.indexes:
+                cursor.execute(sql)
+            for table, name, sql in self.foreign_keys:
+                cursor.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {sql}')
+        self.indexes, self.foreign_keys = [], []

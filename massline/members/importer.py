@@ -51,7 +51,7 @@ from django.utils.translation import gettext as _
 from massline.access import policy
 from massline.core.audit import audit_record
 from massline.core.crypto import encrypt_many, lookup_hash_many
-from massline.core.db import is_postgres
+from massline.core.db import bulk_load_into_empty, is_postgres
 from massline.core.errors import ApplicationError
 from massline.core.normalize import clean_cell, fold_for_search, parse_date
 from massline.core.reference import parse_ethnicity
@@ -1434,10 +1434,18 @@ def _apply(report: ImportReport, actor: Any, ctx: Context, job_id: int | None) -
                 [MemberEventKind.UPDATED, today, detail, actor_id, now],
             )
 
-        # New members, with their first history row. A large load into a small roster builds
-        # the search indexes once afterwards instead of row by row (see generate.py).
+        # New members, with their first history row. Into an empty roster (the first load of
+        # a province) the indexes and foreign keys are built and checked once afterwards;
+        # on SQLite a large load into a small roster rebuilds the search indexes (generate.py).
+        bulk = (
+            bulk_load_into_empty(["members_member", "members_memberevent"])
+            if report.created
+            else None
+        )
         deferred = (
-            _defer_indexes(count=report.created, existing=_roster_size()) if report.created else []
+            _defer_indexes(count=report.created, existing=_roster_size())
+            if report.created and not pg
+            else []
         )
         if report.created:
             member_cols = [c for c in STAGE_COLUMNS if c != "row_no"]
@@ -1470,6 +1478,8 @@ def _apply(report: ImportReport, actor: Any, ctx: Context, job_id: int | None) -
                     [*event_args, before],
                 )
     _restore_indexes(deferred)
+    if bulk is not None:
+        bulk.restore()
     if changes:
         org_counters.bump_many(changes)
     audit_record(
