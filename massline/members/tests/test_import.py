@@ -562,3 +562,38 @@ def test_later_sheets_are_read_only_with_the_templates_header(tree, tmp_path):
     report = import_roster(path, actor=None, dry_run=False)
     assert [(p.row, p.column) for p in report.problems] == [(2, "花名册2 · 出生日期")]
     nothing_written()
+
+
+@pytest.mark.parametrize(
+    "cell",
+    ["巴特尔", " 巴特尔", "巴特尔 ", "巴 特尔", "巴  特尔", "巴\t特尔", "巴\u3000特尔", "巴\u200b特尔",
+     "ＡＢ", "a\nb", "\xa0x", "", " ", "x\x1fy"],
+)  # fmt: skip
+def test_the_fast_path_cleans_exactly_as_clean_cell(cell):
+    from massline.core.normalize import clean_cell
+    from massline.members.importer import _DIRTY
+
+    joined = "\x00".join(["ok", cell, "ok"])
+    assert (_DIRTY.search(joined) is None) == (clean_cell(cell) == cell)
+
+
+def test_fast_and_careful_paths_agree_on_every_bad_row(tree):
+    from django.utils import timezone
+
+    from massline.members.importer import Context, _scope_orgs, check_row, fast_row
+
+    ctx = Context(orgs=_scope_orgs(None), today=timezone.localdate(), postgres=False)
+    cases = [row(), woman()] + [row(**{h: v}) for h, v in [
+        ("公民身份号码", _wrong_checksum(ID_A)), ("出生日期", "1985-03-15"), ("性别", "女"),
+        ("民族", "火星族"), ("所在党组织编码", "150102101000"), ("入党日期", "2000-01-01"),
+        ("转正日期", "2009-01-01"), ("党员状态", "党员"), ("手机号码", "12345"),
+        ("流动情况", "外出"), ("流入流出地", "北京"), ("是否失联", "不知道"), ("姓名", "=1"),
+        ("姓名", " 巴特尔 "), ("公民身份号码", " " + ID_A), ("入党日期", "2010年7月1日"),
+    ]]  # fmt: skip
+    for cells in cases:
+        careful, problems = check_row(2, list(cells), ctx)
+        fast = fast_row(2, list(cells), ctx)
+        if fast is not None:
+            assert careful == fast and not problems, cells
+        else:
+            assert careful is not None or problems
