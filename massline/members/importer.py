@@ -62,6 +62,8 @@ from massline.orgs.models import Organization
 from . import template
 from .generate import _defer_indexes, _restore_indexes
 from .idnumber import InvalidNumber, mask_id, mask_phone, validate_id, validate_phone
+from .import_worker import Context
+from .import_worker import start as start_worker
 from .models import Member, MemberEventKind
 from .services import ADULT_AGE, MEMBER_ORG_KINDS
 
@@ -536,15 +538,6 @@ H = template.HEADERS
     C_PLACE,
     C_LOST,
 ) = range(len(H))
-
-
-@dataclass
-class Context:
-    """What checking a row needs, built once per import and handed to the workers."""
-
-    orgs: dict[str, tuple[int, str, str]]  # code → (id, path, kind) of orgs in scope
-    today: dt.date
-    postgres: bool
 
 
 _context: Context | None = None  # set in each worker (inherited through fork)
@@ -1048,27 +1041,9 @@ def check_chunk(chunk: list[tuple[int, list[Any]]]) -> ChunkResult:
     return ChunkResult(staged, len(checked), blank, problems)
 
 
-def _init_worker(ctx: Context, language: str) -> None:
-    global _context
-    if not apps_ready():  # a fresh interpreter (forkserver): set Django up first
-        import django
-
-        django.setup()
-    from django.utils import translation
-
-    translation.activate(language)
-    _context = ctx
-
-
 def _set_context(ctx: Context) -> None:
     global _context
     _context = ctx
-
-
-def apps_ready() -> bool:
-    from django.apps import apps
-
-    return apps.ready
 
 
 def _pool(n_workers: int, ctx: Context) -> Any:
@@ -1080,7 +1055,7 @@ def _pool(n_workers: int, ctx: Context) -> Any:
 
     method = "fork" if threading.current_thread() is threading.main_thread() else "forkserver"
     return multiprocessing.get_context(method).Pool(
-        n_workers, initializer=_init_worker, initargs=(ctx, translation.get_language())
+        n_workers, initializer=start_worker, initargs=(ctx, translation.get_language())
     )
 
 

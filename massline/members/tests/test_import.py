@@ -597,3 +597,32 @@ def test_fast_and_careful_paths_agree_on_every_bad_row(tree):
             assert careful == fast and not problems, cells
         else:
             assert careful is not None or problems
+
+
+@pytest.mark.django_db(transaction=True)
+def test_workers_started_from_a_thread_come_from_a_fork_server(tree, tmp_path):
+    """A job in a web process runs in a thread; its checking processes must not be forked
+    from it (they would copy locks other threads hold), and must set Django up themselves."""
+    import threading
+
+    path = write_csv(tmp_path / "r.csv", [row(), woman(**{"出生日期": "1990-11-03"})])
+    out = {}
+
+    def run():
+        out["report"] = import_roster(path, actor=None, dry_run=True, workers=1)
+
+    def run_and_close():
+        from django.db import connection
+
+        try:
+            run()
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run_and_close)
+    thread.start()
+    thread.join(60)
+    report = out["report"]
+    assert report.valid_rows == 1
+    assert [(p.row, p.column) for p in report.problems] == [(3, "出生日期")]
+    assert "身份证" in report.problems[0].message or "出生" in report.problems[0].message
