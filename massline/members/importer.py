@@ -1138,7 +1138,10 @@ def import_roster(
                     raise _Rollback
                 if progress is not None:
                     progress(report.rows, report.rows, phase="writing")
-                _apply(report, actor, ctx, job_id)
+                if report.created or report.updated:
+                    _apply(report, actor, ctx, job_id)
+                else:
+                    _record(report, actor, job_id)  # the same file again: nothing to write
                 report.applied = True
                 _drop_stage()
         except _Rollback:
@@ -1463,6 +1466,10 @@ def _apply(report: ImportReport, actor: Any, ctx: Context, job_id: int | None) -
         bulk.restore()
     if changes:
         org_counters.bump_many(changes)
+    _record(report, actor, job_id)
+
+
+def _record(report: ImportReport, actor: Any, job_id: int | None) -> None:
     audit_record(
         actor=actor,
         action="members.import",
