@@ -26,6 +26,7 @@ Prints one JSON object per benchmark, one per line, then a summary; progress goe
 
     .venv/bin/python bench/member_lists.py [--count 1300000] [--requests 100] [--quick]
                                            [--no-sqlite] [--no-postgres]
+                                           [--pg-database massline_bench_lists]
     # on a database that already holds the members (DATABASE_URL / MASSLINE_VAR_DIR):
     .venv/bin/python bench/member_lists.py --measure [--requests 100]
 """
@@ -36,11 +37,13 @@ import argparse
 import datetime
 import json
 import os
+import re
 import shutil
 import sqlite3
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +63,7 @@ from common import (
 
 PROVINCE = "15"
 SEED = "1"
+# Another name with --pg-database (on a shared server, one of your own).
 PG_DATABASE = "massline_bench_lists"
 FULL_COUNT = 1_300_000
 QUICK_COUNT = 50_000
@@ -130,20 +134,23 @@ def bench_sqlite(count: int, requests: int) -> dict[str, Any]:
     return {"benchmark": "member_lists_sqlite", **result, "setup": setup}
 
 
-def bench_postgres(count: int, requests: int) -> dict[str, Any]:
-    assert PG_DATABASE not in NOT_OURS | {"massline_bench", "massline_bench_members"}
+def bench_postgres(count: int, requests: int, database: str = PG_DATABASE) -> dict[str, Any]:
+    if database in NOT_OURS | {"massline_bench", "massline_bench_members"} or not re.fullmatch(
+        r"[a-z_][a-z0-9_]*", database
+    ):
+        raise SystemExit(f"not a database of this benchmark: {database}")
     if postgres_version() is None:
         log(f"no PostgreSQL answers at {PG_SERVER}: skipped")
         return {"benchmark": "member_lists_postgresql", "skipped": f"no server at {PG_SERVER}"}
     with pg_connect("postgres") as admin:
-        admin.execute(f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)")
-        admin.execute(f"CREATE DATABASE {PG_DATABASE}")
+        admin.execute(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+        admin.execute(f"CREATE DATABASE {database}")
     var_dir = Path(tempfile.mkdtemp(prefix="massline-bench-lists-"))
     try:
-        env = environment(var_dir, PG_SERVER.rstrip("/") + "/" + PG_DATABASE)
+        env = environment(var_dir, PG_SERVER.rstrip("/") + "/" + database)
         setup = build(env, count)
         result = measure_in(env, requests)
-        with pg_connect(PG_DATABASE) as conn:
+        with pg_connect(database) as conn:
             result["table_mb"] = round(
                 conn.execute("SELECT pg_total_relation_size('members_member')").fetchone()[0]
                 / 2**20
@@ -151,7 +158,7 @@ def bench_postgres(count: int, requests: int) -> dict[str, Any]:
     finally:
         shutil.rmtree(var_dir, ignore_errors=True)
         with pg_connect("postgres") as admin:
-            admin.execute(f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)")
+            admin.execute(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
     return {"benchmark": "member_lists_postgresql", **result, "setup": setup}
 
 
@@ -179,13 +186,13 @@ def orchestrate(args: argparse.Namespace) -> None:
     if load_at_start >= (os.cpu_count() or 1):
         log(f"the machine is busy (1-minute load {load_at_start:.2f}): wall times will suffer")
     results: dict[str, bool] = {}
-    jobs = []
+    jobs: list[Callable[[], dict[str, Any]]] = []
     if not args.no_sqlite:
-        jobs.append(bench_sqlite)
+        jobs.append(lambda: bench_sqlite(count, requests))
     if not args.no_postgres:
-        jobs.append(bench_postgres)
+        jobs.append(lambda: bench_postgres(count, requests, args.pg_database))
     for job in jobs:
-        record = job(count, requests)
+        record = job()
         if "skipped" not in record:
             record["checks"] = c = checks(record)
             name = record["benchmark"]
@@ -448,6 +455,9 @@ def main() -> None:
     )
     parser.add_argument("--no-sqlite", action="store_true")
     parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument(
+        "--pg-database", default=PG_DATABASE, help="created and dropped (default %(default)s)"
+    )
     parser.add_argument(
         "--measure", action="store_true", help="measure the database of this environment"
     )
