@@ -10,7 +10,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 CHROMIUM ?= /usr/bin/chromium
 export MASSLINE_VAR_DIR ?= $(CURDIR)/var
 
-.PHONY: setup demo serve test test-sqlite test-postgres test-browser lint format bench clean
+.PHONY: setup demo serve test test-sqlite test-postgres test-browser lint format bench bench-quick clean
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -64,6 +64,9 @@ test-browser: setup
 
 bench: setup
 	$(PY) bench/run.py
+
+bench-quick: setup
+	$(PY) bench/run.py --quick
 
 clean:
 	rm -rf $(VENV) node_modules var staticfiles

@@ -12,8 +12,14 @@ date and each target's pass or fail. Progress goes to stderr.
    (massline_bench) created and dropped here; skipped when no server answers at
    MASSLINE_BENCH_PG (a server URL without a database name; by default
    postgres://postgres@127.0.0.1:5432/).
+4. member_lists_sqlite, member_lists_postgresql: bench/member_lists.py (its own process), on
+   fresh databases of its own with the same tree and 1,300,000 generated members: the member
+   list page and API at the root, a prefecture, a county and a township, first and 500th
+   page, and the member counts read from the counters. Takes several minutes per database.
 
-Options: --requests N (timed requests per endpoint, default 200), --no-postgres.
+Options: --requests N (timed requests per endpoint, default 200), --no-postgres,
+--members N (members for 4., default 1,300,000; 0 skips it), --quick (50 requests per
+endpoint, 50,000 members, 30 requests per member list: a few minutes in all).
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ import os
 import platform
 import shutil
 import sqlite3
+import subprocess
 import tempfile
 import time
 from contextlib import closing
@@ -51,6 +58,8 @@ PG_DATABASE = "massline_bench"
 
 TARGET_LOAD_S = 30.0
 TARGET_PAGE_P95_MS = 50.0
+MEMBERS = 1_300_000
+QUICK_MEMBERS = 50_000
 
 
 def load(env: dict[str, str]) -> dict[str, Any]:
@@ -158,6 +167,17 @@ def bench_postgres(requests: int) -> list[dict[str, Any]]:
     ]
 
 
+def member_lists(members: int, requests: int, postgres: bool) -> list[dict[str, Any]]:
+    """bench/member_lists.py in its own process (its progress shows on stderr)."""
+    args = [PYTHON, str(ROOT / "bench" / "member_lists.py"), "--count", str(members)]
+    args += ["--requests", str(requests)] + ([] if postgres else ["--no-postgres"])
+    log(f"member lists with {members} members ...")
+    done = subprocess.run(args, cwd=ROOT, stdout=subprocess.PIPE, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"failed ({done.returncode}): {' '.join(args)}")
+    return [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+
+
 def machine() -> dict[str, Any]:
     meminfo = Path("/proc/meminfo").read_text().splitlines()
     mem_kb = next(int(line.split()[1]) for line in meminfo if line.startswith("MemTotal:"))
@@ -193,7 +213,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=200, help="timed requests per endpoint")
     parser.add_argument("--no-postgres", action="store_true", help="SQLite only")
+    parser.add_argument("--members", type=int, help=f"members for the list benchmark ({MEMBERS})")
+    parser.add_argument("--quick", action="store_true", help="fewer requests, 50,000 members")
     args = parser.parse_args()
+    if args.quick and args.requests == parser.get_default("requests"):
+        args.requests = 50
+    members = args.members if args.members is not None else QUICK_MEMBERS if args.quick else MEMBERS
     start = time.perf_counter()
     load_at_start = os.getloadavg()[0]
     if load_at_start >= (os.cpu_count() or 1):
@@ -205,6 +230,13 @@ def main() -> None:
         for record in bench_postgres(args.requests):
             emit(record)
             records.append(record)
+    list_checks: dict[str, bool] = {}
+    if members > 0:
+        for record in member_lists(members, 30 if args.quick else 100, not args.no_postgres):
+            if record["benchmark"] == "member_lists_summary":
+                list_checks = record["checks"]
+            else:
+                emit(record)
     checks: dict[str, bool] = {}
     for r in records:
         name = r["benchmark"]
@@ -217,11 +249,13 @@ def main() -> None:
             checks[f"{name}: counter read at root and village, same queries"] = c[
                 "counters_same_cost_pass"
             ]
+    checks.update(list_checks)
     emit(
         {
             "benchmark": "summary",
             "date": datetime.date.today().isoformat(),
             "machine": machine(),
+            "members_in_list_benchmark": members,
             "checks": checks,
             "all_pass": all(checks.values()),
             "loadavg_1min": {"start": round(load_at_start, 2), "end": round(os.getloadavg()[0], 2)},

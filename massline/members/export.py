@@ -134,9 +134,13 @@ def iter_rows(
         page = base
         if last is not None:
             path, pk = last
-            # The first condition alone lets the (org_path, id) index start at the right place.
-            page = base.filter(org_path__gte=path).filter(
-                Q(org_path__gt=path) | Q(org_path=path, id__gt=pk)
+            # The cursor's bound comes first in the WHERE clause, before the scope's: SQLite
+            # takes the first bounds on org_path as the index range (see member_queryset).
+            page = (
+                (Member.objects.filter(org_path__gte=path) & members)
+                .filter(Q(org_path__gt=path) | Q(org_path=path, id__gt=pk))
+                .order_by("org_path", "id")
+                .values_list(*_FIELDS)
             )
         rows = list(page[:size])
         if not rows:

@@ -96,13 +96,36 @@ def _search(q: str) -> Q:
     return Q(name_folded__contains=fold_for_search(text))
 
 
-def filter_members(visible: QuerySet[Member], filters: MemberFilter) -> QuerySet[Member]:
-    """The members of `visible` that pass the filters (the roster page, the API, exports)."""
-    qs = visible
+def _cursor(after: str) -> tuple[str, int] | None:
+    path, _, last_id = after.rpartition(":")
+    return (path, int(last_id)) if path and last_id.isdigit() else None
+
+
+def member_queryset(
+    *, visible: QuerySet[Member], filters: MemberFilter, after: str = ""
+) -> QuerySet[Member]:
+    """The members of `visible` that pass the filters, after the keyset cursor `after` (the
+    `org_path:id` of the last row seen), unordered and unpaginated.
+
+    The conditions that narrow the path range come first in the WHERE clause, the scope's
+    (`visible`, the widest) after them: SQLite's planner cannot tell which of several bounds
+    on `org_path` is the tightest when they are parameters, and takes the first lower and the
+    first upper bound as the index range, testing the others row by row. With the scope's
+    range first, the 500th page at the root read every row before it, and an organization
+    chosen in the filter was reached by reading the scope from its start. (PostgreSQL keeps
+    the tightest bound whatever the order.)"""
     f = filters
+    bounds = Q()
+    cursor = _cursor(after) if after else None
+    if cursor is not None:
+        bounds &= Q(org_path__gte=cursor[0])
     if f.org is not None:
         low, high = subtree_bounds(f.org.path)
-        qs = qs.filter(org_path__gte=low, org_path__lt=high)
+        bounds &= Q(org_path__gte=low, org_path__lt=high)
+    qs = (Member.objects.filter(bounds) & visible) if bounds else visible
+    if cursor is not None:
+        path, last_id = cursor
+        qs = qs.filter(Q(org_path__gt=path) | Q(org_path=path, id__gt=last_id))
     if f.q.strip():
         qs = qs.filter(_search(f.q))
     if f.status:
@@ -122,15 +145,17 @@ def filter_members(visible: QuerySet[Member], filters: MemberFilter) -> QuerySet
     return qs
 
 
+def filter_members(visible: QuerySet[Member], filters: MemberFilter) -> QuerySet[Member]:
+    """The members of `visible` that pass the filters (the roster page, the API, exports)."""
+    return member_queryset(visible=visible, filters=filters)
+
+
 def member_list(
     *, visible: QuerySet[Member], filters: MemberFilter, after: str = "", limit: int = PAGE
 ) -> tuple[list[Member], str]:
-    """One page of members in tree order, and the cursor for the next page ("" at the end)."""
-    qs = filter_members(visible, filters)
-    if after:
-        path, _, last_id = after.rpartition(":")
-        if last_id.isdigit():
-            qs = qs.filter(Q(org_path__gt=path) | Q(org_path=path, id__gt=int(last_id)))
+    """One page of members in tree order, and the cursor for the next page ("" at the end).
+    Never counts: a total comes from the counters."""
+    qs = member_queryset(visible=visible, filters=filters, after=after)
     rows = list(qs.select_related("org", "attached_org").order_by("org_path", "id")[: limit + 1])
     more = len(rows) > limit
     rows = rows[:limit]
