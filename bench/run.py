@@ -16,6 +16,8 @@ date and each target's pass or fail. Progress goes to stderr.
    fresh databases of its own with the same tree and 1,300,000 generated members: the member
    list page and API at the root, a prefecture, a county and a township, first and 500th
    page, and the member counts read from the counters. Takes several minutes per database.
+5. import_postgresql, import_sqlite: bench/imports.py (its own process): a generated roster
+   CSV of as many members checked (dry run), imported into an empty roster and imported again.
 
 Options: --requests N (timed requests per endpoint, default 200), --no-postgres,
 --members N (members for 4., default 1,300,000; 0 skips it), --quick (50 requests per
@@ -178,6 +180,21 @@ def member_lists(members: int, requests: int, postgres: bool) -> list[dict[str, 
     return [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
 
 
+TARGET_IMPORT_S = {"import_postgresql": 20.0, "import_sqlite": 40.0}
+TARGET_IMPORT_RSS_MB = 1024
+
+
+def imports(members: int, postgres: bool) -> list[dict[str, Any]]:
+    """bench/imports.py in its own process."""
+    args = [PYTHON, str(ROOT / "bench" / "imports.py"), "--count", str(members)]
+    args += [] if postgres else ["--no-postgres"]
+    log(f"roster import of {members} members ...")
+    done = subprocess.run(args, cwd=ROOT, stdout=subprocess.PIPE, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"failed ({done.returncode}): {' '.join(args)}")
+    return [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+
+
 def machine() -> dict[str, Any]:
     meminfo = Path("/proc/meminfo").read_text().splitlines()
     mem_kb = next(int(line.split()[1]) for line in meminfo if line.startswith("MemTotal:"))
@@ -250,6 +267,19 @@ def main() -> None:
                 "counters_same_cost_pass"
             ]
     checks.update(list_checks)
+    if members > 0:
+        for record in imports(members, not args.no_postgres):
+            emit(record)
+            name = record["benchmark"]
+            if "first_load_s" in record:
+                checks[f"{name}: first load <= {TARGET_IMPORT_S[name]:g} s"] = (
+                    record["first_load_s"] <= TARGET_IMPORT_S[name]
+                )
+                checks[f"{name}: peak memory <= {TARGET_IMPORT_RSS_MB} MiB"] = (
+                    max(record[f"{k}_peak_rss_mb"] for k in ("dry_run", "first_load", "again"))
+                    <= TARGET_IMPORT_RSS_MB
+                )
+                checks[f"{name}: counters match a recount"] = record["counters_match"]
     emit(
         {
             "benchmark": "summary",
