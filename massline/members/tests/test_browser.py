@@ -116,3 +116,30 @@ def test_an_administrator_marks_a_member_lost_and_finds_them_in_the_register(pag
 def test_the_same_on_a_phone_fits_the_screen(phone, site):
     _mark_lost_through_the_roster(phone, site)
     assert phone.evaluate("document.documentElement.scrollWidth") <= ui.PHONE["width"]
+
+
+def test_import_a_roster_dry_run_first(page, site, tmp_path) -> None:
+    """Upload a roster with a mistake, read the report, upload the corrected file, import it,
+    and find the new member in the roster."""
+    from .test_import import row, write_csv
+
+    number = make_id("150102", dt.date(1991, 8, 8), 42)  # even: a woman
+    good = row(**{"姓名": "乌云其其格", "性别": "女", "公民身份号码": number,
+                  "出生日期": "1991-08-08", "所在党组织编码": site.tree.village_a2.code})  # fmt: skip
+    bad = write_csv(tmp_path / "花名册.csv", [{**dict(enumerate(good)), 4: "1991-08-09"}.values()])
+    fixed = write_csv(tmp_path / "花名册-改.csv", [good])
+    ui.sign_in(page, site.url, "county-admin")
+    page.goto(site.url + "/members/import/")
+    page.set_input_files("input[name=file]", str(bad))
+    page.get_by_role("button", name="检查文件（试导入）").click()
+    report = page.get_by_test_id("import-report")
+    expect(report).to_contain_text("出生日期")
+    expect(report).to_contain_text("不一致")
+    expect(page.get_by_test_id("import-apply")).to_have_count(0)
+    page.get_by_role("link", name="上传修改后的文件").click()
+    page.set_input_files("input[name=file]", str(fixed))
+    page.get_by_role("button", name="检查文件（试导入）").click()
+    page.get_by_test_id("import-apply").click()
+    expect(page.get_by_test_id("import-done")).to_be_visible()
+    page.get_by_role("link", name="打开花名册").click()
+    expect(page.get_by_test_id("member-table")).to_contain_text("乌云其其格")
