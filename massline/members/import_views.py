@@ -130,7 +130,7 @@ def import_report(request: HttpRequest, job_id: int) -> FileResponse:
 
 
 @login_required
-def import_template(request: HttpRequest, fmt: str) -> HttpResponse:
+def import_template(request: HttpRequest, fmt: str) -> FileResponse:
     """The blank roster template."""
     if not can_anywhere(request.user, MEMBERS_MANAGE):
         raise PermissionDenied

@@ -909,7 +909,7 @@ def _finish(checked: list[tuple[Any, ...]], postgres: bool) -> bytes | list[tupl
         # backslash; codes, numbers, dates and base64 never do, and tabs and line breaks were
         # made spaces when the cells were cleaned.
         text = _copy_text
-        lines = []
+        lines: list[str] = []
         append = lines.append
         for i, r in enumerate(checked):
             (row_no, org_id, org_path, name, gender, ethnicity, birth, number, education,
@@ -1211,7 +1211,7 @@ def _stage_rows(
         else:
             for result in results:
                 _tally(report, result)
-                if result.valid:
+                if result.valid and isinstance(result.staged, list):
                     cursor.executemany(insert, result.staged)
                 if progress is not None:
                     progress(roster.position(), total, phase="reading")
