@@ -92,3 +92,20 @@ def demo_load(*, divisions_dir: Path, seed: int = 1) -> list[tuple[DemoLogin, st
                 )
             result.append((login, org.name))
     return result
+
+
+DEMO_ROSTER_MEMBERS = 50
+
+
+def demo_roster(path: Path, *, seed: int = 1) -> Path:
+    """A roster file of members not yet in the roster, for the branch login's village, to
+    try the import with (written once)."""
+    if not path.exists():
+        generate_members(
+            count=DEMO_ROSTER_MEMBERS,
+            seed=seed + 1000,
+            province=PROVINCE,
+            favour=_branch_code(),
+            output=path,
+        )
+    return path

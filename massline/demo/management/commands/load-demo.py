@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from massline.demo.services import DEMO_PASSWORD, demo_load
+from massline.demo.services import DEMO_PASSWORD, demo_load, demo_roster
 
 
 class Command(BaseCommand):
@@ -21,3 +21,7 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"  {login.username:<11} {login.display_name:<10} {org_name} [{login.scope}]"
             )
+        roster = demo_roster(settings.VAR_DIR / "demo-roster.csv", seed=seed)
+        self.stdout.write(
+            f"A roster to try the import with (sign in as branch, 党员 → 导入花名册): {roster}"
+        )
