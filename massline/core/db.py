@@ -80,6 +80,10 @@ class _BulkLoad:
                     [table],
                 )
                 self.indexes += [sql for _name, sql in cursor.fetchall()]
+            # Checks still pending in this transaction (rows written before, say, by the
+            # caller) forbid altering the tables they concern: run them now.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
             for table, name, _sql in self.foreign_keys:
                 cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
             cursor.execute(

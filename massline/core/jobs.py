@@ -18,7 +18,9 @@ Progress is written outside the handler's transactions, so it is seen while the 
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import shutil
 import threading
 import time
@@ -76,9 +78,15 @@ def folder(job: Job) -> Path:
     return path
 
 
+PROGRESS_FILE = "progress.json"
+
+
 class Progress:
-    """Reports how far a job has got: `progress(done, total, phase=)`. Writes at most a few
-    times a second (and always the last call), each a one-row UPDATE in its own statement."""
+    """Reports how far a job has got: `progress(done, total, phase=)`. A job does its work in
+    a transaction (an import is all or nothing), where a change to its row would not be seen
+    by anyone, and on PostgreSQL a connection busy with a COPY can run no other statement: so
+    progress goes to a small file in the job's folder (`progress.json`, replaced whole), which
+    `live` reads. At most a few writes a second, and always a change of phase."""
 
     def __init__(self, job: Job, *, every: float = 0.3) -> None:
         self.job = job
@@ -96,9 +104,24 @@ class Progress:
             job.phase = phase
         if changed_phase or now - self._last >= self.every or (job.total and done >= job.total):
             self._last = now
-            if connection.in_atomic_block and settings.JOBS_MODE != "immediate":
-                return  # inside the handler's transaction the row would not be seen anyway
-            Job.objects.filter(pk=job.pk).update(done=job.done, total=job.total, phase=job.phase)
+            target = folder(job) / PROGRESS_FILE
+            part = target.with_name(PROGRESS_FILE + ".part")
+            part.write_text(json.dumps({"done": job.done, "total": job.total, "phase": job.phase}))
+            os.replace(part, target)
+
+
+def live(job: Job) -> Job:
+    """The job with the progress its handler last reported, while it runs."""
+    if job.status == JobStatus.RUNNING:
+        path = Path(settings.JOBS_DIR) / str(job.pk) / PROGRESS_FILE
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, ValueError):
+            return job
+        job.done = int(data.get("done") or 0)
+        job.total = int(data.get("total") or 0)
+        job.phase = str(data.get("phase") or "")
+    return job
 
 
 def enqueue(
@@ -190,7 +213,8 @@ def _finish(
     job.finished_at = timezone.now()
     if status == JobStatus.DONE and job.total:
         job.done = job.total
-    job.save(update_fields=["status", "error", "result", "finished_at", "done"])
+    job.save(update_fields=["status", "error", "result", "finished_at", "done", "total", "phase"])
+    (Path(settings.JOBS_DIR) / str(job.pk) / PROGRESS_FILE).unlink(missing_ok=True)
 
 
 def work(*, once: bool = False, idle: float = 1.0, stop: threading.Event | None = None) -> int:

@@ -20,6 +20,8 @@ MY_JOBS = 50
 
 def _own_job(request: HttpRequest, job_id: int) -> Job:
     job = Job.objects.filter(pk=job_id, actor_id=request.user.pk).first()
+    if job is not None:
+        jobs.live(job)
     if job is None:
         raise Http404
     return job

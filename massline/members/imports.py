@@ -67,9 +67,10 @@ def start_import(
 def get_import(*, actor: Any, job_id: int | str) -> Job:
     """An import job of this user; NotFound for anyone else's."""
     try:
-        return Job.objects.get(pk=int(job_id), kind=KIND, actor_id=getattr(actor, "pk", None) or -1)
+        job = Job.objects.get(pk=int(job_id), kind=KIND, actor_id=getattr(actor, "pk", None) or -1)
     except (Job.DoesNotExist, ValueError, TypeError):
         raise NotFound(_("There is no such import.")) from None
+    return jobs.live(job)
 
 
 def apply_import(*, actor: Any, job: Job) -> Job:

@@ -105,3 +105,23 @@ def test_thread_mode_runs_after_commit():
     assert job.status == JobStatus.DONE
     assert job.result == {"counted": 5}
     assert not [t for t in threading.enumerate() if t.name == f"job-{job.pk}" and t.is_alive()]
+
+
+def _watching(job, progress):
+    from massline.core.models import Job as JobModel
+
+    progress(5, 10, phase="reading")
+    seen = jobs.live(JobModel.objects.get(pk=job.pk))
+    return {"seen": [seen.done, seen.total, seen.phase, seen.percent]}
+
+
+@pytest.mark.django_db
+def test_progress_is_seen_while_the_job_runs_even_inside_its_transaction():
+    from django.db import transaction
+
+    jobs.register("test.watch", _watching)
+    with transaction.atomic():
+        job = jobs.enqueue("test.watch", actor=None)
+    assert job.result == {"seen": [5, 10, "reading", 50]}
+    assert (job.done, job.total, job.phase) == (10, 10, "reading")  # done: all of it
+    assert not (jobs.folder(job) / jobs.PROGRESS_FILE).exists()
