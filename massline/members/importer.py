@@ -121,6 +121,14 @@ class ImportReport:
     def ok(self) -> bool:
         return self.problem_count == 0
 
+    def where(self, row: int) -> str:
+        """A row number as the user finds it: on a later sheet, with the sheet's name."""
+        if row <= SHEET_ROWS:
+            return str(row)
+        index, line = divmod(row, SHEET_ROWS)
+        sheet = self.sheets[index] if index < len(self.sheets) else str(index + 1)
+        return f"{sheet} {line}"
+
     def add(self, problem: Problem) -> None:
         if problem.row is not None and problem.row > SHEET_ROWS:
             # a row of a later sheet of a workbook: name the sheet
@@ -157,12 +165,8 @@ def write_report_csv(report: ImportReport, path: Path) -> None:
         writer.writerow([_("Row"), _("Column"), _("Value"), _("Problem")])
         for p in report.problems:
             writer.writerow(
-                [p.row if p.row is not None else "", p.column, _escape_formula(p.value), p.message]
+                [p.row if p.row is not None else "", p.column, template.protect(p.value), p.message]
             )
-
-
-def _escape_formula(text: str) -> str:
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def _file_error(message: str, code: str = "bad_file") -> ApplicationError:
@@ -1284,7 +1288,7 @@ def _check_staged(report: ImportReport, actor: Any) -> None:
                         H[C_ID],
                         masked,
                         _("The same ID number is already in row %(row)s of this file.")
-                        % {"row": rows[0]},
+                        % {"row": report.where(rows[0])},
                     )
                 )
         cursor.execute(
