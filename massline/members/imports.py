@@ -4,12 +4,14 @@ the API and `massline worker` all go through here."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
@@ -25,6 +27,9 @@ KIND = "members.import"
 #: Problems shown with a job (the page, the API); all of them are in its report file.
 SHOWN_PROBLEMS = 1000
 SUFFIXES = (".csv", ".xlsx", ".xlsm", ".txt")
+#: How long the uploaded roster of a dry run is kept for importing it: it holds ID numbers in
+#: clear, so it is deleted after that (and at once when it is imported).
+KEEP_UPLOAD = dt.timedelta(hours=24)
 
 
 def _input(job: Job) -> Path:
@@ -61,7 +66,21 @@ def start_import(
         "dry_run": dry_run,
         "language": get_language() or settings.LANGUAGE_CODE,
     }
+    purge_stale_uploads()
     return jobs.enqueue(KIND, actor=actor, params=params, files={"roster" + suffix: upload})
+
+
+def purge_stale_uploads(now: dt.datetime | None = None) -> int:
+    """Delete the uploaded rosters of imports finished more than KEEP_UPLOAD ago; how many."""
+    cutoff = (now or timezone.now()) - KEEP_UPLOAD
+    removed = 0
+    stale = Job.objects.filter(kind=KIND, finished_at__lt=cutoff).values_list("pk", "params")
+    for pk, params in stale.iterator():
+        path = Path(settings.JOBS_DIR) / str(pk) / ("roster" + params.get("suffix", ".csv"))
+        if path.exists():
+            path.unlink()
+            removed += 1
+    return removed
 
 
 def get_import(*, actor: Any, job_id: int | str) -> Job:
@@ -87,6 +106,14 @@ def apply_import(*, actor: Any, job: Job) -> Job:
     if job.result.get("applied_by_job"):
         raise ApplicationError(_("This file has already been imported."), code="already_applied")
     source = _input(job)
+    if not source.exists():
+        raise ApplicationError(
+            _(
+                "The file of this dry run is no longer kept (after %(hours)d hours): upload it again."
+            )
+            % {"hours": KEEP_UPLOAD.total_seconds() // 3600},
+            code="upload_gone",
+        )
     copy = source.with_name(source.name + ".apply")
     try:
         os.link(source, copy)  # the same bytes, without copying them

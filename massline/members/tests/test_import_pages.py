@@ -174,3 +174,23 @@ def test_api_direct_import_and_errors(tree, admin, make_user, tmp_path):
         == 403
     )
     assert date.today()
+
+
+def test_uploaded_rosters_are_not_kept_after_a_day(tree, admin, tmp_path):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from massline.core import jobs
+    from massline.members import imports
+
+    client = login_client(admin)
+    client.post("/members/import/", {"file": upload(tmp_path, [row()])})
+    job = Job.objects.get()
+    roster = jobs.folder(job) / "roster.csv"
+    assert roster.exists()
+    assert imports.purge_stale_uploads(now=timezone.now() + timedelta(hours=23)) == 0
+    assert imports.purge_stale_uploads(now=timezone.now() + timedelta(hours=25)) == 1
+    assert not roster.exists()
+    response = client.post(f"/members/import/{job.pk}/apply/", follow=True)
+    assert "24" in response.text and Member.objects.count() == 0
