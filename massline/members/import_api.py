@@ -5,11 +5,8 @@ progress and per-row report; POST …/apply to import a clean dry run."""
 from __future__ import annotations
 
 import datetime as dt
-import tempfile
-from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.http import HttpRequest
 from ninja import File, Form, Router, Schema
 from ninja.files import UploadedFile
@@ -77,22 +74,13 @@ def import_members(
     encoding: str = Form("auto"),
 ) -> tuple[int, dict[str, Any]]:
     """Starts a job; poll GET /imports/{id}. Up to 1,000 problems come with the job."""
-    spool = Path(settings.JOBS_DIR) / "uploads"
-    spool.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=spool, delete=False) as handle:
-        for chunk in file.chunks():
-            handle.write(chunk)
-    temp = Path(handle.name)
-    try:
-        job = imports.start_import(
-            actor=request.user,
-            upload=temp,
-            file_name=file.name or "roster.csv",
-            dry_run=dry_run,
-            encoding=encoding,
-        )
-    finally:
-        temp.unlink(missing_ok=True)
+    job = imports.start_upload(
+        actor=request.user,
+        chunks=file.chunks(),
+        file_name=file.name or "",
+        dry_run=dry_run,
+        encoding=encoding,
+    )
     return 202, _out(job)
 
 

@@ -4,8 +4,6 @@ per-row report, then import the checked file; download the blank template."""
 from __future__ import annotations
 
 import io
-import tempfile
-from pathlib import Path
 
 from django.conf import settings
 from django.contrib import messages
@@ -44,22 +42,15 @@ def import_start(request: HttpRequest) -> HttpResponse:
         if upload is None:
             error = _("Choose a roster file (.xlsx or .csv).")
         else:
-            spool = Path(settings.JOBS_DIR) / "uploads"
-            spool.mkdir(parents=True, exist_ok=True)
-            with tempfile.NamedTemporaryFile(dir=spool, delete=False) as handle:
-                for chunk in upload.chunks():
-                    handle.write(chunk)
-            temp = Path(handle.name)
             try:
-                job = imports.start_import(
+                job = imports.start_upload(
                     actor=request.user,
-                    upload=temp,
-                    file_name=upload.name or "roster.csv",
+                    chunks=upload.chunks(),
+                    file_name=upload.name or "",
                     dry_run=True,
                     encoding=encoding if encoding in ENCODINGS else "auto",
                 )
             except ApplicationError as exc:
-                temp.unlink(missing_ok=True)
                 error = exc.message
             else:
                 return redirect("members:import_job", job_id=job.pk)

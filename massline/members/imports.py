@@ -7,6 +7,8 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
+import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +36,34 @@ KEEP_UPLOAD = dt.timedelta(hours=24)
 
 def _input(job: Job) -> Path:
     return jobs.folder(job) / ("roster" + job.params.get("suffix", ".csv"))
+
+
+def start_upload(
+    *,
+    actor: Any,
+    chunks: Iterable[bytes],
+    file_name: str,
+    dry_run: bool = True,
+    encoding: str = "auto",
+) -> Job:
+    """`start_import` of an upload (a page's or the API's), written to a spool file first;
+    nothing is left behind when the import is refused."""
+    spool = Path(settings.JOBS_DIR) / "uploads"
+    spool.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=spool, delete=False) as handle:
+        for chunk in chunks:
+            handle.write(chunk)
+    temp = Path(handle.name)
+    try:
+        return start_import(
+            actor=actor,
+            upload=temp,
+            file_name=file_name or "roster.csv",
+            dry_run=dry_run,
+            encoding=encoding,
+        )
+    finally:
+        temp.unlink(missing_ok=True)  # moved into the job's folder unless refused
 
 
 def start_import(
