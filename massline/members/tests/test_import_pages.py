@@ -78,6 +78,11 @@ def test_a_bad_file_shows_why(tree, admin, tmp_path):
     empty = SimpleUploadedFile("roster.pdf", b"%PDF", content_type="application/pdf")
     response = client.post("/members/import/", {"file": empty})
     assert response.status_code == 400 and "roster.pdf" in response.text
+    from pathlib import Path
+
+    from django.conf import settings
+
+    assert not list((Path(settings.JOBS_DIR) / "uploads").iterdir())  # nothing left behind
     response = client.post("/members/import/", {})
     assert response.status_code == 400
 
