@@ -226,10 +226,19 @@ def org_by_code(text: str) -> Organization | None:
     return Organization.objects.filter(code=code).first() if code else None
 
 
-def member_by_id_number(number: str) -> Member | None:
-    """The member with this (validated) ID number, by its lookup hash."""
-    return (
+def member_by_id_number(number: str, *, name: str | None = None) -> Member | None:
+    """The member with this (validated) ID number, by its lookup hash. With `name`, only if
+    the name matches too (traditional or simplified, spaces aside): a form that finds members
+    anywhere in the roster must not tell who is a member from an ID number alone."""
+    member = (
         Member.objects.select_related("org")
         .filter(id_number_hash=crypto.lookup_hash(number))
         .first()
     )
+    if (
+        member is not None
+        and name is not None
+        and fold_for_search(name).replace(" ", "") != member.name_folded.replace(" ", "")
+    ):
+        return None
+    return member

@@ -108,11 +108,13 @@ class TransferPage(Schema):
 
 
 class TransferIn(Schema):
-    """Name the member by `member` (id, for the sending side) or by `id_number` (for the
-    receiving side, whose `to_org` must then be in its scope)."""
+    """Name the member by `member` (id, for the sending side) or by `id_number` and `name`
+    (for the receiving side, whose `to_org` must then be in its scope): an ID number alone
+    does not find a member, so the roster cannot be probed with numbers."""
 
     member: int | None = None
     id_number: str | None = None
+    name: str | None = None  # with id_number: the member's name, which must match
     to_org: str
     reason: str
     on: dt.date | None = None
@@ -197,7 +199,7 @@ def transfer_create(request: HttpRequest, payload: TransferIn) -> tuple[int, Tra
             number = validate_id(payload.id_number).number
         except InvalidNumber as exc:
             raise ApplicationError(str(exc), field="id_number", code=exc.code) from None
-        member = member_by_id_number(number)
+        member = member_by_id_number(number, name=payload.name or "")
         if member is None:
             raise Http404
     else:

@@ -69,7 +69,8 @@ class TransferRequestForm(forms.Form):
 
 class IncomingTransferForm(TransferRequestForm):
     id_number = forms.CharField(label=gettext_lazy("Member's citizen ID number"), max_length=32)
-    field_order = ["id_number", "to_org", "reason", "on"]
+    name = forms.CharField(label=gettext_lazy("Member's name"), max_length=64)
+    field_order = ["id_number", "name", "to_org", "reason", "on"]
 
 
 class StepForm(forms.Form):
@@ -273,20 +274,23 @@ def transfer_incoming_view(request: HttpRequest) -> HttpResponse:
     form = IncomingTransferForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         member = None
-        try:
-            number = validate_id(form.cleaned_data["id_number"]).number
-        except InvalidNumber as exc:
-            form.add_error("id_number", str(exc))
-        else:
-            member = member_by_id_number(number)
-            if member is None:
-                form.add_error("id_number", _("No member with this ID number is in the roster."))
+        # The receiving branch first: nothing about the roster is said to a user who has
+        # not named a branch of their own.
         to_org = org_by_code(form.cleaned_data.get("to_org", ""))
-        if member is not None and (
-            to_org is None or not can(request.user, MEMBERS_TRANSFER, to_org)
-        ):
+        if to_org is None or not can(request.user, MEMBERS_TRANSFER, to_org):
             form.add_error("to_org", _("Choose a branch in your scope to receive the member."))
-            member = None
+        else:
+            try:
+                number = validate_id(form.cleaned_data["id_number"]).number
+            except InvalidNumber as exc:
+                form.add_error("id_number", str(exc))
+            else:
+                member = member_by_id_number(number, name=form.cleaned_data["name"])
+                if member is None:
+                    form.add_error(
+                        "id_number",
+                        _("No member with this ID number and this name is in the roster."),
+                    )
         if member is not None:
             transfer = _start(request, form, member)
             if transfer is not None:

@@ -208,24 +208,31 @@ def test_the_receiving_side_starts_by_id_number(w):
     url = "/members/transfers/new/"
     assert client.get(url).status_code == 200
     assert login_client(w.viewer).get(url).status_code == 403
+    name = w.member.name
+    base = {"id_number": w.number, "name": name, "to_org": w.tree.branch_b1.code, "reason": "x"}
     wrong = w.number[:-1] + ("0" if w.number[-1] != "0" else "1")
-    bad = client.post(url, {"id_number": wrong, "to_org": w.tree.branch_b1.code, "reason": "x"})
+    bad = client.post(url, {**base, "id_number": wrong})
     assert bad.context["form"].errors["id_number"]
     assert wrong not in bad.content.decode().replace(f'value="{wrong}"', "")
     unknown = make_id("150102", dt.date(1981, 1, 1), 9)
-    missing = client.post(
-        url, {"id_number": unknown, "to_org": w.tree.branch_b1.code, "reason": "x"}
+    missing = client.post(url, {**base, "id_number": unknown})
+    # A real member's number with another name gets the same answer as a number nobody has:
+    # the form does not tell who is a member from an ID number alone.
+    other_name = client.post(url, {**base, "name": "某某"})
+    assert (
+        missing.context["form"].errors["id_number"]
+        == other_name.context["form"].errors["id_number"]
     )
-    assert missing.context["form"].errors["id_number"]
-    # The receiving branch must be in the user's scope.
-    outside = client.post(
-        url, {"id_number": w.number, "to_org": w.tree.branch_a2.code, "reason": "x"}
-    )
+    # The receiving branch must be in the user's scope, and is checked before the roster.
+    outside = client.post(url, {**base, "to_org": w.tree.branch_a2.code})
     assert outside.context["form"].errors["to_org"]
-    assert not Transfer.objects.exists()
-    ok = client.post(
-        url, {"id_number": w.number, "to_org": w.tree.branch_b1.code, "reason": "随迁"}
+    assert "id_number" not in outside.context["form"].errors
+    outside_unknown = client.post(
+        url, {**base, "id_number": unknown, "to_org": w.tree.branch_a2.code}
     )
+    assert "id_number" not in outside_unknown.context["form"].errors
+    assert not Transfer.objects.exists()
+    ok = client.post(url, {**base, "name": f" {name} ", "reason": "随迁"})
     t = Transfer.objects.get()
     assert ok.status_code == 302 and ok["Location"] == f"/members/transfers/{t.pk}/"
     assert t.requested_by == w.receiver and t.status == TransferStatus.AWAITING_SENDER
@@ -327,8 +334,18 @@ def test_api_receiving_side_requests_by_id_number(w):
     from massline.conftest import api_client
 
     receiver = api_client(w.receiver)
-    body = {"id_number": w.number, "to_org": w.tree.branch_b1.code, "reason": "随迁"}
+    body = {
+        "id_number": w.number,
+        "name": w.member.name,
+        "to_org": w.tree.branch_b1.code,
+        "reason": "随迁",
+    }
     outside = {**body, "to_org": w.tree.branch_a2.code}
+    nameless = {k: v for k, v in body.items() if k != "name"}
+    assert (
+        receiver.post("/api/v1/transfers", nameless, content_type="application/json").status_code
+        == 404
+    )
     assert (
         receiver.post("/api/v1/transfers", outside, content_type="application/json").status_code
         == 400
