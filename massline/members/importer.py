@@ -45,7 +45,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -1130,8 +1130,14 @@ def import_roster(
     try:
         check_header(roster.header)
         ctx = Context(orgs=_scope_orgs(actor), today=timezone.localdate(), postgres=is_postgres())
+        # PostgreSQL: everything in one transaction. SQLite: the staging table is a temporary
+        # one, which takes no lock on the database, so the rows are read and checked outside
+        # the transaction and only the writing holds SQLite's one write lock (seconds, not the
+        # minutes of reading a province); the unique index still refuses a person entered by
+        # someone else meanwhile, failing the whole import.
+        staging = transaction.atomic() if ctx.postgres else contextlib.nullcontext()
         try:
-            with transaction.atomic():
+            with staging:
                 _create_stage()
                 _stage_rows(roster, ctx, report, progress, workers)
                 if progress is not None:
@@ -1142,16 +1148,24 @@ def import_roster(
                     raise _Rollback
                 if progress is not None:
                     progress(report.rows, report.rows, phase="writing")
-                if report.created or report.updated:
-                    _apply(report, actor, ctx, job_id)
-                else:
-                    _record(report, actor, job_id)  # the same file again: nothing to write
+                with transaction.atomic():
+                    if report.created or report.updated:
+                        _apply(report, actor, ctx, job_id)
+                    else:
+                        _record(report, actor, job_id)  # the same file again: nothing to write
                 report.applied = True
-                _drop_stage()
         except _Rollback:
             pass
+        except IntegrityError as exc:
+            raise ApplicationError(
+                _(
+                    "The roster changed while the file was being imported (someone entered "
+                    "one of its members meanwhile); nothing was written. Import it again."
+                ),
+                code="changed_meanwhile",
+            ) from exc
         finally:
-            if not is_postgres():
+            if not ctx.postgres:
                 _drop_stage()
     finally:
         roster.close()
