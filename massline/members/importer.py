@@ -1165,8 +1165,9 @@ def import_roster(
                 code="changed_meanwhile",
             ) from exc
         finally:
-            if not ctx.postgres:
-                _drop_stage()
+            # PostgreSQL drops it at commit, but not when this runs inside a caller's
+            # transaction (which a second import in it would find)
+            _drop_stage()
     finally:
         roster.close()
     if report.applied and is_postgres():
