@@ -64,8 +64,8 @@ from .generate import _defer_indexes, _restore_indexes
 from .idnumber import InvalidNumber, mask_id, mask_phone, validate_id, validate_phone
 from .import_worker import Context
 from .import_worker import start as start_worker
-from .models import Member, MemberEventKind
-from .services import ADULT_AGE, MEMBER_ORG_KINDS
+from .models import MemberEventKind
+from .services import MEMBER_ORG_KINDS, _adult_on
 
 #: Rows of a workbook's later sheets are numbered this far apart (sheet index × SHEET_ROWS + row).
 SHEET_ROWS = 10_000_000
@@ -545,14 +545,6 @@ H = template.HEADERS
 
 
 _context: Context | None = None  # set in each worker (inherited through fork)
-
-
-def _adult_on(birth: dt.date, day: dt.date) -> bool:
-    try:
-        eighteenth = birth.replace(year=birth.year + ADULT_AGE)
-    except ValueError:  # 29 February
-        eighteenth = dt.date(birth.year + ADULT_AGE, 3, 1)
-    return day >= eighteenth
 
 
 def check_row(
@@ -1142,7 +1134,7 @@ def import_roster(
                 _stage_rows(roster, ctx, report, progress, workers)
                 if progress is not None:
                     progress(report.rows, report.rows, phase="checking")
-                _check_staged(report, actor)
+                _check_staged(report, ctx)
                 _summarize(report)
                 if not report.ok or dry_run:
                     raise _Rollback
@@ -1284,7 +1276,7 @@ def _tally(report: ImportReport, result: ChunkResult) -> None:
         report.add(p)
 
 
-def _check_staged(report: ImportReport, actor: Any) -> None:
+def _check_staged(report: ImportReport, ctx: Context) -> None:
     """The checks that need the whole file or the roster: repeated ID numbers, and members
     already in the roster elsewhere."""
     pg = is_postgres()
@@ -1313,11 +1305,9 @@ def _check_staged(report: ImportReport, actor: Any) -> None:
             "WHERE m.org_id <> s.org_id"
         )
         moved = cursor.fetchall()
-    visible: set[int] | None = None
-    if moved and actor is not None:
-        visible = {pk for pk, _path, _kind in _scope_orgs(actor).values()}
+    visible = {pk for pk, _path, _kind in ctx.orgs.values()} if moved else set()
     for row, masked, org_id, org_name, _org_path in moved:
-        if visible is None or org_id in visible:
+        if org_id in visible:
             message = _(
                 "This person is already a member of %(org)s: a member moves to another "
                 "organization through a transfer, not an import."
@@ -1506,4 +1496,7 @@ def _record(report: ImportReport, actor: Any, job_id: int | None) -> None:
 
 
 def _roster_size() -> int:
-    return Member.objects.count()
+    """Members in the roster, from the root organizations' counters (no count of the table)."""
+    roots = list(Organization.objects.filter(parent__isnull=True).values_list("pk", flat=True))
+    figures = org_counters.read(roots)
+    return sum(figures.get(pk, {}).get("members.total", (0, 0))[1] for pk in roots)

@@ -93,14 +93,6 @@ def write_xlsx(path: Path, rows: list[list[object]], *, header=None) -> Path:
     return path
 
 
-def snapshot() -> tuple:
-    return (
-        list(Member.objects.order_by("id").values_list("id", "name", "updated_at")),
-        MemberEvent.objects.count(),
-        list(counters.read([o.pk for o in Member.objects.none()]).items()),
-    )
-
-
 def nothing_written():
     assert Member.objects.count() == 0
     assert MemberEvent.objects.count() == 0
