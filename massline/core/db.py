@@ -53,16 +53,20 @@ def bulk_load_into_empty(tables: Sequence[str]) -> _BulkLoad:
 
 class _BulkLoad:
     def __init__(self, tables: Sequence[str]) -> None:
-        self.indexes: list[str] = []
+        self.indexes: list[tuple[str, str]] = []  # (table, CREATE INDEX statement)
         self.foreign_keys: list[tuple[str, str, str]] = []  # and unique constraints
+        self.active = False
         if not is_postgres():
             return
         with connection.cursor() as cursor:
+            # Nobody else writes to them from here to the end of the transaction, so that
+            # they are still empty when the load begins.
+            cursor.execute(f"LOCK TABLE {', '.join(tables)} IN SHARE ROW EXCLUSIVE MODE")
             for table in tables:
                 cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {table})")
                 if cursor.fetchone()[0]:
-                    self.indexes, self.foreign_keys = [], []
                     return
+            self.active = True
             for table in tables:
                 cursor.execute(
                     "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
@@ -79,7 +83,7 @@ class _BulkLoad:
                     "quote_ident(i.indexname))::regclass)",
                     [table],
                 )
-                self.indexes += [sql for _name, sql in cursor.fetchall()]
+                self.indexes += [(table, sql) for _name, sql in cursor.fetchall()]
             # Checks still pending in this transaction (rows written before, say, by the
             # caller) forbid altering the tables they concern: run them now.
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
@@ -89,18 +93,27 @@ class _BulkLoad:
             cursor.execute(
                 "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() "
                 "AND indexdef = ANY(%s)",
-                [self.indexes],
+                [[sql for _table, sql in self.indexes]],
             )
             for (name,) in cursor.fetchall():
                 cursor.execute(f'DROP INDEX "{name}"')
 
-    def restore(self) -> None:
-        if not self.indexes and not self.foreign_keys:
+    def restore(self, table: str | None = None) -> None:
+        """Build the indexes and check the constraints again: of `table`, or of all."""
+        indexes = [sql for t, sql in self.indexes if table in (None, t)]
+        constraints = [(t, n, sql) for t, n, sql in self.foreign_keys if table in (None, t)]
+        if not indexes and not constraints:
             return
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
-            for sql in self.indexes:
+            # unique constraints first: a duplicate fails before anything else is built
+            for t, name, sql in constraints:
+                if sql.startswith("UNIQUE"):
+                    cursor.execute(f'ALTER TABLE {t} ADD CONSTRAINT "{name}" {sql}')
+            for sql in indexes:
                 cursor.execute(sql)
-            for table, name, sql in self.foreign_keys:
-                cursor.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {sql}')
-        self.indexes, self.foreign_keys = [], []
+            for t, name, sql in constraints:
+                if not sql.startswith("UNIQUE"):
+                    cursor.execute(f'ALTER TABLE {t} ADD CONSTRAINT "{name}" {sql}')
+        self.indexes = [(t, sql) for t, sql in self.indexes if table not in (None, t)]
+        self.foreign_keys = [c for c in self.foreign_keys if table not in (None, c[0])]

@@ -7,20 +7,33 @@ How a file goes in:
    or GB18030, told apart by their bytes or declared by the user; `.xlsx` through openpyxl's
    read-only mode. What the file is comes from its bytes, not its name: a text file renamed
    `.xlsx` and a truncated workbook are refused with a message that says so.
-2. **Checking each row** (`check_row`) turns cells into the member's columns: labels into codes,
-   dates in the forms people write them, the ID number's check digit and birth date, the
-   organization code against the importer's scope. It runs in worker processes, one per core,
-   which also encrypt the ID and phone numbers and hash them.
-3. **Staging**: the checked rows go into a temporary table through the database's bulk path
-   (PostgreSQL COPY, SQLite executemany), while the workers check the rows after them.
+2. **Checking each row** turns cells into the member's columns: labels into codes, dates in
+   the forms people write them, the ID number's check digit and birth date, the organization
+   code against the importer's scope. It runs in worker processes, one per core, which also
+   encrypt the ID and phone numbers and hash them. A block of rows is checked at once as
+   columns (`fastcheck`); the rows it does not accept in full (a full-width digit, a date
+   written 2019年9月1日, or something wrong) are read one by one by `check_row`, which
+   accepts what it can and explains the rest.
+3. **Staging**: the checked rows go into a staging table through the database's bulk path,
+   while the workers check the rows after them: PostgreSQL COPY into a temporary table;
+   on SQLite each worker writes its rows into a file of its own, which the database
+   connection attaches (a view over them is the staging table).
 4. **Checking the file as a whole** is set-based SQL on the staging table: the same ID number
    twice in the file, a person already in the roster at another organization (a transfer moves
    members, not an import) or outside the importer's scope.
-5. **Applying**, only when nothing was wrong and this is not a dry run, in the same
-   transaction: counter changes folded per organization from one grouped query, then one
-   UPDATE for the members whose details changed, one INSERT for the new ones, their history
-   rows and one audit row. Rows equal to what the roster holds change nothing, so importing a
-   file twice changes nothing the second time.
+5. **Applying**, only when nothing was wrong and this is not a dry run, in one transaction:
+   counter changes folded per organization from one grouped query, then one UPDATE for the
+   members whose details changed, one INSERT for the new ones, their history rows and one
+   audit row. Rows equal to what the roster holds change nothing, so importing a file twice
+   changes nothing the second time.
+
+A **first load** (PostgreSQL, an empty roster: a province entering its members) skips the
+staging table: the rows are copied straight into the member table, without its indexes and
+constraints, each member's id being its row number; building the unique constraint afterwards
+is the check for an ID number given twice (the rows are then named by their ids), and the
+indexes, history, counters and audit follow in the same transaction (`_load_first`). On SQLite
+a load into an empty roster also numbers members by their rows and builds the indexes once
+afterwards.
 
 Every problem is reported with its row (as the spreadsheet numbers it, the header being row 1),
 column, value and reason; ID and phone numbers appear masked, never in clear.
@@ -36,8 +49,9 @@ import datetime as dt
 import io
 import multiprocessing
 import os
-import re
-import threading
+import shutil
+import sqlite3
+import tempfile
 import time
 import zipfile
 from collections.abc import Callable, Iterator
@@ -45,13 +59,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import polars as pl
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from massline.access import policy
 from massline.core.audit import audit_record
-from massline.core.crypto import encrypt_many, lookup_hash_many
+from massline.core.crypto import encrypt_column, lookup_hash_many
 from massline.core.db import bulk_load_into_empty, is_postgres
 from massline.core.errors import ApplicationError
 from massline.core.normalize import clean_cell, fold_for_search, parse_date
@@ -59,8 +75,7 @@ from massline.core.reference import parse_ethnicity
 from massline.orgs import counters as org_counters
 from massline.orgs.models import Organization
 
-from . import template
-from .generate import _defer_indexes, _restore_indexes
+from . import fastcheck, template
 from .idnumber import InvalidNumber, mask_id, mask_phone, validate_id, validate_phone
 from .import_worker import Context
 from .import_worker import start as start_worker
@@ -69,6 +84,8 @@ from .services import MEMBER_ORG_KINDS, _adult_on
 
 #: Rows of a workbook's later sheets are numbered this far apart (sheet index × SHEET_ROWS + row).
 SHEET_ROWS = 10_000_000
+#: Files smaller than this (about 30,000 rows) are checked without worker processes.
+SMALL_FILE = 4 * 2**20
 #: Rows handed to a worker at a time.
 CHUNK_ROWS = 4000
 #: Problems kept in a report; the rest are counted.
@@ -116,6 +133,16 @@ class ImportReport:
     sheets: list[str] = field(default_factory=list)
 
     problem_rows: int = 0  # rows with at least one problem
+    # Seconds spent in each phase, in order (reading, checking, writing, …): for operators
+    # and benchmarks (`import-members -v 2`).
+    phases: dict[str, float] = field(default_factory=dict)
+    _mark: float = field(default_factory=time.perf_counter, repr=False)
+
+    def mark(self, phase: str) -> None:
+        """The phase `phase` ends now."""
+        now = time.perf_counter()
+        self.phases[phase] = round(self.phases.get(phase, 0.0) + now - self._mark, 2)
+        self._mark = now
 
     @property
     def ok(self) -> bool:
@@ -507,6 +534,9 @@ STAGE_COLUMNS = (
     "mobility_place",
     "lost_contact",
 )
+# A first load's columns (Context.target "member"): the member table's, the row number as id;
+# the others take their database defaults (blank, and the time of the COPY).
+MEMBER_COLUMNS = ("id", *STAGE_COLUMNS[1:], "attached_org_id")
 # The details an import sets; a member whose stored details equal these is unchanged.
 COMPARED = (
     "name",
@@ -544,7 +574,7 @@ H = template.HEADERS
 ) = range(len(H))
 
 
-_context: Context | None = None  # set in each worker (inherited through fork)
+_context: Context | None = None  # set in each worker
 
 
 def check_row(
@@ -740,116 +770,7 @@ def check_row(
     ), problems
 
 
-# -- the fast path -------------------------------------------------------------------------------
-#
-# Most rows of a real roster are right, and most cells repeat (男, 汉族, 在职, a few thousand
-# dates). `fast_row` accepts a row only when every check passes, with the cell cleaning, the
-# date parsing and the label lookups cached; anything else goes to `check_row`, which
-# explains what is wrong. Both apply the same rules: the tests run every bad input through
-# both paths.
-
 _CACHE_LIMIT = 400_000
-_clean_cache: dict[str, str] = {}
-_date_cache: dict[str, dt.date] = {}
-_ethnicity_cache: dict[str, str] = {}
-_PLAIN_KINDS = frozenset(MEMBER_ORG_KINDS)
-# What clean_cell would change in a row of cells joined with NUL: whitespace other than a
-# single inner space, a space at either end of a cell, invisible and full-width characters.
-_DIRTY = re.compile(r"[^\S ]|  |\x00 | \x00|^ | $|[\u200b-\u200d\u2060\ufeff\uff01-\uff5e]")
-
-
-def _clean_fast(value: str) -> str:
-    text = _clean_cache.get(value)
-    if text is None:
-        if len(_clean_cache) > _CACHE_LIMIT:
-            _clean_cache.clear()
-        text = _clean_cache[value] = clean_cell(value)
-    return text
-
-
-def _date_fast(text: str) -> dt.date | None:
-    day = _date_cache.get(text)
-    if day is None:
-        try:
-            day = parse_date(text)
-        except ValueError:
-            return None
-        if len(_date_cache) > _CACHE_LIMIT:
-            _date_cache.clear()
-        _date_cache[text] = day
-    return day
-
-
-def fast_row(row_no: int, cells: list[Any], ctx: Context) -> tuple[Any, ...] | None:
-    """The member's values when the row is right in every respect; None to look closer."""
-    if len(cells) != 15:
-        return None
-    try:
-        joined = "\x00".join(cells)
-    except TypeError:  # not text (an Excel cell): the careful path reads it
-        return None
-    # Most rows need no cleaning at all: one search over the row says so.
-    values = cells if _DIRTY.search(joined) is None else [_clean_fast(c) for c in cells]
-    (name, gender_t, eth_t, id_t, birth_t, edu_t, cat_t, join_t, full_t, status_t, code,
-     phone_t, mob_t, place, lost_t) = values  # fmt: skip
-    for value in (name, gender_t, eth_t, id_t, birth_t, code, phone_t, place):
-        if value[:1] in ("=", "'"):
-            return None
-    if not name or len(name) > NAME_MAX:
-        return None
-    try:
-        info = validate_id(id_t, today=ctx.today)
-    except InvalidNumber:
-        return None
-    gender = info.gender
-    if gender_t and template.GENDER_CODES.get(gender_t) != gender:
-        return None
-    ethnicity = _ethnicity_cache.get(eth_t)
-    if ethnicity is None:
-        try:
-            ethnicity = _ethnicity_cache[eth_t] = parse_ethnicity(eth_t)
-        except ValueError:
-            return None
-    birth = info.birth_date
-    if birth_t and _date_fast(birth_t) != birth:
-        return None
-    education = ""
-    if edu_t:
-        education = template.EDUCATION_CODES.get(edu_t, "")
-        if not education:
-            return None
-    category = template.CATEGORY_CODES.get(cat_t)
-    status = template.STATUS_CODES.get(status_t)
-    if category is None or status is None or not join_t:
-        return None
-    join = _date_fast(join_t)
-    if join is None or join > ctx.today or not _adult_on(birth, join):
-        return None
-    full = None
-    if full_t:
-        full = _date_fast(full_t)
-        if full is None or status == "probationary" or full < join or full > ctx.today:
-            return None
-    org = ctx.orgs.get(code)
-    if org is None or org[2] not in _PLAIN_KINDS:
-        return None
-    phone = ""
-    if phone_t:
-        try:
-            phone = validate_phone(phone_t)
-        except InvalidNumber:
-            return None
-    mobility = template.MOBILITY_CODES.get(mob_t)
-    if mobility is None or len(place) > PLACE_MAX or (place and not mobility):
-        return None
-    lost = False
-    if lost_t:
-        lost_flag = template.LOST_CONTACT_CODES.get(lost_t)
-        if lost_flag is None:
-            return None
-        lost = lost_flag
-    return (row_no, org[0], org[1], name, gender, ethnicity, birth, info.number, education,
-            category, join, full, status, phone, mobility, place, lost)  # fmt: skip
 
 
 def _shown(value: Any) -> str:
@@ -869,110 +790,59 @@ def _date(value: Any, column: int, bad: Callable[[int, Any, str], None]) -> dt.d
         return None
 
 
-def _copy_text(value: Any) -> str:
-    if value is None:
-        return "\\N"
-    if value is True:
-        return "t"
-    if value is False:
-        return "f"
-    if isinstance(value, str):
-        if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
-            return (
-                value.replace("\\", "\\\\")
-                .replace("\t", "\\t")
-                .replace("\n", "\\n")
-                .replace("\r", "\\r")
-            )
-        return value
-    return str(value)
-
-
-def _finish(checked: list[tuple[Any, ...]], postgres: bool) -> bytes | list[tuple[Any, ...]]:
-    """Checked rows as staging rows: numbers encrypted, hashed and masked, names folded.
-    COPY text for PostgreSQL, tuples for SQLite."""
-    numbers = [r[7] for r in checked]
-    id_enc = encrypt_many(numbers)
-    id_hash = lookup_hash_many(numbers)
-    phones = [r[13] for r in checked if r[13]]
-    phone_enc = iter(encrypt_many(phones))
-    phone_hash = iter(lookup_hash_many(phones))
+def _finish(
+    frame: pl.DataFrame, postgres: bool, target: str = "stage"
+) -> bytes | list[tuple[Any, ...]]:
+    """Checked rows as staging rows (or, for a first load, member rows: see Context):
+    numbers encrypted, hashed and masked, names folded. CSV for PostgreSQL's COPY, tuples
+    for SQLite."""
+    ids = frame["id_number"].to_list()
+    phones = frame["phone"].to_list()
+    with_phone = [p for p in phones if p]
+    phone_enc = iter(encrypt_column(with_phone).to_list())
+    phone_hash = iter(lookup_hash_many(with_phone))
+    names = frame["name"]
+    fold = names.filter(names.str.contains(fastcheck._fold_pattern())).unique().to_list()
     folded = _fold_cache
     if len(folded) > _CACHE_LIMIT:
         folded.clear()
+    for name in fold:
+        if name not in folded:
+            folded[name] = fold_for_search(name)
+    ident = pl.col("id_number")
+    phone = pl.col("phone")
+    staged = frame.with_columns(
+        names.replace({n: folded[n] for n in fold}).alias("name_folded"),
+        encrypt_column(ids).alias("id_number_enc"),
+        pl.Series("id_number_hash", lookup_hash_many(ids), dtype=pl.String),
+        (ident.str.slice(0, 6) + "********" + ident.str.slice(14)).alias("id_masked"),
+        ident.str.slice(14).alias("id_tail"),
+        pl.Series("phone_enc", [next(phone_enc) if p else "" for p in phones], dtype=pl.String),
+        pl.Series("phone_hash", [next(phone_hash) if p else "" for p in phones], dtype=pl.String),
+        pl.when(phone == "")
+        .then(pl.lit(""))
+        .otherwise(phone.str.slice(0, 3) + "****" + phone.str.slice(7))
+        .alias("phone_masked"),
+    )
+    if target == "member":
+        staged = staged.with_columns(
+            pl.col("row_no").alias("id"),
+            pl.when(pl.col("mobility") == "inflow").then(pl.col("org_id")).alias("attached_org_id"),
+        ).select(MEMBER_COLUMNS)
+    else:
+        staged = staged.select(STAGE_COLUMNS)
     if postgres:
-        # COPY text straight away. Only the free text (name, folded name, place) can hold a
-        # backslash; codes, numbers, dates and base64 never do, and tabs and line breaks were
-        # made spaces when the cells were cleaned.
-        text = _copy_text
-        lines: list[str] = []
-        append = lines.append
-        for i, r in enumerate(checked):
-            (row_no, org_id, org_path, name, gender, ethnicity, birth, number, education,
-             category, join, full, status, phone, mobility, place, lost) = r  # fmt: skip
-            fold = folded.get(name)
-            if fold is None:
-                fold = folded[name] = fold_for_search(name)
-            if phone:
-                p_enc, p_hash, p_mask = (
-                    next(phone_enc),
-                    next(phone_hash),
-                    f"{phone[:3]}****{phone[7:]}",
-                )
-            else:
-                p_enc = p_hash = p_mask = ""
-            append(
-                f"{row_no}\t{org_id}\t{org_path}\t{text(name)}\t{text(fold)}\t{gender}\t"
-                f"{ethnicity}\t{birth}\t{id_enc[i]}\t{id_hash[i]}\t"
-                f"{number[:6]}********{number[14:]}\t{number[-4:]}\t{p_enc}\t{p_hash}\t{p_mask}\t"
-                f"{education}\t{category}\t{join}\t{full if full is not None else NULL}\t{status}\t"
-                f"{mobility}\t{text(place)}\t{'t' if lost else 'f'}\n"
-            )
-        return "".join(lines).encode()
-    out: list[tuple[Any, ...]] = []
-    for i, r in enumerate(checked):
-        (row_no, org_id, org_path, name, gender, ethnicity, birth, number, education, category,
-         join, full, status, phone, mobility, place, lost) = r  # fmt: skip
-        fold = folded.get(name)
-        if fold is None:
-            fold = folded[name] = fold_for_search(name)
-        out.append(
-            (
-                row_no,
-                org_id,
-                org_path,
-                name,
-                fold,
-                gender,
-                ethnicity,
-                birth,
-                id_enc[i],
-                id_hash[i],
-                f"{number[:6]}********{number[14:]}",
-                number[-4:],
-                next(phone_enc) if phone else "",
-                next(phone_hash) if phone else "",
-                f"{phone[:3]}****{phone[7:]}" if phone else "",
-                education,
-                category,
-                join,
-                full,
-                status,
-                mobility,
-                place,
-                lost,
-            )
-        )
-    return out
+        # COPY's CSV: a null is an empty field, an empty string is "" (as polars writes them)
+        return staged.write_csv(include_header=False).encode()
+    return staged.with_columns(pl.col(pl.Date).dt.to_string("%Y-%m-%d")).rows()
 
 
 _fold_cache: dict[str, str] = {}
-NULL = "\\N"
 
 
 @dataclass
 class ChunkResult:
-    staged: bytes | list[tuple[Any, ...]]
+    staged: bytes  # COPY data (PostgreSQL); SQLite's rows are in the staging files
     valid: int
     blank: list[int]
     problems: list[Problem]
@@ -984,20 +854,27 @@ def check_task(task: tuple[Any, ...]) -> ChunkResult:
     ("csv", block number, row number before the block, bytes, encoding, file name, declared
     encoding), a block of whole CSV records."""
     if task[0] == "rows":
-        return check_chunk(task[1])
+        return check_rows(task[1])
     _kind, _block_no, base, data, body, name, declared = task
     try:
         text = data.decode(body)
     except UnicodeDecodeError as exc:
         row = base + 1 + data.count(b"\n", 0, max(exc.start, 0))
-        ctx = _context
         return ChunkResult(
-            b"" if ctx and ctx.postgres else [],
+            b"",
             0,
             [],
             [],
             _encoding_problem(name, row, body if body != "utf-8" else "utf-8-sig", declared),
         )
+    if "\r" in text:
+        text = text.replace("\r\n", "\n")
+    if '"' not in text and "\r" not in text and "\x00" not in text:
+        # No quoting: a record is a line, a cell what lies between commas.
+        lines = text.split("\n")
+        if lines[-1] == "":
+            lines.pop()  # the block ends with a line break
+        return check_lines(lines, base + 1)
     try:
         rows = [
             (base + i, cells)
@@ -1009,32 +886,54 @@ def check_task(task: tuple[Any, ...]) -> ChunkResult:
             (_("Rows after row %(row)s of %(name)s cannot be read as CSV: %(reason)s")
              % {"row": base, "name": name, "reason": exc}, "bad_file"),
         )  # fmt: skip
-    return check_chunk(rows)
+    return check_rows(rows)
 
 
-def check_chunk(chunk: list[tuple[int, list[Any]]]) -> ChunkResult:
-    """Check a chunk of rows (in a worker): staging rows for the good ones, problems for the
+def check_lines(lines: list[str], first_row: int) -> ChunkResult:
+    """Check lines of CSV that hold no quotes, the first being row `first_row`."""
+    ctx = _context
+    assert ctx is not None
+    accepted, rejected = fastcheck.check(fastcheck.frame_from_lines(lines, first_row), ctx)
+    return _careful(accepted, [(first_row + i, lines[i].split(",")) for i in rejected], ctx)
+
+
+def check_rows(rows: list[tuple[int, list[Any]]]) -> ChunkResult:
+    """Check rows of cells (in a worker): staging rows for the good ones, problems for the
     others, the numbers of the blank rows."""
     ctx = _context
     assert ctx is not None
-    checked: list[tuple[Any, ...]] = []
+    frame = fastcheck.frame_from_rows(rows)
+    accepted, rejected = fastcheck.check(frame, ctx)
+    rejected += sorted(set(range(len(rows))) - set(frame["i"].to_list()))
+    return _careful(accepted, [rows[i] for i in sorted(rejected)], ctx)
+
+
+def _careful(
+    accepted: pl.DataFrame, rows: list[tuple[int, list[Any]]], ctx: Context
+) -> ChunkResult:
+    """The rows the fast path left, read one by one (`check_row`), and the block's result."""
     problems: list[Problem] = []
     blank: list[int] = []
-    for row_no, cells in chunk:
+    checked: list[tuple[Any, ...]] = []
+    for row_no, cells in rows:
         if not any(c is not None and (not isinstance(c, str) or c.strip()) for c in cells):
             blank.append(row_no)
-            continue
-        values = fast_row(row_no, cells, ctx)
-        if values is not None:
-            checked.append(values)
             continue
         values, row_problems = check_row(row_no, cells, ctx)
         if values is not None:
             checked.append(values)
         else:
             problems.extend(row_problems)
-    staged = _finish(checked, ctx.postgres) if checked else (b"" if ctx.postgres else [])
-    return ChunkResult(staged, len(checked), blank, problems)
+    if checked:
+        accepted = pl.concat([accepted, fastcheck.checked_frame(checked)])
+    staged: bytes = b""
+    if accepted.height:
+        finished = _finish(accepted, ctx.postgres, ctx.target)
+        if isinstance(finished, bytes):
+            staged = finished
+        else:
+            _scratch_write(finished, ctx)
+    return ChunkResult(staged, accepted.height, blank, problems)
 
 
 def _set_context(ctx: Context) -> None:
@@ -1043,16 +942,15 @@ def _set_context(ctx: Context) -> None:
 
 
 def _pool(n_workers: int, ctx: Context) -> Any:
-    """Worker processes. Forked from the main thread (the command line, `massline worker`):
-    they start at once with everything loaded. From any other thread (a job in a web
-    process) forking could copy a lock another thread holds, so they come from a fork server
-    and set Django up themselves."""
+    """Worker processes, from a fork server: a process forked from this one could inherit a
+    lock held by another of its threads (a web process's, or the column engine's thread
+    pool, which is not fork-safe), so they come from a clean process that has Django set up
+    (`import_boot`), started once per process."""
     from django.utils import translation
 
-    method = "fork" if threading.current_thread() is threading.main_thread() else "forkserver"
-    return multiprocessing.get_context(method).Pool(
-        n_workers, initializer=start_worker, initargs=(ctx, translation.get_language())
-    )
+    mp = multiprocessing.get_context("forkserver")
+    mp.set_forkserver_preload(["massline.members.import_boot"])
+    return mp.Pool(n_workers, initializer=start_worker, initargs=(ctx, translation.get_language()))
 
 
 def _chunks(
@@ -1095,6 +993,7 @@ class _Rollback(Exception):
 
 
 STAGE = "members_import_stage"
+MEMBERS = "members_member"
 EVENT_INSERT = (
     'INSERT INTO members_memberevent (member_id, kind, "on", detail, actor_id, created_at)'
 )
@@ -1121,7 +1020,12 @@ def import_roster(
     report.sheets = roster.sheet_names
     try:
         check_header(roster.header)
-        ctx = Context(orgs=_scope_orgs(actor), today=timezone.localdate(), postgres=is_postgres())
+        ctx = Context(
+            orgs=_scope_orgs(actor),
+            today=timezone.localdate(),
+            postgres=is_postgres(),
+            field_key=settings.FIELD_ENCRYPTION_KEY,
+        )
         # PostgreSQL: everything in one transaction. SQLite: the staging table is a temporary
         # one, which takes no lock on the database, so the rows are read and checked outside
         # the transaction and only the writing holds SQLite's one write lock (seconds, not the
@@ -1130,22 +1034,29 @@ def import_roster(
         staging = transaction.atomic() if ctx.postgres else contextlib.nullcontext()
         try:
             with staging:
-                _create_stage()
-                _stage_rows(roster, ctx, report, progress, workers)
-                if progress is not None:
-                    progress(report.rows, report.rows, phase="checking")
-                _check_staged(report, ctx)
-                _summarize(report)
-                if not report.ok or dry_run:
-                    raise _Rollback
-                if progress is not None:
-                    progress(report.rows, report.rows, phase="writing")
-                with transaction.atomic():
-                    if report.created or report.updated:
-                        _apply(report, actor, ctx, job_id)
-                    else:
-                        _record(report, actor, job_id)  # the same file again: nothing to write
+                # A first load (PostgreSQL, an empty roster): straight into the member table.
+                first = _first_load() if ctx.postgres and not dry_run else None
+                if first is not None:
+                    ctx.target = "member"
+                    _stage_rows(roster, ctx, report, progress, workers)
+                    report.mark("reading")
+                    if progress is not None:
+                        progress(report.rows, report.rows, phase="writing")
+                    _load_first(first, report, actor, ctx, job_id)
+                else:
+                    _create_stage(ctx)
+                    _stage_rows(roster, ctx, report, progress, workers)
+                    if not ctx.postgres:
+                        _attach_stage(ctx)
+                    report.mark("reading")
+                    if progress is not None:
+                        progress(report.rows, report.rows, phase="checking")
+                    _check_staged(report, ctx)
+                    _summarize(report)
+                    report.mark("checking")
+                    _write(report, actor, ctx, job_id, dry_run, progress)
                 report.applied = True
+            report.mark("writing")
         except _Rollback:
             pass
         except IntegrityError as exc:
@@ -1159,39 +1070,114 @@ def import_roster(
         finally:
             # PostgreSQL drops it at commit, but not when this runs inside a caller's
             # transaction (which a second import in it would find)
-            _drop_stage()
+            _drop_stage(ctx)
     finally:
         roster.close()
     if report.applied and is_postgres():
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE members_member")
+        report.mark("statistics")
     report.seconds = time.perf_counter() - started
     return report
 
 
-def _create_stage() -> None:
-    types = {
-        "row_no": "integer",
-        "org_id": "bigint",
-        "birth_date": "date",
-        "join_date": "date",
-        "full_date": "date",
-        "lost_contact": "boolean",
-    }
-    cols = ", ".join(f"{c} {types.get(c, 'text')}" for c in STAGE_COLUMNS)
+_STAGE_TYPES = {
+    "row_no": "integer",
+    "org_id": "bigint",
+    "birth_date": "date",
+    "join_date": "date",
+    "full_date": "date",
+    "lost_contact": "boolean",
+}
+_STAGE_COLS = ", ".join(f"{c} {_STAGE_TYPES.get(c, 'text')}" for c in STAGE_COLUMNS)
+
+
+def _create_stage(ctx: Context) -> None:
+    """PostgreSQL: a temporary staging table, filled by COPY. SQLite: each checking process
+    writes its rows to a file of its own in a scratch folder (`_scratch_write`), in
+    parallel, and the staging table is a view over them all (`_attach_stage`)."""
+    if ctx.postgres:
+        with connection.cursor() as cursor:
+            cursor.execute(f"CREATE TEMP TABLE {STAGE} ({_STAGE_COLS}) ON COMMIT DROP")
+    elif connection.in_atomic_block:
+        # Inside a caller's transaction, where SQLite can attach but not detach files: the
+        # rows are checked in this process, into a temporary table (`_scratch_write`).
+        _drop_stage(ctx)
+        with connection.cursor() as cursor:
+            cursor.execute(f"CREATE TEMP TABLE {STAGE} ({_STAGE_COLS})")
+    else:
+        _drop_stage(ctx)
+        Path(settings.VAR_DIR).mkdir(parents=True, exist_ok=True)
+        ctx.scratch = tempfile.mkdtemp(prefix="import-stage-", dir=settings.VAR_DIR)
+
+
+def _scratch_write(rows: list[tuple[Any, ...]], ctx: Context) -> None:
+    """SQLite: checked rows into this process's staging file (one transaction a block), or
+    without a staging folder into the temporary staging table."""
+    global _scratch
+    marks = ", ".join(["?"] * len(STAGE_COLUMNS))
+    if not ctx.scratch:
+        with connection.cursor() as cursor:
+            cursor.executemany(f"INSERT INTO {STAGE} VALUES ({marks.replace('?', '%s')})", rows)
+        return
+    if _scratch is None or _scratch[0] != ctx.scratch:
+        if _scratch is not None:
+            _scratch[1].close()
+        conn = sqlite3.connect(Path(ctx.scratch) / f"stage-{os.getpid()}.sqlite3")
+        conn.execute("PRAGMA journal_mode = OFF")
+        conn.execute("PRAGMA synchronous = OFF")
+        conn.execute(f"CREATE TABLE {STAGE} ({_STAGE_COLS})")
+        _scratch = (ctx.scratch, conn)
+    conn = _scratch[1]
+    with conn:
+        conn.executemany(f"INSERT INTO {STAGE} VALUES ({marks})", rows)
+
+
+def _scratch_close() -> None:
+    global _scratch
+    if _scratch is not None:
+        _scratch[1].close()
+        _scratch = None
+
+
+_scratch: tuple[str, sqlite3.Connection] | None = None
+
+
+def _attach_stage(ctx: Context) -> None:
+    """SQLite: the staging files attached to the database connection, and a temporary view
+    over them named as the staging table."""
+    if not ctx.scratch:
+        return  # the rows are in the temporary table
+    _scratch_close()
+    files = sorted(Path(ctx.scratch).glob("stage-*.sqlite3"))
     with connection.cursor() as cursor:
-        if is_postgres():
-            cursor.execute(f"CREATE TEMP TABLE {STAGE} ({cols}) ON COMMIT DROP")
+        parts = []
+        for i, path in enumerate(files):
+            cursor.execute("ATTACH DATABASE %s AS %s", [str(path), f"stage{i}"])
+            parts.append(f"SELECT * FROM stage{i}.{STAGE}")
+        if parts:
+            cursor.execute(f"CREATE TEMP VIEW {STAGE} AS {' UNION ALL '.join(parts)}")
         else:
-            cursor.execute(f"DROP TABLE IF EXISTS temp.{STAGE}")
-            cursor.execute(f"CREATE TEMP TABLE {STAGE} ({cols})")
+            cursor.execute(f"CREATE TEMP TABLE {STAGE} ({_STAGE_COLS})")
+    ctx.attached = len(files)
 
 
-def _drop_stage() -> None:
+def _drop_stage(ctx: Context) -> None:
     with connection.cursor() as cursor:
-        cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
-        if not is_postgres():
-            cursor.execute("DROP TABLE IF EXISTS temp.members_import_changed")
+        if ctx.postgres:
+            cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
+            return
+        cursor.execute("SELECT type FROM sqlite_temp_master WHERE name = %s", [STAGE])
+        for (kind,) in cursor.fetchall():  # a view over the staging files, or a table
+            cursor.execute(f"DROP {'VIEW' if kind == 'view' else 'TABLE'} temp.{STAGE}")
+        cursor.execute("DROP TABLE IF EXISTS temp.members_import_changed")
+        for i in range(ctx.attached):
+            cursor.execute("DETACH DATABASE %s", [f"stage{i}"])
+    ctx.attached = 0
+    _scratch_close()
+    if ctx.scratch:
+        shutil.rmtree(ctx.scratch, ignore_errors=True)
+        ctx.scratch = ""
 
 
 def _stage_rows(
@@ -1201,18 +1187,25 @@ def _stage_rows(
     progress: Progress | None,
     workers: int | None,
 ) -> None:
-    n_workers = worker_count() if workers is None else workers
+    if not ctx.postgres and not ctx.scratch:
+        n_workers = 0  # SQLite inside a caller's transaction (_create_stage)
+    elif workers is not None:
+        n_workers = workers
+    elif roster.size < SMALL_FILE:
+        n_workers = 0  # checked here: starting workers would take longer than the checking
+    else:
+        n_workers = worker_count()
     if roster.tasks is not None:
         tasks: Iterator[tuple[Any, ...]] = roster.tasks
     else:
         tasks = (("rows", chunk) for chunk in _chunks(roster.rows, CHUNK_ROWS))
     total = roster.total_rows if roster.kind == "xlsx" else roster.size
-    marks = ", ".join(["%s"] * len(STAGE_COLUMNS))
-    insert = f"INSERT INTO {STAGE} ({', '.join(STAGE_COLUMNS)}) VALUES ({marks})"
+    table, columns = (STAGE, STAGE_COLUMNS) if ctx.target == "stage" else (MEMBERS, MEMBER_COLUMNS)
+    copy_sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT csv)"
     with connection.cursor() as cursor, _results(tasks, n_workers, ctx) as results:
         if ctx.postgres:
             raw = cursor.cursor
-            with raw.copy(f"COPY {STAGE} ({', '.join(STAGE_COLUMNS)}) FROM STDIN") as copy:
+            with raw.copy(copy_sql) as copy:
                 for result in results:
                     _tally(report, result)
                     if result.valid:
@@ -1220,10 +1213,8 @@ def _stage_rows(
                     if progress is not None:
                         progress(roster.position(), total, phase="reading")
         else:
-            for result in results:
+            for result in results:  # the rows are in the staging files
                 _tally(report, result)
-                if result.valid and isinstance(result.staged, list):
-                    cursor.executemany(insert, result.staged)
                 if progress is not None:
                     progress(roster.position(), total, phase="reading")
     if report.rows == report.blank_rows and not report.problem_count:
@@ -1276,28 +1267,44 @@ def _tally(report: ImportReport, result: ChunkResult) -> None:
         report.add(p)
 
 
-def _check_staged(report: ImportReport, ctx: Context) -> None:
-    """The checks that need the whole file or the roster: repeated ID numbers, and members
-    already in the roster elsewhere."""
+def _duplicates(report: ImportReport, table: str, row: str) -> list[Problem]:
+    """The same ID number in more than one row of `table` (the staging table, or the member
+    table of a first load, whose ids are the row numbers): a problem for each row after the
+    first."""
     pg = is_postgres()
-    agg = "string_agg(row_no::text, ',' ORDER BY row_no)" if pg else "group_concat(row_no, ',')"
+    agg = f"string_agg({row}::text, ',' ORDER BY {row})" if pg else f"group_concat({row}, ',')"
     found: list[Problem] = []
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT {agg}, min(id_masked) FROM {STAGE} GROUP BY id_number_hash HAVING count(*) > 1"
+            f"SELECT {agg}, min(id_masked) FROM {table} GROUP BY id_number_hash HAVING count(*) > 1"
         )
         for rows_text, masked in cursor.fetchall():
             rows = sorted(int(r) for r in rows_text.split(","))
-            for row in rows[1:]:
-                found.append(
-                    Problem(
-                        row,
-                        H[C_ID],
-                        masked,
-                        _("The same ID number is already in row %(row)s of this file.")
-                        % {"row": report.where(rows[0])},
-                    )
+            found += [
+                Problem(
+                    later,
+                    H[C_ID],
+                    masked,
+                    _("The same ID number is already in row %(row)s of this file.")
+                    % {"row": report.where(rows[0])},
                 )
+                for later in rows[1:]
+            ]
+    return found
+
+
+def _report(report: ImportReport, found: list[Problem]) -> None:
+    """Add problems found in the whole file, and put the report in row order."""
+    for p in sorted(found, key=lambda p: p.row or 0):
+        report.add(p)
+    report.problems.sort(key=lambda p: p.row or 0)
+
+
+def _check_staged(report: ImportReport, ctx: Context) -> None:
+    """The checks that need the whole file or the roster: repeated ID numbers, and members
+    already in the roster elsewhere."""
+    found = _duplicates(report, STAGE, "row_no")
+    with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT s.row_no, s.id_masked, m.org_id, o.name, o.path FROM {STAGE} s "
             "JOIN members_member m ON m.id_number_hash = s.id_number_hash "
@@ -1318,9 +1325,7 @@ def _check_staged(report: ImportReport, ctx: Context) -> None:
                 "nothing about them can be changed from here."
             )
         found.append(Problem(row, H[C_ID], masked, message))
-    for p in sorted(found, key=lambda p: p.row or 0):
-        report.add(p)
-    report.problems.sort(key=lambda p: p.row or 0)
+    _report(report, found)
 
 
 def _distinct(a: str, b: str) -> str:
@@ -1381,6 +1386,7 @@ def _apply(report: ImportReport, actor: Any, ctx: Context, job_id: int | None) -
             for path, *values in cursor.fetchall()
         }
         changes = {p: d for p, d in changes.items() if d}
+        report.mark("counting")
 
         # Changed members: remember who, then update them from the staging rows.
         cursor.execute("DROP TABLE IF EXISTS members_import_changed")
@@ -1427,55 +1433,147 @@ def _apply(report: ImportReport, actor: Any, ctx: Context, job_id: int | None) -
                 [MemberEventKind.UPDATED, today, detail, actor_id, now],
             )
 
-        # New members, with their first history row. Into an empty roster (the first load of
-        # a province) the indexes and foreign keys are built and checked once afterwards;
-        # on SQLite a large load into a small roster rebuilds the search indexes (generate.py).
-        bulk = (
-            bulk_load_into_empty(["members_member", "members_memberevent"])
-            if report.created
-            else None
-        )
-        deferred = (
-            _defer_indexes(count=report.created, existing=_roster_size())
-            if report.created and not pg
-            else []
-        )
+        # New members, with their first history row. (Into an empty roster on PostgreSQL,
+        # a first load took the other way: _load_first.)
+        rebuild: list[str] = []
         if report.created:
             member_cols = [c for c in STAGE_COLUMNS if c != "row_no"]
-            extra_cols = ["attached_org_id", "lost_notes", "mobility_contact", "party_group", "position",
-                          "created_at", "updated_at"]  # fmt: skip
             select_cols = ", ".join(f"s.{c}" for c in member_cols)
-            new_members = (
-                f"INSERT INTO members_member ({', '.join(member_cols + extra_cols)}) "
-                f"SELECT {select_cols}, CASE WHEN s.mobility = 'inflow' THEN s.org_id END, "
-                f"'', '', '', '', %s, %s FROM {STAGE} s "
-                f"WHERE NOT EXISTS (SELECT 1 FROM members_member m "
-                f"WHERE m.id_number_hash = s.id_number_hash) ORDER BY s.org_path, s.row_no"
-            )
+            inflow = "CASE WHEN s.mobility = 'inflow' THEN s.org_id END"
             event = f"%s, %s, {json}, %s, %s"
             event_args = [MemberEventKind.JOINED_ROSTER, today, detail, actor_id, now]
-            if pg:
+            if not pg:
+                cursor.execute(f"SELECT NOT EXISTS (SELECT 1 FROM {MEMBERS})")
+            if not pg and cursor.fetchone()[0]:
+                # SQLite, an empty roster: the row numbers as ids, the indexes built after
+                rebuild = _sqlite_drop_indexes([MEMBERS, "members_memberevent"])
                 cursor.execute(
-                    f"WITH new AS ({new_members} RETURNING id) {EVENT_INSERT} "
-                    f"SELECT id, {event} FROM new",
-                    [now, now, *event_args],
+                    f"INSERT INTO {MEMBERS} (id, {', '.join(member_cols)}, attached_org_id, "
+                    f"created_at, updated_at) SELECT s.row_no, {select_cols}, {inflow}, %s, %s "
+                    f"FROM {STAGE} s",
+                    [now, now],
                 )
+                cursor.execute(f"{EVENT_INSERT} SELECT id, {event} FROM {MEMBERS}", event_args)
             else:
-                # The transaction holds SQLite's write lock: every id above the old highest
-                # is one of ours.
-                cursor.execute("SELECT coalesce(max(id), 0) FROM members_member")
-                before = cursor.fetchone()[0]
-                cursor.execute(new_members, [now, now])
-                cursor.execute(
-                    f"{EVENT_INSERT} SELECT id, {event} FROM members_member WHERE id > %s",
-                    [*event_args, before],
+                new_members = (
+                    f"INSERT INTO {MEMBERS} ({', '.join(member_cols)}, attached_org_id, "
+                    f"created_at, updated_at) SELECT {select_cols}, {inflow}, %s, %s "
+                    f"FROM {STAGE} s WHERE NOT EXISTS (SELECT 1 FROM {MEMBERS} m "
+                    f"WHERE m.id_number_hash = s.id_number_hash) ORDER BY s.org_path, s.row_no"
                 )
-    _restore_indexes(deferred)
-    if bulk is not None:
-        bulk.restore()
+                if pg:
+                    cursor.execute(
+                        f"WITH new AS ({new_members} RETURNING id) {EVENT_INSERT} "
+                        f"SELECT id, {event} FROM new",
+                        [now, now, *event_args],
+                    )
+                else:
+                    # The transaction holds SQLite's write lock: every id above the old
+                    # highest is one of ours.
+                    cursor.execute(f"SELECT coalesce(max(id), 0) FROM {MEMBERS}")
+                    before = cursor.fetchone()[0]
+                    cursor.execute(new_members, [now, now])
+                    cursor.execute(
+                        f"{EVENT_INSERT} SELECT id, {event} FROM {MEMBERS} WHERE id > %s",
+                        [*event_args, before],
+                    )
+        report.mark("inserting")
+        for sql in rebuild:
+            cursor.execute(sql)
+        report.mark("indexes")
     if changes:
         org_counters.bump_many(changes)
     _record(report, actor, job_id)
+
+
+def _write(
+    report: ImportReport,
+    actor: Any,
+    ctx: Context,
+    job_id: int | None,
+    dry_run: bool,
+    progress: Progress | None,
+) -> None:
+    """Write the staged rows, when nothing is wrong and this is not a dry run."""
+    if not report.ok or dry_run:
+        raise _Rollback
+    if progress is not None:
+        progress(report.rows, report.rows, phase="writing")
+    with transaction.atomic():
+        if report.created or report.updated:
+            _apply(report, actor, ctx, job_id)
+        else:
+            _record(report, actor, job_id)  # the same file again: nothing to write
+
+
+def _sqlite_drop_indexes(tables: list[str]) -> list[str]:
+    """SQLite, inside the write transaction: drop the tables' indexes (all but the primary
+    key and unique constraints, which SQLite cannot drop); the statements that build them
+    again. For loads into empty tables: one build after the load is cheaper than keeping
+    each index up row by row."""
+    statements = []
+    with connection.cursor() as cursor:
+        for table in tables:
+            cursor.execute(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = %s "
+                "AND sql IS NOT NULL",
+                [table],
+            )
+            for name, sql in cursor.fetchall():
+                cursor.execute(f'DROP INDEX "{name}"')
+                statements.append(sql)
+    return statements
+
+
+def _first_load() -> Any:
+    """PostgreSQL, in the import's transaction: when the roster is empty (the first load of
+    a province), its tables without their indexes and constraints (`bulk_load_into_empty`),
+    for the rows to be copied straight in; None otherwise."""
+    load = bulk_load_into_empty([MEMBERS, "members_memberevent"])
+    return load if load.active else None
+
+
+def _load_first(
+    load: Any, report: ImportReport, actor: Any, ctx: Context, job_id: int | None
+) -> None:
+    """The rest of a first load, its rows in the member table: the whole-file checks, then
+    the indexes, history, counters and audit. Raises _Rollback when anything is wrong."""
+    if not report.ok:
+        _report(report, _duplicates(report, MEMBERS, "id"))
+        raise _Rollback
+    report.created = report.valid_rows
+    # The unique constraint is built first: when it fails, the file has an ID number twice.
+    try:
+        with transaction.atomic():
+            load.restore(MEMBERS)
+    except IntegrityError:
+        _report(report, _duplicates(report, MEMBERS, "id"))
+        if report.ok:
+            raise  # not a duplicate: the tree changed meanwhile
+        raise _Rollback from None
+    report.mark("indexes")
+    actor_id = getattr(actor, "pk", None)
+    metrics = list(_METRIC_SQL)
+    with connection.cursor() as cursor:
+        sums = ", ".join(f"sum({_METRIC_SQL[k].format(t='m')})" for k in metrics)
+        cursor.execute(f"SELECT org_path, {sums} FROM {MEMBERS} m GROUP BY org_path")
+        changes = {
+            path: {k: v for k, v in zip(metrics, values, strict=True) if v}
+            for path, *values in cursor.fetchall()
+        }
+        report.mark("counting")
+        detail = '{"source": "import", "job": %s}' % (job_id if job_id is not None else "null")
+        cursor.execute(
+            f"{EVENT_INSERT} SELECT id, %s, %s, %s::jsonb, %s, created_at FROM {MEMBERS}",
+            [MemberEventKind.JOINED_ROSTER, ctx.today, detail, actor_id],
+        )
+        load.restore()
+        cursor.execute(
+            f"SELECT setval(pg_get_serial_sequence('{MEMBERS}', 'id'), max(id)) FROM {MEMBERS}"
+        )
+    org_counters.bump_many(changes)
+    _record(report, actor, job_id)
+    report.mark("history")
 
 
 def _record(report: ImportReport, actor: Any, job_id: int | None) -> None:
@@ -1493,10 +1591,3 @@ def _record(report: ImportReport, actor: Any, job_id: int | None) -> None:
             "job": job_id,
         },
     )
-
-
-def _roster_size() -> int:
-    """Members in the roster, from the root organizations' counters (no count of the table)."""
-    roots = list(Organization.objects.filter(parent__isnull=True).values_list("pk", flat=True))
-    figures = org_counters.read(roots)
-    return sum(figures.get(pk, {}).get("members.total", (0, 0))[1] for pk in roots)

@@ -1,8 +1,9 @@
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Now
 from django.utils.translation import gettext_lazy as _
 
-from massline.core.fields import PathField
+from massline.core.fields import BytewiseCharField, PathField
 from massline.core.reference import ETHNIC_GROUPS
 from massline.orgs.models import Organization
 
@@ -57,16 +58,16 @@ class Member(models.Model):
     )
     org_path = PathField(max_length=255)
     name = models.CharField(_("name"), max_length=64)
-    name_folded = models.CharField(max_length=64)  # simplified, for search
+    name_folded = BytewiseCharField(max_length=64)  # simplified, for search
     gender = models.CharField(_("gender"), max_length=8, choices=Gender.choices)
     ethnicity = models.CharField(_("ethnicity"), max_length=2, choices=ETHNIC_GROUPS)
     birth_date = models.DateField(_("birth date"))
     id_number_enc = models.TextField()
-    id_number_hash = models.CharField(max_length=64)
+    id_number_hash = BytewiseCharField(max_length=64)
     id_masked = models.CharField(_("citizen ID number"), max_length=18)
-    id_tail = models.CharField(max_length=4)
+    id_tail = BytewiseCharField(max_length=4)
     phone_enc = models.TextField(blank=True, default="")
-    phone_hash = models.CharField(max_length=64, blank=True, default="")
+    phone_hash = BytewiseCharField(max_length=64, blank=True, default="")
     phone_masked = models.CharField(_("phone"), max_length=11, blank=True, default="")
     education = models.CharField(
         _("education"), max_length=16, choices=Education.choices, blank=True, default=""
@@ -75,9 +76,16 @@ class Member(models.Model):
     join_date = models.DateField(_("join date"))
     full_date = models.DateField(_("full-membership date"), null=True, blank=True)
     status = models.CharField(_("status"), max_length=16, choices=MemberStatus.choices)
-    party_group = models.CharField(_("party group"), max_length=64, blank=True, default="")
+    party_group = models.CharField(
+        _("party group"), max_length=64, blank=True, default="", db_default=""
+    )
     position = models.CharField(
-        _("branch position"), max_length=24, choices=Position.choices, blank=True, default=""
+        _("branch position"),
+        max_length=24,
+        choices=Position.choices,
+        blank=True,
+        default="",
+        db_default="",
     )
     # Mobility: an outflow member lives elsewhere; an inflow member comes from elsewhere and
     # takes part at a local organization (流入地为主、流出地为辅).
@@ -86,7 +94,9 @@ class Member(models.Model):
     )
     mobility_place = models.CharField(_("where"), max_length=128, blank=True, default="")
     mobility_since = models.DateField(_("since"), null=True, blank=True)
-    mobility_contact = models.CharField(_("contact"), max_length=128, blank=True, default="")
+    mobility_contact = models.CharField(
+        _("contact"), max_length=128, blank=True, default="", db_default=""
+    )
     attached_org = models.ForeignKey(
         Organization,
         verbose_name=_("takes part at"),
@@ -94,24 +104,26 @@ class Member(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="attached_members",
+        db_index=False,  # a partial index below: only inflow members have one
     )
     lost_contact = models.BooleanField(_("lost contact"), default=False)
     lost_since = models.DateField(_("lost contact since"), null=True, blank=True)
-    lost_notes = models.TextField(_("tracing notes"), blank=True, default="")
+    lost_notes = models.TextField(_("tracing notes"), blank=True, default="", db_default="")
     found_on = models.DateField(_("found again on"), null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    # The database defaults serve a first load (importer), which copies rows in without them.
+    created_at = models.DateTimeField(auto_now_add=True, db_default=Now())
+    updated_at = models.DateTimeField(auto_now=True, db_default=Now())
 
     class Meta:
         verbose_name = _("member")
         verbose_name_plural = _("members")
         # Indexes are declared here rather than with db_index/unique on the fields: on
         # PostgreSQL those also add a pattern-matching (LIKE) index per text column, which no
-        # query of ours uses and every insert pays for.
+        # query of ours uses and every insert pays for. Only what a query uses is indexed:
+        # searches by name (name_folded LIKE '%…%') and by the ID number's last digits
+        # (id_tail LIKE '%…') look within a subtree's rows, found by the path, and no b-tree
+        # serves them; every index costs a province's first load about a second.
         indexes = [
-            models.Index(fields=["name_folded"], name="member_name_folded"),
-            models.Index(fields=["id_tail"], name="member_id_tail"),
-            models.Index(fields=["phone_hash"], name="member_phone_hash"),
             # Lists of a subtree in a stable order: a range on the path, keyset on (path, id).
             models.Index(fields=["org_path", "id"], name="member_path_id"),
             models.Index(
@@ -121,6 +133,11 @@ class Member(models.Model):
             ),
             models.Index(
                 fields=["org_path", "id"], name="member_mobile_path_id", condition=~Q(mobility="")
+            ),
+            models.Index(
+                fields=["attached_org"],
+                name="member_attached_org",
+                condition=Q(attached_org__isnull=False),
             ),
         ]
         constraints = [

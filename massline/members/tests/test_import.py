@@ -102,6 +102,10 @@ def nothing_written():
 
 @pytest.fixture(params=WORKERS, ids=["inline", "workers"])
 def workers(request):
+    if request.param:
+        # Outside a test's transaction: on SQLite, an import inside a caller's transaction
+        # checks its rows in its own process.
+        request.getfixturevalue("transactional_db")
     return request.param
 
 
@@ -157,6 +161,38 @@ def test_importing_the_same_file_twice_changes_nothing(tree, tmp_path, workers):
     assert list(Member.objects.order_by("id").values()) == before
     assert MemberEvent.objects.count() == events
     assert counters.rebuild(check_only=True) == []
+
+
+def test_a_first_load_numbers_members_by_their_rows_and_leaves_nothing_behind(
+    tree, tmp_path, workers, settings
+):
+    """Into an empty roster, a member's id is its row in the file (so that the database
+    can report a repeated ID number by row), and later members are numbered after them."""
+    settings.VAR_DIR = tmp_path / "var"
+    rows = [[""] * 15, row(), woman()]  # a blank row 2: ids 3 and 4
+    report = import_roster(write_csv(tmp_path / "r.csv", rows), actor=None, dry_run=False,
+                           workers=workers)  # fmt: skip
+    assert report.applied and report.created == 2
+    ids = dict(Member.objects.values_list("id_number_hash", "id"))
+    assert ids == {crypto.lookup_hash(ID_A): 3, crypto.lookup_hash(ID_B): 4}
+    later = member_create(
+        actor=None, org=tree.village_a1, name="乌云", gender="female", ethnicity="02",
+        id_number=make_id("150102", date(1970, 5, 6), 102), phone="", education="",
+        category="retired", join_date=date(1995, 7, 1), full_date=date(1996, 7, 1),
+        status="full",
+    )  # fmt: skip
+    assert later.pk > 4
+    assert set(MemberEvent.objects.values_list("member_id", flat=True)) == {3, 4, later.pk}
+    # the staging files of SQLite's checking processes are gone
+    assert not list((tmp_path / "var").glob("import-stage-*"))
+
+
+def test_a_first_load_reports_row_problems_and_repeated_numbers_together(tree, tmp_path):
+    report = problems_of(
+        tmp_path, [row(), woman(**{"民族": "火星族"}), row(**{"姓名": "巴特尔二"})]
+    )
+    assert [(p.row, p.column) for p in report.problems] == [(3, "民族"), (4, "公民身份号码")]
+    assert "row 2" in report.problems[1].message or "第 2 行" in report.problems[1].message
 
 
 def test_a_changed_row_updates_the_member_and_moves_counters(tree, tmp_path):
@@ -562,17 +598,32 @@ def test_later_sheets_are_read_only_with_the_templates_header(tree, tmp_path):
      "ＡＢ", "a\nb", "\xa0x", "", " ", "x\x1fy"],
 )  # fmt: skip
 def test_the_fast_path_cleans_exactly_as_clean_cell(cell):
-    from massline.core.normalize import clean_cell
-    from massline.members.importer import _DIRTY
+    import polars as pl
 
-    joined = "\x00".join(["ok", cell, "ok"])
-    assert (_DIRTY.search(joined) is None) == (clean_cell(cell) == cell)
+    from massline.core.normalize import clean_cell
+    from massline.members.fastcheck import _dirty_pattern
+
+    for line in (f"ok,{cell},ok", f"{cell},ok", f"ok,{cell}", cell):
+        dirty = pl.Series([line]).str.contains(_dirty_pattern())[0]
+        assert dirty == (clean_cell(cell) != cell), line
+
+
+@pytest.mark.parametrize("cell", ["=1+1", "'0123", "=", "'"])
+def test_the_fast_path_leaves_formulas_and_text_marks_to_the_careful_path(cell):
+    import polars as pl
+
+    from massline.members.fastcheck import _dirty_pattern
+
+    for line in (f"ok,{cell},ok", f"{cell},ok"):
+        assert pl.Series([line]).str.contains(_dirty_pattern())[0]
+    assert not pl.Series(["ok,a=1,b'c"]).str.contains(_dirty_pattern())[0]
 
 
 def test_fast_and_careful_paths_agree_on_every_bad_row(tree):
     from django.utils import timezone
 
-    from massline.members.importer import Context, _scope_orgs, check_row, fast_row
+    from massline.members import fastcheck
+    from massline.members.importer import Context, _scope_orgs, check_row
 
     ctx = Context(orgs=_scope_orgs(None), today=timezone.localdate(), postgres=False)
     cases = [row(), woman()] + [row(**{h: v}) for h, v in [
@@ -582,13 +633,93 @@ def test_fast_and_careful_paths_agree_on_every_bad_row(tree):
         ("流动情况", "外出"), ("流入流出地", "北京"), ("是否失联", "不知道"), ("姓名", "=1"),
         ("姓名", " 巴特尔 "), ("公民身份号码", " " + ID_A), ("入党日期", "2010年7月1日"),
     ]]  # fmt: skip
-    for cells in cases:
-        careful, problems = check_row(2, list(cells), ctx)
-        fast = fast_row(2, list(cells), ctx)
-        if fast is not None:
-            assert careful == fast and not problems, cells
+    rows = [(2 + i, list(cells)) for i, cells in enumerate(cases)]
+    accepted, rejected = fastcheck.check(fastcheck.frame_from_rows(rows), ctx)
+    fast = {r[0]: r for r in accepted.rows()}
+    assert len(fast) + len(rejected) == len(rows)
+    for row_no, cells in rows:
+        careful, problems = check_row(row_no, list(cells), ctx)
+        if row_no in fast:
+            assert careful == fast[row_no] and not problems, cells
         else:
             assert careful is not None or problems
+    # the first row; the second writes its dates as 1990年11月2日 and 2019.9.1, which the
+    # careful path reads; every other row has something wrong
+    assert list(fast) == [2]
+
+
+LEAP = make_id("150102", date(1988, 2, 29), 101)
+
+
+@pytest.mark.parametrize("split", ["lines", "rows"])
+def test_fast_and_careful_paths_agree_on_rows_written_otherwise(tree, split):
+    """Right rows written in other ways than the template writes them: whatever the fast path
+    accepts, it accepts with the careful path's values; the rest the careful path reads."""
+    from django.utils import timezone
+
+    from massline.members import fastcheck
+    from massline.members.importer import Context, _scope_orgs, check_row
+
+    ctx = Context(orgs=_scope_orgs(None), today=timezone.localdate(), postgres=False)
+    cases = [row(**over) for over in [
+        {"出生日期": ""}, {"性别": ""}, {"学历": ""}, {"转正日期": ""},
+        {"公民身份号码": ID_A[:-1] + ID_A[-1].lower()}, {"手机号码": "+8613800138000"},
+        {"手机号码": "138 0013 8000"}, {"手机号码": ""}, {"姓名": "張偉"}, {"姓名": "BATU"},
+        {"姓名": "巴特尔·图门"}, {"公民身份号码": LEAP, "出生日期": "1988-02-29",
+                              "入党日期": "2006-02-28"},
+        {"公民身份号码": LEAP, "出生日期": "1988-02-29", "入党日期": "2006-03-01"},
+        {"入党日期": "2003-03-14"}, {"入党日期": "2003-03-13"}, {"民族": "蒙古"}, {"民族": "02"},
+        {"民族": "2"}, {"流动情况": "流出", "流入流出地": "北京市朝阳区"},
+        {"流动情况": "流入", "流入流出地": "包头市"}, {"是否失联": "是"}, {"是否失联": ""},
+        {"党员状态": "预备党员", "转正日期": ""}, {"出生日期": "1985-3-14"},
+        {"入党日期": "2010-07-01 00:00:00"}, {"所在党组织编码": "１５０１０２１０１２０１"},
+        {"转正日期": "2010-07-01"}, {"转正日期": "2010-06-30"},
+    ]]  # fmt: skip
+    rows = [(2 + i, [str(c) for c in cells]) for i, cells in enumerate(cases)]
+    if split == "lines":
+        frame = fastcheck.frame_from_lines([",".join(cells) for _n, cells in rows], 2)
+    else:
+        frame = fastcheck.frame_from_rows(rows)
+    accepted, rejected = fastcheck.check(frame, ctx)
+    fast = {r[0]: r for r in accepted.rows()}
+    assert sorted([*fast, *(2 + i for i in rejected)]) == [n for n, _cells in rows]
+    for row_no, cells in rows:
+        careful, problems = check_row(row_no, list(cells), ctx)
+        if row_no in fast:
+            assert careful == fast[row_no] and not problems, cells
+        else:
+            assert careful is not None or problems, cells
+    # what the template writes goes the fast way
+    assert {2, 3, 4, 5, 9, 10, 11, 12, 15, 17, 18, 19, 20, 21, 22, 23, 24, 28} <= set(fast)
+    assert not {7, 8, 13, 14, 16, 25, 26, 27} & set(fast)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_imported_names_are_folded_for_search_as_the_services_fold_them(tree, tmp_path):
+    from massline.core.normalize import fold_for_search
+
+    names = ["張偉", "BATU Erdene", "巴特尔", "王丽"]
+    ids = [make_id("150102", date(1980, 1, 1 + i), 101 + 2 * i) for i in range(len(names))]
+    path = write_csv(
+        tmp_path / "r.csv",
+        [
+            row(**{"姓名": n, "公民身份号码": i, "出生日期": ""})
+            for n, i in zip(names, ids, strict=True)
+        ],
+    )
+    import_roster(path, actor=None, dry_run=False, workers=0)
+    folded = dict(Member.objects.values_list("name", "name_folded"))
+    assert folded == {n: fold_for_search(n) for n in names}
+    assert folded["張偉"] == "张伟" and folded["BATU Erdene"] == "batu erdene"
+
+
+def test_bulk_encryption_and_hashing_agree_with_one_at_a_time():
+    values = ["150102198503141011", "13800138000", "", "巴特尔"]
+    tokens = crypto.encrypt_column(values).to_list()
+    assert [crypto.decrypt(t) for t in tokens] == values
+    assert all(t.startswith("v1:") and "=" not in t for t in tokens)
+    assert len(set(crypto.encrypt_column(["x", "x"]).to_list())) == 2  # a nonce each
+    assert crypto.lookup_hash_many(values) == [crypto.lookup_hash(v) for v in values]
 
 
 @pytest.mark.django_db(transaction=True)

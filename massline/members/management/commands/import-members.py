@@ -111,3 +111,8 @@ class Command(BaseCommand):
                 "%(unchanged)d unchanged (%(blank)d blank rows skipped; %(seconds).1f s)."
             )
         self.stdout.write(message % values)
+        if options["verbosity"] >= 2:
+            self.stdout.write(
+                _("Seconds by phase: %(phases)s")
+                % {"phases": ", ".join(f"{k} {v:.1f}" for k, v in result.phases.items())}
+            )
