@@ -26,10 +26,10 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
-from django.db import close_old_connections, connection, transaction
+from django.db import OperationalError, close_old_connections, connection, transaction
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
@@ -152,10 +152,27 @@ def enqueue(
     return job
 
 
+T = TypeVar("T")
+
+
+def _locked_retry(action: Callable[[], T]) -> T:
+    """`action`, tried again for up to two seconds while SQLite says a table is locked: a
+    thread's first write can meet another connection's read of the same table (an in-memory
+    database with a shared cache locks tables, and busy_timeout does not apply there)."""
+    for attempt in range(20):
+        try:
+            return action()
+        except OperationalError as exc:
+            if "locked" not in str(exc) or attempt == 19:
+                raise
+            time.sleep(0.1)
+    raise AssertionError("unreachable")
+
+
 def _start_thread(job_id: int) -> None:
     def target() -> None:
         try:
-            job = claim(job_id)
+            job = _locked_retry(lambda: claim(job_id))
             if job is not None:
                 run(job)
         finally:
@@ -213,7 +230,11 @@ def _finish(
     job.finished_at = timezone.now()
     if status == JobStatus.DONE and job.total:
         job.done = job.total
-    job.save(update_fields=["status", "error", "result", "finished_at", "done", "total", "phase"])
+    _locked_retry(
+        lambda: job.save(
+            update_fields=["status", "error", "result", "finished_at", "done", "total", "phase"]
+        )
+    )
     (Path(settings.JOBS_DIR) / str(job.pk) / PROGRESS_FILE).unlink(missing_ok=True)
 
 
