@@ -40,14 +40,14 @@ def copy_rows(table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]])
 
 
 def bulk_load_into_empty(tables: Sequence[str]) -> _BulkLoad:
-    """PostgreSQL, inside a transaction, for loading many rows into empty tables: drops their
-    foreign keys, unique constraints and other indexes (not the primary key), and `restore()`
-    puts them back: each index built once over the loaded rows, each foreign key and unique
-    constraint checked with one set-based scan instead of work for every row. The caller
-    must have made sure the rows break no unique constraint (a violation still fails the
-    transaction, at `restore()`). Readers of these tables wait until the transaction
-    ends (the drop locks them), which is why this is only for tables that hold nothing yet.
-    Does nothing on SQLite, or when a table has rows."""
+    """Inside a transaction, for loading many rows into empty tables: drops their indexes
+    (not the primary key) and, on PostgreSQL, their foreign keys and unique constraints;
+    `restore()` puts them back: each index built once over the loaded rows, each foreign
+    key and unique constraint checked with one set-based scan instead of work for every row
+    (SQLite cannot drop constraints: they stay and work row by row). A violation fails the
+    transaction at `restore()`. Readers of these tables wait until the transaction ends (the
+    drop locks them), which is why this is only for tables that hold nothing yet. `active`
+    is false, and nothing is dropped, when a table has rows."""
     return _BulkLoad(tables)
 
 
@@ -56,17 +56,28 @@ class _BulkLoad:
         self.indexes: list[tuple[str, str]] = []  # (table, CREATE INDEX statement)
         self.foreign_keys: list[tuple[str, str, str]] = []  # and unique constraints
         self.active = False
-        if not is_postgres():
-            return
         with connection.cursor() as cursor:
             # Nobody else writes to them from here to the end of the transaction, so that
-            # they are still empty when the load begins.
-            cursor.execute(f"LOCK TABLE {', '.join(tables)} IN SHARE ROW EXCLUSIVE MODE")
+            # they are still empty when the load begins (SQLite: the write transaction's
+            # lock does that).
+            if is_postgres():
+                cursor.execute(f"LOCK TABLE {', '.join(tables)} IN SHARE ROW EXCLUSIVE MODE")
             for table in tables:
                 cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {table})")
                 if cursor.fetchone()[0]:
                     return
             self.active = True
+            if not is_postgres():
+                for table in tables:
+                    cursor.execute(
+                        "SELECT name, sql FROM sqlite_master WHERE type = 'index' "
+                        "AND tbl_name = %s AND sql IS NOT NULL",  # (no SQL: a constraint's)
+                        [table],
+                    )
+                    for name, sql in cursor.fetchall():
+                        cursor.execute(f'DROP INDEX "{name}"')
+                        self.indexes.append((table, sql))
+                return
             for table in tables:
                 cursor.execute(
                     "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
@@ -105,7 +116,8 @@ class _BulkLoad:
         if not indexes and not constraints:
             return
         with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+            if is_postgres():
+                cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
             # unique constraints first: a duplicate fails before anything else is built
             for t, name, sql in constraints:
                 if sql.startswith("UNIQUE"):

@@ -29,7 +29,6 @@ import datetime as dt
 import gc
 import os
 import random
-import re
 import time
 from array import array
 from bisect import bisect
@@ -47,7 +46,7 @@ from django.utils.translation import gettext as _
 
 from massline.core.audit import audit_record
 from massline.core.crypto import encrypt_many, lookup_hash_many
-from massline.core.db import copy_rows, is_postgres
+from massline.core.db import bulk_load_into_empty, chunked, copy_rows, is_postgres
 from massline.core.errors import ApplicationError
 from massline.core.normalize import fold_for_search
 from massline.orgs import counters as org_counters
@@ -834,17 +833,6 @@ class GenerateResult:
         return self.created / self.seconds if self.seconds > 0 else 0.0
 
 
-def _batches(source: Iterator[Person], size: int) -> Iterator[list[Person]]:
-    batch: list[Person] = []
-    for person in source:
-        batch.append(person)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
 def _next_member_id() -> int:
     next_id = (Member.objects.aggregate(m=Max("id"))["m"] or 0) + 1
     if is_postgres():
@@ -852,59 +840,6 @@ def _next_member_id() -> int:
             cursor.execute("SELECT nextval(pg_get_serial_sequence('members_member', 'id'))")
             next_id = max(next_id, cursor.fetchone()[0])
     return next_id
-
-
-# Indexes on values in random order (hashes, names) cost more to keep up row by row than to
-# build once after the rows: a large load drops them and builds them again inside its
-# transaction, so nobody sees the table without them. On SQLite (readers in WAL mode see the
-# state before the transaction) when the load at least doubles the table; on PostgreSQL only
-# when the table is empty, as a dropped index locks the table against readers until commit.
-# Unique indexes stay: they are the check that no ID number is entered twice.
-DEFER_INDEXES_FROM = 200_000
-DEFERRED_INDEX_COLUMNS = frozenset(("name_folded", "id_tail", "phone_hash", "id_number_hash"))
-_INDEX_COLUMNS = re.compile(r"\(([^()]*)\)\s*$")
-
-
-def _defer_indexes(*, count: int, existing: int) -> list[str]:
-    """Drop the indexes worth building after the load; their CREATE statements."""
-    if count < DEFER_INDEXES_FROM or count < existing or (is_postgres() and existing):
-        return []
-    if is_postgres():
-        query = (
-            "SELECT indexname, indexdef FROM pg_indexes "
-            "WHERE schemaname = current_schema() AND tablename = %s"
-        )
-    else:
-        query = "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = %s"
-    statements = []
-    with connection.cursor() as cursor:
-        cursor.execute(query, ["members_member"])
-        for name, sql in cursor.fetchall():
-            match = _INDEX_COLUMNS.search(sql or "")
-            if match is None or "UNIQUE" in sql.upper() or " WHERE " in sql.upper():
-                continue
-            # "name_folded", or name_folded varchar_pattern_ops: the column comes first
-            columns = {part.split()[0].strip('"') for part in match[1].split(",")}
-            if columns <= DEFERRED_INDEX_COLUMNS:
-                cursor.execute(f"DROP INDEX {connection.ops.quote_name(name)}")
-                statements.append(sql)
-    return statements
-
-
-def _restore_indexes(statements: list[str]) -> None:
-    if not statements:
-        return
-    with connection.cursor() as cursor:
-        if is_postgres():
-            # The foreign keys are checked at commit; PostgreSQL builds no index on a table
-            # with checks pending, so they are made now (and deferred again after). Sorting
-            # the index keys gets more room, for this transaction only.
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
-        for sql in statements:
-            cursor.execute(sql)
-        if is_postgres():
-            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
 
 @contextmanager
@@ -999,7 +934,7 @@ def _rows(batch: list[Person], first_id: int, now: object) -> tuple[Rows, Change
 def _prepared(
     source: Iterator[Person], first_id: int, now: object
 ) -> Iterator[tuple[Rows, Changes]]:
-    for batch in _batches(source, BATCH_SIZE):
+    for batch in chunked(source, BATCH_SIZE):
         yield _rows(batch, first_id, now)
         first_id += len(batch)
 
@@ -1104,12 +1039,15 @@ def generate_members(
         )
     try:
         with transaction.atomic():
-            existing = blocks.load_roster() if Member.objects.exists() else 0
+            if Member.objects.exists():
+                blocks.load_roster()
             next_id = _next_member_id()
             now = connection.ops.adapt_datetimefield_value(timezone.now())
             source = people(found, sizes, seed=seed, today=today, blocks=blocks)
             created = 0
-            deferred = _defer_indexes(count=count, existing=existing)
+            # Into an empty roster, the indexes (and on PostgreSQL the constraints) are built
+            # once after the rows.
+            load = bulk_load_into_empty(["members_member"])
             with _gc_paused():
                 for rows, changes in _prepared(source, next_id, now):
                     copy_rows("members_member", COLUMNS, rows)
@@ -1117,7 +1055,7 @@ def generate_members(
                     created += len(rows)
                     if progress is not None:
                         progress(created, count)
-            _restore_indexes(deferred)
+            load.restore()
             if is_postgres():
                 with connection.cursor() as cursor:
                     cursor.execute(

@@ -68,7 +68,7 @@ from django.utils.translation import gettext as _
 from massline.access import policy
 from massline.core.audit import audit_record
 from massline.core.crypto import encrypt_column, lookup_hash_many
-from massline.core.db import bulk_load_into_empty, is_postgres
+from massline.core.db import bulk_load_into_empty, chunked, is_postgres
 from massline.core.errors import ApplicationError
 from massline.core.normalize import clean_cell, fold_for_search, parse_date
 from massline.core.reference import parse_ethnicity
@@ -953,19 +953,6 @@ def _pool(n_workers: int, ctx: Context) -> Any:
     return mp.Pool(n_workers, initializer=start_worker, initargs=(ctx, translation.get_language()))
 
 
-def _chunks(
-    rows: Iterator[tuple[int, list[Any]]], size: int
-) -> Iterator[list[tuple[int, list[Any]]]]:
-    batch: list[tuple[int, list[Any]]] = []
-    for item in rows:
-        batch.append(item)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
 def worker_count() -> int:
     setting = os.environ.get("MASSLINE_IMPORT_WORKERS")
     if setting:
@@ -1198,7 +1185,7 @@ def _stage_rows(
     if roster.tasks is not None:
         tasks: Iterator[tuple[Any, ...]] = roster.tasks
     else:
-        tasks = (("rows", chunk) for chunk in _chunks(roster.rows, CHUNK_ROWS))
+        tasks = (("rows", chunk) for chunk in chunked(roster.rows, CHUNK_ROWS))
     total = roster.total_rows if roster.kind == "xlsx" else roster.size
     table, columns = (STAGE, STAGE_COLUMNS) if ctx.target == "stage" else (MEMBERS, MEMBER_COLUMNS)
     copy_sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT csv)"
@@ -1435,18 +1422,16 @@ def _apply(report: ImportReport, actor: Any, ctx: Context, job_id: int | None) -
 
         # New members, with their first history row. (Into an empty roster on PostgreSQL,
         # a first load took the other way: _load_first.)
-        rebuild: list[str] = []
+        load = None
         if report.created:
             member_cols = [c for c in STAGE_COLUMNS if c != "row_no"]
             select_cols = ", ".join(f"s.{c}" for c in member_cols)
             inflow = "CASE WHEN s.mobility = 'inflow' THEN s.org_id END"
             event = f"%s, %s, {json}, %s, %s"
             event_args = [MemberEventKind.JOINED_ROSTER, today, detail, actor_id, now]
-            if not pg:
-                cursor.execute(f"SELECT NOT EXISTS (SELECT 1 FROM {MEMBERS})")
-            if not pg and cursor.fetchone()[0]:
+            load = None if pg else bulk_load_into_empty([MEMBERS, "members_memberevent"])
+            if load is not None and load.active:
                 # SQLite, an empty roster: the row numbers as ids, the indexes built after
-                rebuild = _sqlite_drop_indexes([MEMBERS, "members_memberevent"])
                 cursor.execute(
                     f"INSERT INTO {MEMBERS} (id, {', '.join(member_cols)}, attached_org_id, "
                     f"created_at, updated_at) SELECT s.row_no, {select_cols}, {inflow}, %s, %s "
@@ -1478,8 +1463,8 @@ def _apply(report: ImportReport, actor: Any, ctx: Context, job_id: int | None) -
                         [*event_args, before],
                     )
         report.mark("inserting")
-        for sql in rebuild:
-            cursor.execute(sql)
+        if load is not None:
+            load.restore()
         report.mark("indexes")
     if changes:
         org_counters.bump_many(changes)
@@ -1504,25 +1489,6 @@ def _write(
             _apply(report, actor, ctx, job_id)
         else:
             _record(report, actor, job_id)  # the same file again: nothing to write
-
-
-def _sqlite_drop_indexes(tables: list[str]) -> list[str]:
-    """SQLite, inside the write transaction: drop the tables' indexes (all but the primary
-    key and unique constraints, which SQLite cannot drop); the statements that build them
-    again. For loads into empty tables: one build after the load is cheaper than keeping
-    each index up row by row."""
-    statements = []
-    with connection.cursor() as cursor:
-        for table in tables:
-            cursor.execute(
-                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = %s "
-                "AND sql IS NOT NULL",
-                [table],
-            )
-            for name, sql in cursor.fetchall():
-                cursor.execute(f'DROP INDEX "{name}"')
-                statements.append(sql)
-    return statements
 
 
 def _first_load() -> Any:
