@@ -86,14 +86,16 @@ def _fold_pattern() -> str:
     return rf"[{keys}]|[^\x20-\x40\x5b-\x7e\x{{3400}}-\x{{4dbf}}\x{{4e00}}-\x{{9fff}}]"
 
 
-_ORGS: tuple[int, pl.DataFrame] | None = None
+# The last import's scope and its frame. The dict itself is kept, and compared by identity:
+# an id() alone could be reused by the next import's dict once the last one is freed.
+_ORGS: tuple[dict[str, tuple[int, str, str]], pl.DataFrame] | None = None
 
 
 def _orgs(ctx: Context) -> pl.DataFrame:
     """The importer's organizations as a frame (code, id, path, whether members go there),
     built once per import in each process."""
     global _ORGS
-    if _ORGS is None or _ORGS[0] != id(ctx.orgs):
+    if _ORGS is None or _ORGS[0] is not ctx.orgs:
         kinds = frozenset(MEMBER_ORG_KINDS)
         frame = pl.DataFrame(
             {
@@ -109,7 +111,7 @@ def _orgs(ctx: Context) -> pl.DataFrame:
                 "org_takes_members": pl.Boolean,
             },
         )
-        _ORGS = (id(ctx.orgs), frame)
+        _ORGS = (ctx.orgs, frame)
     return _ORGS[1]
 
 

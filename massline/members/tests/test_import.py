@@ -749,3 +749,19 @@ def test_workers_started_from_a_thread_come_from_a_fork_server(tree, tmp_path):
     assert report.valid_rows == 1
     assert [(p.row, p.column) for p in report.problems] == [(3, "出生日期")]
     assert "身份证" in report.problems[0].message or "出生" in report.problems[0].message
+
+
+def test_each_import_checks_against_its_own_scope():
+    """The column checks keep the organizations of the import at hand; a later import, with
+    another importer's scope, never gets the earlier one's (its dict may take the same
+    address once the earlier one is freed)."""
+    import datetime as dt
+
+    from massline.members import fastcheck
+    from massline.members.importer import Context
+
+    for n in range(1, 40):
+        orgs = {f"C{i}": (i, f"P{i}", "branch") for i in range(n)}
+        ctx = Context(orgs=orgs, today=dt.date(2026, 1, 1), postgres=False)
+        assert sorted(fastcheck._orgs(ctx)["code"].to_list()) == sorted(orgs)
+        del ctx, orgs
