@@ -23,9 +23,11 @@ How a file goes in:
    members, not an import) or outside the importer's scope.
 5. **Applying**, only when nothing was wrong and this is not a dry run, in one transaction:
    counter changes folded per organization from one grouped query, then one UPDATE for the
-   members whose details changed, one INSERT for the new ones, their history rows and one
-   audit row. Rows equal to what the roster holds change nothing, so importing a file twice
-   changes nothing the second time.
+   members whose details changed, one INSERT for the new ones, their history and one audit
+   row. New members' entry in the roster is one history row per member on PostgreSQL, and
+   one `MemberEventRange` for them all wherever their ids are known to be the import's alone
+   (SQLite, which holds its write lock; a first load). Rows equal to what the roster holds
+   change nothing, so importing a file twice changes nothing the second time.
 
 A **first load** (PostgreSQL, an empty roster: a province entering its members) skips the
 staging table: the rows are copied straight into the member table, without its indexes and
@@ -79,7 +81,7 @@ from . import fastcheck, template
 from .idnumber import InvalidNumber, mask_id, mask_phone, validate_id, validate_phone
 from .import_worker import Context
 from .import_worker import start as start_worker
-from .models import MemberEventKind
+from .models import MemberEventKind, MemberEventRange
 from .services import MEMBER_ORG_KINDS, _adult_on
 
 #: Rows of a workbook's later sheets are numbered this far apart (sheet index × SHEET_ROWS + row).
@@ -1420,7 +1422,7 @@ def _apply(report: ImportReport, actor: Any, ctx: Context, job_id: int | None) -
                 [MemberEventKind.UPDATED, today, detail, actor_id, now],
             )
 
-        # New members, with their first history row. (Into an empty roster on PostgreSQL,
+        # New members, with their entry in the roster. (Into an empty roster on PostgreSQL,
         # a first load took the other way: _load_first.)
         load = None
         if report.created:
@@ -1429,7 +1431,7 @@ def _apply(report: ImportReport, actor: Any, ctx: Context, job_id: int | None) -
             inflow = "CASE WHEN s.mobility = 'inflow' THEN s.org_id END"
             event = f"%s, %s, {json}, %s, %s"
             event_args = [MemberEventKind.JOINED_ROSTER, today, detail, actor_id, now]
-            load = None if pg else bulk_load_into_empty([MEMBERS, "members_memberevent"])
+            load = None if pg else bulk_load_into_empty([MEMBERS])
             if load is not None and load.active:
                 # SQLite, an empty roster: the row numbers as ids, the indexes built after
                 cursor.execute(
@@ -1438,7 +1440,7 @@ def _apply(report: ImportReport, actor: Any, ctx: Context, job_id: int | None) -
                     f"FROM {STAGE} s",
                     [now, now],
                 )
-                cursor.execute(f"{EVENT_INSERT} SELECT id, {event} FROM {MEMBERS}", event_args)
+                _entered(actor, job_id, today, after=0)
             else:
                 new_members = (
                     f"INSERT INTO {MEMBERS} ({', '.join(member_cols)}, attached_org_id, "
@@ -1454,14 +1456,11 @@ def _apply(report: ImportReport, actor: Any, ctx: Context, job_id: int | None) -
                     )
                 else:
                     # The transaction holds SQLite's write lock: every id above the old
-                    # highest is one of ours.
+                    # highest is one of ours, so one history entry covers them all.
                     cursor.execute(f"SELECT coalesce(max(id), 0) FROM {MEMBERS}")
                     before = cursor.fetchone()[0]
                     cursor.execute(new_members, [now, now])
-                    cursor.execute(
-                        f"{EVENT_INSERT} SELECT id, {event} FROM {MEMBERS} WHERE id > %s",
-                        [*event_args, before],
-                    )
+                    _entered(actor, job_id, today, after=before)
         report.mark("inserting")
         if load is not None:
             load.restore()
@@ -1495,7 +1494,7 @@ def _first_load() -> Any:
     """PostgreSQL, in the import's transaction: when the roster is empty (the first load of
     a province), its tables without their indexes and constraints (`bulk_load_into_empty`),
     for the rows to be copied straight in; None otherwise."""
-    load = bulk_load_into_empty([MEMBERS, "members_memberevent"])
+    load = bulk_load_into_empty([MEMBERS])
     return load if load.active else None
 
 
@@ -1518,7 +1517,6 @@ def _load_first(
             raise  # not a duplicate: the tree changed meanwhile
         raise _Rollback from None
     report.mark("indexes")
-    actor_id = getattr(actor, "pk", None)
     metrics = list(_METRIC_SQL)
     with connection.cursor() as cursor:
         sums = ", ".join(f"sum({_METRIC_SQL[k].format(t='m')})" for k in metrics)
@@ -1528,18 +1526,33 @@ def _load_first(
             for path, *values in cursor.fetchall()
         }
         report.mark("counting")
-        detail = '{"source": "import", "job": %s}' % (job_id if job_id is not None else "null")
-        cursor.execute(
-            f"{EVENT_INSERT} SELECT id, %s, %s, %s::jsonb, %s, created_at FROM {MEMBERS}",
-            [MemberEventKind.JOINED_ROSTER, ctx.today, detail, actor_id],
-        )
-        load.restore()
         cursor.execute(
             f"SELECT setval(pg_get_serial_sequence('{MEMBERS}', 'id'), max(id)) FROM {MEMBERS}"
         )
     org_counters.bump_many(changes)
+    report.mark("counters")
+    _entered(actor, job_id, ctx.today, after=0)
     _record(report, actor, job_id)
-    report.mark("history")
+    report.mark("recording")
+
+
+def _entered(actor: Any, job_id: int | None, today: dt.date, *, after: int) -> None:
+    """The new members' entry in the roster, for their history: one entry for the ids above
+    `after`, which are all this import's (a first load numbers members by their rows; on
+    SQLite the import holds the write lock), instead of a row per member."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT min(id), max(id) FROM {MEMBERS} WHERE id > %s", [after])
+        first, last = cursor.fetchone()
+    if first is None:
+        return
+    MemberEventRange.objects.create(
+        first_id=first,
+        last_id=last,
+        kind=MemberEventKind.JOINED_ROSTER,
+        on=today,
+        detail={"source": "import", "job": job_id},
+        actor=actor,
+    )
 
 
 def _record(report: ImportReport, actor: Any, job_id: int | None) -> None:

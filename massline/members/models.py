@@ -163,11 +163,10 @@ class MemberEventKind(models.TextChoices):
     TRANSFERRED = "transferred", _("transferred to another organization")
 
 
-class MemberEvent(models.Model):
-    """A member's history: what changed, when, by whom. Sensitive values are never stored
-    here in clear (masked forms only)."""
+class HistoryEntry(models.Model):
+    """What a history entry says: what happened, when, by whom. Sensitive values are never
+    stored here in clear (masked forms only)."""
 
-    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=24, choices=MemberEventKind.choices)
     on = models.DateField(_("date"))
     detail = models.JSONField(default=dict, blank=True)
@@ -177,10 +176,43 @@ class MemberEvent(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        abstract = True
         ordering = ["-on", "-id"]
+
+
+class MemberEvent(HistoryEntry):
+    """An entry of one member's history."""
+
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="events")
+
+    class Meta(HistoryEntry.Meta):
+        pass
 
     def __str__(self) -> str:
         return f"{self.member_id} {self.kind} {self.on}"
+
+
+class MemberEventRange(HistoryEntry):
+    """One history entry shared by every member whose id lies in [first_id, last_id]: a load
+    that enters many members at once (a province's first roster import) records their entry
+    once, not once per member. Only loads whose new members' ids are theirs alone write one
+    (a first load numbers members by their rows; on SQLite an import holds the write lock), so
+    a range never covers a member it did not create; ids are never reused."""
+
+    first_id = models.BigIntegerField()
+    last_id = models.BigIntegerField()
+
+    class Meta(HistoryEntry.Meta):
+        indexes = [models.Index(fields=["first_id", "last_id"], name="member_event_range")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(last_id__gte=models.F("first_id")),
+                name="member_event_range_ordered",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.first_id}–{self.last_id} {self.kind} {self.on}"
 
 
 class TransferStatus(models.TextChoices):

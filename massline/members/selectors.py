@@ -20,7 +20,16 @@ from massline.orgs.models import Organization
 from massline.orgs.paths import subtree_bounds
 
 from .idnumber import InvalidNumber, validate_id
-from .models import OPEN_TRANSFER_STATUSES, Category, Member, MemberStatus, Mobility, Transfer
+from .models import (
+    OPEN_TRANSFER_STATUSES,
+    Category,
+    Member,
+    MemberEvent,
+    MemberEventRange,
+    MemberStatus,
+    Mobility,
+    Transfer,
+)
 
 PAGE = 50
 # Age bands as users of such rosters ask for them: (code, youngest, oldest).
@@ -242,3 +251,17 @@ def member_by_id_number(number: str, *, name: str | None = None) -> Member | Non
     ):
         return None
     return member
+
+
+def member_history(member: Member, limit: int = 50) -> list[MemberEvent | MemberEventRange]:
+    """A member's history, newest first: their own events and the entries of the bulk loads
+    that created them (`MemberEventRange`)."""
+    own = list(member.events.select_related("actor")[:limit])
+    shared = list(
+        MemberEventRange.objects.filter(
+            first_id__lte=member.pk, last_id__gte=member.pk
+        ).select_related("actor")[:limit]
+    )
+    entries: list[MemberEvent | MemberEventRange] = [*own, *shared]
+    entries.sort(key=lambda e: (e.on, e.created_at), reverse=True)
+    return entries[:limit]

@@ -68,6 +68,7 @@ from .selectors import (
     MemberFilter,
     filter_members,
     filters_from_params,
+    member_history,
     member_list,
     with_overdue,
 )
@@ -206,7 +207,7 @@ def member_detail(request: HttpRequest, member_id: int) -> HttpResponse:
         {
             "nav": "members",
             "member": member,
-            "events": list(member.events.select_related("actor")[:50]),
+            "events": member_history(member),
             "can_reveal": can(request.user, MEMBERS_VIEW_SENSITIVE, member.org),
             "can_manage": can(request.user, MEMBERS_MANAGE, member.org),
             **_transfer_context(request, member),

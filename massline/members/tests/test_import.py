@@ -20,7 +20,8 @@ from massline.core.models import AuditEvent
 from massline.members import template
 from massline.members.idnumber import make_id
 from massline.members.importer import import_roster
-from massline.members.models import Member, MemberEvent, MemberEventKind
+from massline.members.models import Member, MemberEvent, MemberEventKind, MemberEventRange
+from massline.members.selectors import member_history
 from massline.members.services import member_create
 from massline.orgs import counters
 
@@ -137,10 +138,9 @@ def test_a_good_file_is_written_with_history_counters_and_audit(tree, tmp_path, 
         date(2019, 9, 1), "probationary", "outflow", "北京市朝阳区",
     )  # fmt: skip
     assert b.phone_enc == "" and b.name_folded == "王丽"
-    assert set(MemberEvent.objects.values_list("kind", flat=True)) == {
-        MemberEventKind.JOINED_ROSTER
-    }
-    assert MemberEvent.objects.count() == 2
+    for member in (a, b):  # each member's history says they were entered, once
+        assert [e.kind for e in member_history(member)] == [MemberEventKind.JOINED_ROSTER]
+        assert member_history(member)[0].detail == {"source": "import", "job": None}
     audit = AuditEvent.objects.get(action="members.import")
     assert audit.after["created"] == 2
     assert ID_A not in str(audit.after) and ID_B not in str(audit.after)
@@ -163,6 +163,16 @@ def test_importing_the_same_file_twice_changes_nothing(tree, tmp_path, workers):
     assert counters.rebuild(check_only=True) == []
 
 
+def by_hand(tree) -> Member:
+    """A member entered on the member form (not by an import)."""
+    return member_create(
+        actor=None, org=tree.village_a1, name="乌云", gender="female", ethnicity="02",
+        id_number=make_id("150102", date(1970, 5, 6), 102), phone="", education="",
+        category="retired", join_date=date(1995, 7, 1), full_date=date(1996, 7, 1),
+        status="full",
+    )  # fmt: skip
+
+
 def test_a_first_load_numbers_members_by_their_rows_and_leaves_nothing_behind(
     tree, tmp_path, workers, settings
 ):
@@ -175,16 +185,36 @@ def test_a_first_load_numbers_members_by_their_rows_and_leaves_nothing_behind(
     assert report.applied and report.created == 2
     ids = dict(Member.objects.values_list("id_number_hash", "id"))
     assert ids == {crypto.lookup_hash(ID_A): 3, crypto.lookup_hash(ID_B): 4}
-    later = member_create(
-        actor=None, org=tree.village_a1, name="乌云", gender="female", ethnicity="02",
-        id_number=make_id("150102", date(1970, 5, 6), 102), phone="", education="",
-        category="retired", join_date=date(1995, 7, 1), full_date=date(1996, 7, 1),
-        status="full",
-    )  # fmt: skip
+    later = by_hand(tree)
     assert later.pk > 4
-    assert set(MemberEvent.objects.values_list("member_id", flat=True)) == {3, 4, later.pk}
+    # one history entry for the whole load, which does not cover the member entered later
+    assert list(MemberEventRange.objects.values_list("first_id", "last_id")) == [(3, 4)]
+    assert not MemberEvent.objects.exclude(member=later).exists()
+    assert [e.kind for e in member_history(later)] == [MemberEventKind.JOINED_ROSTER]
     # the staging files of SQLite's checking processes are gone
     assert not list((tmp_path / "var").glob("import-stage-*"))
+
+
+def test_members_added_to_a_roster_each_get_one_entry_in_their_history(tree, tmp_path, workers):
+    """An import into a roster that has members: its new members' history says they were
+    entered (one row each on PostgreSQL, one range for them all on SQLite), and nobody
+    else's history changes."""
+    import_roster(write_csv(tmp_path / "a.csv", [row()]), actor=None, dry_run=False,
+                  workers=workers)  # fmt: skip
+    entered = by_hand(tree)
+    report = import_roster(
+        write_csv(tmp_path / "b.csv", [row(), woman(), row(**{"公民身份号码": ID_C,
+                  "出生日期": "1978-01-30", "所在党组织编码": "150102101201"})]),
+        actor=None, dry_run=False, workers=workers,
+    )  # fmt: skip
+    assert (report.created, report.unchanged) == (2, 1)
+    for member in Member.objects.all():
+        kinds = [e.kind for e in member_history(member)]
+        assert kinds == [MemberEventKind.JOINED_ROSTER], (member.name, kinds)
+    assert entered.pk not in {
+        m for first, last in MemberEventRange.objects.values_list("first_id", "last_id")
+        for m in range(first, last + 1)
+    }  # fmt: skip
 
 
 def test_a_first_load_reports_row_problems_and_repeated_numbers_together(tree, tmp_path):

@@ -144,3 +144,26 @@ def test_revealed_fragment_no_longer_offers_the_button(tree, roster, make_user):
     page = client.get(f"/members/{roster['a1'].pk}/").content.decode()
     revealed = client.post(f"/members/{roster['a1'].pk}/reveal/").content.decode()
     assert "hx-post" in page and "hx-post" not in revealed
+
+
+def test_member_page_history_merges_a_bulk_entry_with_the_members_own_events(
+    tree, roster, make_user
+):
+    """A member entered by a bulk load (one MemberEventRange for many ids) sees that entry in
+    their history, dated and signed, next to their own later events; a member outside the
+    range does not."""
+    from massline.members.models import MemberEventKind, MemberEventRange
+
+    loader = make_user("org_admin", tree.root)
+    a1, b1 = roster["a1"], roster["b1"]
+    MemberEventRange.objects.create(
+        first_id=a1.pk, last_id=a1.pk, kind=MemberEventKind.JOINED_ROSTER,
+        on=dt.date(2001, 1, 2), detail={"source": "import", "job": None}, actor=loader,
+    )  # fmt: skip
+    client = login_client(make_user("org_admin", tree.root))
+    page = client.get(f"/members/{a1.pk}/")
+    kinds = [e.kind for e in page.context["events"]]
+    assert kinds[-1] == MemberEventKind.JOINED_ROSTER and len(kinds) > 1  # the oldest, last
+    assert "2001-01-02" in page.content.decode() and str(loader) in page.content.decode()
+    other = client.get(f"/members/{b1.pk}/").context["events"]
+    assert all(getattr(e, "member_id", None) == b1.pk for e in other)
