@@ -794,10 +794,10 @@ def _date(value: Any, column: int, bad: Callable[[int, Any, str], None]) -> dt.d
 
 def _finish(
     frame: pl.DataFrame, postgres: bool, target: str = "stage"
-) -> bytes | list[tuple[Any, ...]]:
+) -> tuple[bytes | list[tuple[Any, ...]], pl.Series]:
     """Checked rows as staging rows (or, for a first load, member rows: see Context):
     numbers encrypted, hashed and masked, names folded. CSV for PostgreSQL's COPY, tuples
-    for SQLite."""
+    for SQLite; and the rows' `repeat_keys`."""
     ids = frame["id_number"].to_list()
     phones = frame["phone"].to_list()
     with_phone = [p for p in phones if p]
@@ -833,10 +833,25 @@ def _finish(
         ).select(MEMBER_COLUMNS)
     else:
         staged = staged.select(STAGE_COLUMNS)
+    keys = repeat_keys(staged["id_number_hash"])
     if postgres:
         # COPY's CSV: a null is an empty field, an empty string is "" (as polars writes them)
-        return staged.write_csv(include_header=False).encode()
-    return staged.with_columns(pl.col(pl.Date).dt.to_string("%Y-%m-%d")).rows()
+        return staged.write_csv(include_header=False).encode(), keys
+    return staged.with_columns(pl.col(pl.Date).dt.to_string("%Y-%m-%d")).rows(), keys
+
+
+def repeat_keys(hashes: pl.Series) -> pl.Series:
+    """The first 60 bits of each ID number's lookup hash, as integers: rows with the same
+    number have the same key, and two different numbers among a province's have one chance
+    in about a million of sharing one. The importer gathers every row's key (8 bytes a row)
+    and looks for the same number twice in the database only when two keys are equal
+    (`_may_repeat`), instead of grouping the whole file there."""
+    return hashes.str.slice(0, 15).str.to_integer(base=16)
+
+
+def _may_repeat(keys: list[pl.Series]) -> bool:
+    """Whether two of the file's rows may hold the same ID number (see repeat_keys)."""
+    return bool(keys) and bool(pl.concat(keys).is_duplicated().any())
 
 
 _fold_cache: dict[str, str] = {}
@@ -849,6 +864,7 @@ class ChunkResult:
     blank: list[int]
     problems: list[Problem]
     file_problem: tuple[str, str] | None = None
+    keys: pl.Series | None = None  # repeat_keys of the accepted rows
 
 
 def check_task(task: tuple[Any, ...]) -> ChunkResult:
@@ -929,13 +945,14 @@ def _careful(
     if checked:
         accepted = pl.concat([accepted, fastcheck.checked_frame(checked)])
     staged: bytes = b""
+    keys = None
     if accepted.height:
-        finished = _finish(accepted, ctx.postgres, ctx.target)
+        finished, keys = _finish(accepted, ctx.postgres, ctx.target)
         if isinstance(finished, bytes):
             staged = finished
         else:
             _scratch_write(finished, ctx)
-    return ChunkResult(staged, accepted.height, blank, problems)
+    return ChunkResult(staged, accepted.height, blank, problems, keys=keys)
 
 
 def _set_context(ctx: Context) -> None:
@@ -1027,20 +1044,20 @@ def import_roster(
                 first = _first_load() if ctx.postgres and not dry_run else None
                 if first is not None:
                     ctx.target = "member"
-                    _stage_rows(roster, ctx, report, progress, workers)
+                    may_repeat = _stage_rows(roster, ctx, report, progress, workers)
                     report.mark("reading")
                     if progress is not None:
                         progress(report.rows, report.rows, phase="writing")
-                    _load_first(first, report, actor, ctx, job_id)
+                    _load_first(first, report, actor, ctx, job_id, may_repeat)
                 else:
                     _create_stage(ctx)
-                    _stage_rows(roster, ctx, report, progress, workers)
+                    may_repeat = _stage_rows(roster, ctx, report, progress, workers)
                     if not ctx.postgres:
                         _attach_stage(ctx)
                     report.mark("reading")
                     if progress is not None:
                         progress(report.rows, report.rows, phase="checking")
-                    _check_staged(report, ctx)
+                    _check_staged(report, ctx, may_repeat)
                     _summarize(report)
                     report.mark("checking")
                     _write(report, actor, ctx, job_id, dry_run, progress)
@@ -1175,7 +1192,9 @@ def _stage_rows(
     report: ImportReport,
     progress: Progress | None,
     workers: int | None,
-) -> None:
+) -> bool:
+    """Read and check the rows, staging the good ones; whether two of them may hold the same
+    ID number (`_may_repeat`)."""
     if not ctx.postgres and not ctx.scratch:
         n_workers = 0  # SQLite inside a caller's transaction (_create_stage)
     elif workers is not None:
@@ -1191,19 +1210,20 @@ def _stage_rows(
     total = roster.total_rows if roster.kind == "xlsx" else roster.size
     table, columns = (STAGE, STAGE_COLUMNS) if ctx.target == "stage" else (MEMBERS, MEMBER_COLUMNS)
     copy_sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT csv)"
+    keys: list[pl.Series] = []
     with connection.cursor() as cursor, _results(tasks, n_workers, ctx) as results:
         if ctx.postgres:
             raw = cursor.cursor
             with raw.copy(copy_sql) as copy:
                 for result in results:
-                    _tally(report, result)
+                    _tally(report, result, keys)
                     if result.valid:
                         copy.write(result.staged)
                     if progress is not None:
                         progress(roster.position(), total, phase="reading")
         else:
             for result in results:  # the rows are in the staging files
-                _tally(report, result)
+                _tally(report, result, keys)
                 if progress is not None:
                     progress(roster.position(), total, phase="reading")
     if report.rows == report.blank_rows and not report.problem_count:
@@ -1212,6 +1232,7 @@ def _stage_rows(
             % {"name": report.file_name},
             "no_rows",
         )
+    return _may_repeat(keys)
 
 
 @contextlib.contextmanager
@@ -1243,10 +1264,12 @@ def _results(
         pool.join()
 
 
-def _tally(report: ImportReport, result: ChunkResult) -> None:
+def _tally(report: ImportReport, result: ChunkResult, keys: list[pl.Series]) -> None:
     if result.file_problem is not None:
         message, code = result.file_problem
         raise _file_error(message, code)
+    if result.keys is not None:
+        keys.append(result.keys)
     report.valid_rows += result.valid
     report.blank_rows += len(result.blank)
     bad_rows = len({p.row for p in result.problems})
@@ -1289,10 +1312,11 @@ def _report(report: ImportReport, found: list[Problem]) -> None:
     report.problems.sort(key=lambda p: p.row or 0)
 
 
-def _check_staged(report: ImportReport, ctx: Context) -> None:
+def _check_staged(report: ImportReport, ctx: Context, may_repeat: bool) -> None:
     """The checks that need the whole file or the roster: repeated ID numbers, and members
     already in the roster elsewhere."""
-    found = _duplicates(report, STAGE, "row_no")
+    found = _duplicates(report, STAGE, "row_no") if may_repeat else []
+    report.mark("repeats")
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT s.row_no, s.id_masked, m.org_id, o.name, o.path FROM {STAGE} s "
@@ -1521,12 +1545,17 @@ def _first_load() -> Any:
 
 
 def _load_first(
-    load: Any, report: ImportReport, actor: Any, ctx: Context, job_id: int | None
+    load: Any,
+    report: ImportReport,
+    actor: Any,
+    ctx: Context,
+    job_id: int | None,
+    may_repeat: bool,
 ) -> None:
     """The rest of a first load, its rows in the member table: the whole-file checks, then
     the indexes, history, counters and audit. Raises _Rollback when anything is wrong."""
     if not report.ok:
-        _report(report, _duplicates(report, MEMBERS, "id"))
+        _report(report, _duplicates(report, MEMBERS, "id") if may_repeat else [])
         raise _Rollback
     report.created = report.valid_rows
     # The unique constraint is built first: when it fails, the file has an ID number twice.
