@@ -118,11 +118,12 @@ class _BulkLoad:
         with connection.cursor() as cursor:
             if is_postgres():
                 cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
-            # unique constraints first: a duplicate fails before anything else is built
+            # unique constraints and indexes first: a duplicate fails before anything else
+            # is built
             for t, name, sql in constraints:
                 if sql.startswith("UNIQUE"):
                     cursor.execute(f'ALTER TABLE {t} ADD CONSTRAINT "{name}" {sql}')
-            for sql in indexes:
+            for sql in sorted(indexes, key=lambda sql: not sql.startswith("CREATE UNIQUE")):
                 cursor.execute(sql)
             for t, name, sql in constraints:
                 if not sql.startswith("UNIQUE"):

@@ -1,5 +1,5 @@
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.db.models.functions import Now
 from django.utils.translation import gettext_lazy as _
 
@@ -141,8 +141,11 @@ class Member(models.Model):
             ),
         ]
         constraints = [
-            # One roster entry per person: the ID number's lookup hash.
-            models.UniqueConstraint(fields=["id_number_hash"], name="member_id_number_unique"),
+            # One roster entry per person: the ID number's lookup hash. Written as an
+            # expression so that it is a unique index on both databases, which a first load
+            # drops and builds once afterwards; SQLite cannot drop a constraint declared in
+            # its table, and maintained row by row it cost a first load seconds.
+            models.UniqueConstraint(F("id_number_hash"), name="member_id_number_unique"),
             models.CheckConstraint(
                 condition=Q(full_date__isnull=True) | Q(full_date__gte=models.F("join_date")),
                 name="member_full_after_join",
