@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from massline.core.db import copy_rows
 
-from .paths import ancestor_ids
+from .paths import KEY_WIDTH, ancestor_ids
 
 # (org_id, own count) pairs, computed set-based from the records.
 Source = Callable[[], Iterable[tuple[int, int]]]
@@ -111,6 +111,22 @@ def bump(*, path: str, deltas: Mapping[str, int]) -> None:
 
 def bump_many(changes_by_path: Mapping[str, Mapping[str, int]]) -> None:
     """Bulk form of `bump`: changes for many organizations folded per organization first."""
+    _write(fold(changes_by_path))
+
+
+#: From this many organizations on, changes are folded as columns (a province's first roster
+#: import brings changes for 68,000 branches: 1.5 s folded one by one, 0.2 s as columns).
+FOLD_IN_COLUMNS = 1000
+
+
+def fold(
+    changes_by_path: Mapping[str, Mapping[str, int]],
+) -> dict[tuple[int, str], tuple[int, int]]:
+    """Changes per organization path as {(org_id, metric): (own, subtree)}: each change
+    counts in its own organization's own and subtree figures and in its ancestors' subtree
+    figures."""
+    if len(changes_by_path) >= FOLD_IN_COLUMNS:
+        return _fold_columns(changes_by_path)
     folded: dict[tuple[int, str], list[int]] = defaultdict(lambda: [0, 0])
     for path, deltas in changes_by_path.items():
         ids = ancestor_ids(path)
@@ -121,7 +137,43 @@ def bump_many(changes_by_path: Mapping[str, Mapping[str, int]]) -> None:
             folded[(own_id, metric)][0] += delta
             for org_id in ids:
                 folded[(org_id, metric)][1] += delta
-    _write({k: (v[0], v[1]) for k, v in folded.items()})
+    return {k: (v[0], v[1]) for k, v in folded.items()}
+
+
+def _fold_columns(
+    changes_by_path: Mapping[str, Mapping[str, int]],
+) -> dict[tuple[int, str], tuple[int, int]]:
+    """`fold` for many organizations, as column operations: the path's keys exploded into
+    one row per ancestor, then summed per organization and metric."""
+    import polars as pl
+
+    changes = pl.DataFrame(
+        [(p, m, d) for p, deltas in changes_by_path.items() for m, d in deltas.items() if d],
+        schema={"path": pl.String, "metric": pl.String, "delta": pl.Int64},
+        orient="row",
+    ).with_columns(pl.col("path").str.extract_all(f".{{{KEY_WIDTH}}}").alias("keys"))
+    key = [pl.col("org_id"), pl.col("metric")]
+    own = (
+        changes.select(
+            pl.col("keys").list.last().str.to_integer(base=36).alias("org_id"),
+            pl.col("metric"),
+            pl.col("delta"),
+        )
+        .group_by(key)
+        .agg(pl.col("delta").sum().alias("own"))
+    )
+    subtree = (
+        changes.explode("keys")
+        .select(pl.col("keys").str.to_integer(base=36).alias("org_id"), "metric", "delta")
+        .group_by(key)
+        .agg(pl.col("delta").sum().alias("subtree"))
+    )
+    # every organization with an own change is in its own subtree: a left join keeps all
+    both = subtree.join(own, on=["org_id", "metric"], how="left").fill_null(0)
+    return {
+        (org_id, metric): (own_n, sub_n)
+        for org_id, metric, sub_n, own_n in both.select("org_id", "metric", "subtree", "own").rows()
+    }
 
 
 def shift_subtree(*, old_parent_path: str, new_parent_path: str, totals: Mapping[str, int]) -> None:

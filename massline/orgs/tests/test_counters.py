@@ -258,3 +258,25 @@ def test_rebuild_counters_without_check_corrects_drift(tree, capsys):
     assert "1 counters corrected." in capsys.readouterr().out
     assert counters.read([tree.town_a1.pk])[tree.town_a1.pk]["orgs.total"] == (1, 3)
     call_command("rebuild-counters", "--check")
+
+
+def test_folding_as_columns_agrees_with_folding_one_by_one(monkeypatch):
+    """The column fold (for many organizations) and the loop give the same figures, on
+    random changes over a random tree, zero and negative deltas included."""
+    import random
+
+    from massline.orgs.paths import child_path
+
+    rng = random.Random(7)
+    paths = [child_path("", 1)]
+    for org_id in range(2, 400):
+        paths.append(child_path(rng.choice(paths), org_id))
+    changes = {
+        p: {m: rng.randint(-3, 5) for m in rng.sample(["a", "b", "c", "d"], rng.randint(1, 4))}
+        for p in rng.sample(paths, 300)
+    }
+    columns = counters._fold_columns(changes)
+    monkeypatch.setattr(counters, "FOLD_IN_COLUMNS", 10**9)
+    loop = counters.fold(changes)
+    assert columns == loop
+    assert len(loop) > 300
