@@ -854,6 +854,35 @@ def _may_repeat(keys: list[pl.Series]) -> bool:
     return bool(keys) and bool(pl.concat(keys).is_duplicated().any())
 
 
+#: The member counters (orgs.counters) as column expressions over checked rows: what each
+#: row adds to its organization's figures when it is a new member. `_METRIC_SQL` says the
+#: same in SQL.
+_METRIC_EXPR = {
+    "members.total": pl.lit(1, dtype=pl.Int64),
+    "members.probationary": (pl.col("status") == "probationary").cast(pl.Int64),
+    "members.outflow": (pl.col("mobility") == "outflow").cast(pl.Int64),
+    "members.inflow": (pl.col("mobility") == "inflow").cast(pl.Int64),
+    "members.lost_contact": pl.col("lost_contact").cast(pl.Int64),
+}
+
+
+def block_counts(checked: pl.DataFrame) -> pl.DataFrame:
+    """Checked rows' counter figures per organization path, summed in the worker: when all
+    of a file's rows are new members, their sum over the blocks is the import's counter
+    change, with no query over the staged rows."""
+    return checked.group_by("org_path").agg(
+        *(expr.sum().alias(metric) for metric, expr in _METRIC_EXPR.items())
+    )
+
+
+@dataclass
+class Gathered:
+    """What the importer gathers from the checked blocks besides the rows."""
+
+    may_repeat: bool  # two rows may hold the same ID number (repeat_keys)
+    counts: dict[str, dict[str, int]]  # counter changes per path, were every row a new member
+
+
 _fold_cache: dict[str, str] = {}
 
 
@@ -865,6 +894,7 @@ class ChunkResult:
     problems: list[Problem]
     file_problem: tuple[str, str] | None = None
     keys: pl.Series | None = None  # repeat_keys of the accepted rows
+    counts: pl.DataFrame | None = None  # the accepted rows' counter figures (block_counts)
 
 
 def check_task(task: tuple[Any, ...]) -> ChunkResult:
@@ -944,15 +974,15 @@ def _careful(
             problems.extend(row_problems)
     if checked:
         accepted = pl.concat([accepted, fastcheck.checked_frame(checked)])
-    staged: bytes = b""
-    keys = None
+    result = ChunkResult(b"", accepted.height, blank, problems)
     if accepted.height:
-        finished, keys = _finish(accepted, ctx.postgres, ctx.target)
+        result.counts = block_counts(accepted)
+        finished, result.keys = _finish(accepted, ctx.postgres, ctx.target)
         if isinstance(finished, bytes):
-            staged = finished
+            result.staged = finished
         else:
             _scratch_write(finished, ctx)
-    return ChunkResult(staged, accepted.height, blank, problems, keys=keys)
+    return result
 
 
 def _set_context(ctx: Context) -> None:
@@ -996,6 +1026,16 @@ def _scope_orgs(actor: Any) -> dict[str, tuple[int, str, str]]:
 
 class _Rollback(Exception):
     pass
+
+
+def _changed_meanwhile() -> ApplicationError:
+    return ApplicationError(
+        _(
+            "The roster changed while the file was being imported (someone entered "
+            "one of its members meanwhile); nothing was written. Import it again."
+        ),
+        code="changed_meanwhile",
+    )
 
 
 STAGE = "members_import_stage"
@@ -1044,35 +1084,29 @@ def import_roster(
                 first = _first_load() if ctx.postgres and not dry_run else None
                 if first is not None:
                     ctx.target = "member"
-                    may_repeat = _stage_rows(roster, ctx, report, progress, workers)
+                    gathered = _stage_rows(roster, ctx, report, progress, workers)
                     report.mark("reading")
                     if progress is not None:
                         progress(report.rows, report.rows, phase="writing")
-                    _load_first(first, report, actor, ctx, job_id, may_repeat)
+                    _load_first(first, report, actor, ctx, job_id, gathered)
                 else:
                     _create_stage(ctx)
-                    may_repeat = _stage_rows(roster, ctx, report, progress, workers)
+                    gathered = _stage_rows(roster, ctx, report, progress, workers)
                     if not ctx.postgres:
                         _attach_stage(ctx)
                     report.mark("reading")
                     if progress is not None:
                         progress(report.rows, report.rows, phase="checking")
-                    _check_staged(report, ctx, may_repeat)
+                    _check_staged(report, ctx, gathered.may_repeat)
                     _summarize(report)
                     report.mark("checking")
-                    _write(report, actor, ctx, job_id, dry_run, progress)
+                    _write(report, actor, ctx, job_id, dry_run, progress, gathered)
                 report.applied = True
             report.mark("writing")
         except _Rollback:
             pass
         except IntegrityError as exc:
-            raise ApplicationError(
-                _(
-                    "The roster changed while the file was being imported (someone entered "
-                    "one of its members meanwhile); nothing was written. Import it again."
-                ),
-                code="changed_meanwhile",
-            ) from exc
+            raise _changed_meanwhile() from exc
         finally:
             # PostgreSQL drops it at commit, but not when this runs inside a caller's
             # transaction (which a second import in it would find)
@@ -1192,9 +1226,9 @@ def _stage_rows(
     report: ImportReport,
     progress: Progress | None,
     workers: int | None,
-) -> bool:
+) -> Gathered:
     """Read and check the rows, staging the good ones; whether two of them may hold the same
-    ID number (`_may_repeat`)."""
+    ID number (`_may_repeat`), and their counter figures."""
     if not ctx.postgres and not ctx.scratch:
         n_workers = 0  # SQLite inside a caller's transaction (_create_stage)
     elif workers is not None:
@@ -1211,19 +1245,20 @@ def _stage_rows(
     table, columns = (STAGE, STAGE_COLUMNS) if ctx.target == "stage" else (MEMBERS, MEMBER_COLUMNS)
     copy_sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT csv)"
     keys: list[pl.Series] = []
+    counts: list[pl.DataFrame] = []
     with connection.cursor() as cursor, _results(tasks, n_workers, ctx) as results:
         if ctx.postgres:
             raw = cursor.cursor
             with raw.copy(copy_sql) as copy:
                 for result in results:
-                    _tally(report, result, keys)
+                    _tally(report, result, keys, counts)
                     if result.valid:
                         copy.write(result.staged)
                     if progress is not None:
                         progress(roster.position(), total, phase="reading")
         else:
             for result in results:  # the rows are in the staging files
-                _tally(report, result, keys)
+                _tally(report, result, keys, counts)
                 if progress is not None:
                     progress(roster.position(), total, phase="reading")
     if report.rows == report.blank_rows and not report.problem_count:
@@ -1232,7 +1267,17 @@ def _stage_rows(
             % {"name": report.file_name},
             "no_rows",
         )
-    return _may_repeat(keys)
+    return Gathered(_may_repeat(keys), _sum_counts(counts))
+
+
+def _sum_counts(counts: list[pl.DataFrame]) -> dict[str, dict[str, int]]:
+    if not counts:
+        return {}
+    total = pl.concat(counts).group_by("org_path").agg(pl.exclude("org_path").sum())
+    return {
+        row["org_path"]: {k: v for k, v in row.items() if k != "org_path" and v}
+        for row in total.iter_rows(named=True)
+    }
 
 
 @contextlib.contextmanager
@@ -1264,12 +1309,19 @@ def _results(
         pool.join()
 
 
-def _tally(report: ImportReport, result: ChunkResult, keys: list[pl.Series]) -> None:
+def _tally(
+    report: ImportReport,
+    result: ChunkResult,
+    keys: list[pl.Series],
+    counts: list[pl.DataFrame],
+) -> None:
     if result.file_problem is not None:
         message, code = result.file_problem
         raise _file_error(message, code)
     if result.keys is not None:
         keys.append(result.keys)
+    if result.counts is not None:
+        counts.append(result.counts)
     report.valid_rows += result.valid
     report.blank_rows += len(result.blank)
     bad_rows = len({p.row for p in result.problems})
@@ -1373,7 +1425,9 @@ _METRIC_SQL = {
 }
 
 
-def _apply(report: ImportReport, actor: Any, ctx: Context, job_id: int | None) -> None:
+def _apply(
+    report: ImportReport, actor: Any, ctx: Context, job_id: int | None, gathered: Gathered
+) -> None:
     now = timezone.now()
     today = ctx.today
     actor_id = getattr(actor, "pk", None)
@@ -1382,22 +1436,27 @@ def _apply(report: ImportReport, actor: Any, ctx: Context, job_id: int | None) -
     detail = '{"source": "import", "job": %s}' % (job_id if job_id is not None else "null")
     json = "%s::jsonb" if pg else "%s"
     with connection.cursor() as cursor:
-        # Counter changes, per organization: new members count in full; a changed member
-        # counts its new flags less its old ones (same organization: a move is refused).
-        sums = ", ".join(
-            f"sum({_METRIC_SQL[k].format(t='s')} - "
-            f"CASE WHEN m.id IS NULL THEN 0 ELSE {_METRIC_SQL[k].format(t='m')} END)"
-            for k in metrics
-        )
-        cursor.execute(
-            f"SELECT s.org_path, {sums} FROM {STAGE} s "
-            f"LEFT JOIN members_member m ON m.id_number_hash = s.id_number_hash "
-            f"GROUP BY s.org_path"
-        )
-        changes = {
-            path: {k: v for k, v in zip(metrics, values, strict=True) if v}
-            for path, *values in cursor.fetchall()
-        }
+        # Counter changes, per organization: new members count in full (every row new: the
+        # sums the workers made); a changed member counts its new flags less its old ones
+        # (same organization: a move is refused).
+        all_new = not report.updated and not report.unchanged
+        if all_new:
+            changes = gathered.counts
+        else:
+            sums = ", ".join(
+                f"sum({_METRIC_SQL[k].format(t='s')} - "
+                f"CASE WHEN m.id IS NULL THEN 0 ELSE {_METRIC_SQL[k].format(t='m')} END)"
+                for k in metrics
+            )
+            cursor.execute(
+                f"SELECT s.org_path, {sums} FROM {STAGE} s "
+                f"LEFT JOIN members_member m ON m.id_number_hash = s.id_number_hash "
+                f"GROUP BY s.org_path"
+            )
+            changes = {
+                path: {k: v for k, v in zip(metrics, values, strict=True) if v}
+                for path, *values in cursor.fetchall()
+            }
         changes = {p: d for p, d in changes.items() if d}
         report.mark("counting")
 
@@ -1478,13 +1537,19 @@ def _apply(report: ImportReport, actor: Any, ctx: Context, job_id: int | None) -
                         f"SELECT id, {event} FROM new",
                         [now, now, *event_args],
                     )
+                    inserted = cursor.rowcount
                 else:
                     # The transaction holds SQLite's write lock: every id above the old
                     # highest is one of ours, so one history entry covers them all.
                     cursor.execute(f"SELECT coalesce(max(id), 0) FROM {MEMBERS}")
                     before = cursor.fetchone()[0]
                     cursor.execute(new_members, [now, now])
+                    inserted = cursor.rowcount
                     _entered(actor, job_id, today, after=before)
+                if all_new and inserted != report.created:
+                    # (SQLite checked the rows before taking the lock) someone entered one
+                    # of them meanwhile: the counts made for new members would be wrong
+                    raise _changed_meanwhile()
         report.mark("inserting")
         if load is not None:
             load.restore()
@@ -1501,6 +1566,7 @@ def _write(
     job_id: int | None,
     dry_run: bool,
     progress: Progress | None,
+    gathered: Gathered,
 ) -> None:
     """Write the staged rows, when nothing is wrong and this is not a dry run."""
     if not report.ok or dry_run:
@@ -1509,7 +1575,7 @@ def _write(
         progress(report.rows, report.rows, phase="writing")
     with _page_cache(ctx), transaction.atomic():
         if report.created or report.updated:
-            _apply(report, actor, ctx, job_id)
+            _apply(report, actor, ctx, job_id, gathered)
         else:
             _record(report, actor, job_id)  # the same file again: nothing to write
 
@@ -1550,12 +1616,12 @@ def _load_first(
     actor: Any,
     ctx: Context,
     job_id: int | None,
-    may_repeat: bool,
+    gathered: Gathered,
 ) -> None:
     """The rest of a first load, its rows in the member table: the whole-file checks, then
     the indexes, history, counters and audit. Raises _Rollback when anything is wrong."""
     if not report.ok:
-        _report(report, _duplicates(report, MEMBERS, "id") if may_repeat else [])
+        _report(report, _duplicates(report, MEMBERS, "id") if gathered.may_repeat else [])
         raise _Rollback
     report.created = report.valid_rows
     # The unique constraint is built first: when it fails, the file has an ID number twice.
@@ -1568,19 +1634,11 @@ def _load_first(
             raise  # not a duplicate: the tree changed meanwhile
         raise _Rollback from None
     report.mark("indexes")
-    metrics = list(_METRIC_SQL)
     with connection.cursor() as cursor:
-        sums = ", ".join(f"sum({_METRIC_SQL[k].format(t='m')})" for k in metrics)
-        cursor.execute(f"SELECT org_path, {sums} FROM {MEMBERS} m GROUP BY org_path")
-        changes = {
-            path: {k: v for k, v in zip(metrics, values, strict=True) if v}
-            for path, *values in cursor.fetchall()
-        }
-        report.mark("counting")
         cursor.execute(
             f"SELECT setval(pg_get_serial_sequence('{MEMBERS}', 'id'), max(id)) FROM {MEMBERS}"
         )
-    org_counters.bump_many(changes)
+    org_counters.bump_many(gathered.counts)  # every row is a new member
     report.mark("counters")
     _entered(actor, job_id, ctx.today, after=0)
     _record(report, actor, job_id)

@@ -218,6 +218,58 @@ def test_members_added_to_a_roster_each_get_one_entry_in_their_history(tree, tmp
     }  # fmt: skip
 
 
+def test_counters_of_new_members_come_out_as_a_recount_would_have_them(tree, tmp_path, workers):
+    """Counter changes for imports whose rows are all new are summed by the checking
+    processes, not queried: every metric is exercised, into an empty roster (a first load)
+    and into one that has members."""
+    first = [
+        row(**{"流动情况": "流入", "流入流出地": "河北省保定市", "是否失联": "是"}),
+        woman(),  # probationary, outflow
+    ]
+    report = import_roster(write_csv(tmp_path / "a.csv", first), actor=None, dry_run=False,
+                           workers=workers)  # fmt: skip
+    assert report.applied and report.created == 2
+    assert counters.rebuild(check_only=True) == []
+    later = row(**{"公民身份号码": ID_C, "出生日期": "1978-01-30", "党员状态": "预备党员",
+                   "转正日期": "", "是否失联": "是"})  # fmt: skip
+    report = import_roster(write_csv(tmp_path / "b.csv", [later]), actor=None, dry_run=False,
+                           workers=workers)  # fmt: skip
+    assert report.applied and report.created == 1
+    assert counters.rebuild(check_only=True) == []
+    town = counters.read([tree.town_a1.pk])[tree.town_a1.pk]  # both villages' town
+    assert town["members.total"] == (0, 3)
+    assert town["members.lost_contact"] == (0, 2)
+    assert town["members.inflow"] == (0, 1)
+    assert town["members.outflow"] == (0, 1)
+    assert town["members.probationary"] == (0, 2)
+
+
+def test_a_member_entered_while_the_file_was_checked_fails_the_import(tree, tmp_path, monkeypatch):
+    """Between the whole-file checks and the writing (on SQLite the rows are checked before
+    the write lock is taken) someone enters one of the file's people: the import's counts
+    for new members no longer hold, so it writes nothing and says so."""
+    from massline.members import importer
+
+    import_roster(write_csv(tmp_path / "a.csv", [row()]), actor=None, dry_run=False)
+    summarize = importer._summarize
+
+    def and_meanwhile(report):
+        summarize(report)
+        member_create(
+            actor=None, org=tree.village_a1, name="王丽", gender="female", ethnicity="01",
+            id_number=ID_B, join_date=date(2019, 9, 1), status="probationary",
+            category="employed",
+        )  # fmt: skip
+
+    monkeypatch.setattr(importer, "_summarize", and_meanwhile)
+    path = write_csv(tmp_path / "b.csv", [woman(), row(**{"公民身份号码": ID_C,
+                     "出生日期": "1978-01-30"})])  # fmt: skip
+    with pytest.raises(ApplicationError) as caught:
+        import_roster(path, actor=None, dry_run=False)
+    assert caught.value.code == "changed_meanwhile"
+    assert not Member.objects.filter(id_number_hash=crypto.lookup_hash(ID_C)).exists()
+
+
 def test_a_first_load_reports_row_problems_and_repeated_numbers_together(tree, tmp_path):
     report = problems_of(
         tmp_path, [row(), woman(**{"民族": "火星族"}), row(**{"姓名": "巴特尔二"})]
