@@ -854,15 +854,14 @@ def _may_repeat(keys: list[pl.Series]) -> bool:
     return bool(keys) and bool(pl.concat(keys).is_duplicated().any())
 
 
-#: The member counters (orgs.counters) as column expressions over checked rows: what each
-#: row adds to its organization's figures when it is a new member. `_METRIC_SQL` says the
-#: same in SQL.
+#: The member counters (orgs.counters) as column conditions over checked rows: whether a row
+#: counts for each metric when it is a new member. `_METRIC_SQL` says the same in SQL.
 _METRIC_EXPR = {
-    "members.total": pl.lit(1, dtype=pl.Int64),
-    "members.probationary": (pl.col("status") == "probationary").cast(pl.Int64),
-    "members.outflow": (pl.col("mobility") == "outflow").cast(pl.Int64),
-    "members.inflow": (pl.col("mobility") == "inflow").cast(pl.Int64),
-    "members.lost_contact": pl.col("lost_contact").cast(pl.Int64),
+    "members.total": pl.col("row_no").is_not_null(),  # every row
+    "members.probationary": pl.col("status") == "probationary",
+    "members.outflow": pl.col("mobility") == "outflow",
+    "members.inflow": pl.col("mobility") == "inflow",
+    "members.lost_contact": pl.col("lost_contact"),
 }
 
 
@@ -871,7 +870,7 @@ def block_counts(checked: pl.DataFrame) -> pl.DataFrame:
     of a file's rows are new members, their sum over the blocks is the import's counter
     change, with no query over the staged rows."""
     return checked.group_by("org_path").agg(
-        *(expr.sum().alias(metric) for metric, expr in _METRIC_EXPR.items())
+        *(expr.cast(pl.Int64).sum().alias(metric) for metric, expr in _METRIC_EXPR.items())
     )
 
 

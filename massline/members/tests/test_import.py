@@ -220,28 +220,41 @@ def test_members_added_to_a_roster_each_get_one_entry_in_their_history(tree, tmp
 
 def test_counters_of_new_members_come_out_as_a_recount_would_have_them(tree, tmp_path, workers):
     """Counter changes for imports whose rows are all new are summed by the checking
-    processes, not queried: every metric is exercised, into an empty roster (a first load)
-    and into one that has members."""
+    processes, not queried: every metric is exercised, several members to an organization,
+    into an empty roster (a first load) and into one that has members."""
+
+    def person(seq: int, **over: object) -> list[object]:
+        born = date(1970 + seq, 1, 1 + seq)
+        number = make_id("150102", born, 501 + 2 * seq)  # odd: a man, as row() says
+        return row(**{"公民身份号码": number, "出生日期": born.isoformat(), **over})
+
+    inflow = {"流动情况": "流入", "流入流出地": "河北省保定市"}
+    probationary = {"党员状态": "预备党员", "转正日期": ""}
     first = [
-        row(**{"流动情况": "流入", "流入流出地": "河北省保定市", "是否失联": "是"}),
-        woman(),  # probationary, outflow
+        person(1, **inflow, **{"是否失联": "是"}),
+        person(2, **inflow),
+        person(3, **probationary),
+        person(4),
+        woman(),  # at the other village: probationary, outflow
     ]
     report = import_roster(write_csv(tmp_path / "a.csv", first), actor=None, dry_run=False,
                            workers=workers)  # fmt: skip
+    assert report.applied and report.created == 5, report.problems
+    assert counters.rebuild(check_only=True) == []
+    village = counters.read([tree.village_a1.pk])[tree.village_a1.pk]
+    assert village["members.total"] == (4, 4)
+    assert village["members.inflow"] == (2, 2)
+    later = [person(5, **probationary, **{"是否失联": "是"}), person(6, **{"是否失联": "是"})]
+    report = import_roster(write_csv(tmp_path / "b.csv", later), actor=None, dry_run=False,
+                           workers=workers)  # fmt: skip
     assert report.applied and report.created == 2
     assert counters.rebuild(check_only=True) == []
-    later = row(**{"公民身份号码": ID_C, "出生日期": "1978-01-30", "党员状态": "预备党员",
-                   "转正日期": "", "是否失联": "是"})  # fmt: skip
-    report = import_roster(write_csv(tmp_path / "b.csv", [later]), actor=None, dry_run=False,
-                           workers=workers)  # fmt: skip
-    assert report.applied and report.created == 1
-    assert counters.rebuild(check_only=True) == []
     town = counters.read([tree.town_a1.pk])[tree.town_a1.pk]  # both villages' town
-    assert town["members.total"] == (0, 3)
-    assert town["members.lost_contact"] == (0, 2)
-    assert town["members.inflow"] == (0, 1)
+    assert town["members.total"] == (0, 7)
+    assert town["members.lost_contact"] == (0, 3)
+    assert town["members.inflow"] == (0, 2)
     assert town["members.outflow"] == (0, 1)
-    assert town["members.probationary"] == (0, 2)
+    assert town["members.probationary"] == (0, 3)
 
 
 def test_a_member_entered_while_the_file_was_checked_fails_the_import(tree, tmp_path, monkeypatch):
