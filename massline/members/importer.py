@@ -19,10 +19,12 @@ How a file goes in:
    on SQLite each worker writes its rows into a file of its own, which the database
    connection attaches (a view over them is the staging table).
 4. **Checking the file as a whole** is set-based SQL on the staging table: the same ID number
-   twice in the file, a person already in the roster at another organization (a transfer moves
-   members, not an import) or outside the importer's scope.
+   twice in the file (asked only when two rows' `repeat_keys` are equal), a person already in
+   the roster at another organization (a transfer moves members, not an import) or outside
+   the importer's scope.
 5. **Applying**, only when nothing was wrong and this is not a dry run, in one transaction:
-   counter changes folded per organization from one grouped query, then one UPDATE for the
+   counter changes per organization (when every row is a new member, the sums the workers
+   made, `block_counts`; otherwise from one grouped query), then one UPDATE for the
    members whose details changed, one INSERT for the new ones, their history and one audit
    row. New members' entry in the roster is one history row per member on PostgreSQL, and
    one `MemberEventRange` for them all wherever their ids are known to be the import's alone
@@ -31,10 +33,10 @@ How a file goes in:
 
 A **first load** (PostgreSQL, an empty roster: a province entering its members) skips the
 staging table: the rows are copied straight into the member table, without its indexes and
-constraints, each member's id being its row number; building the unique constraint afterwards
-is the check for an ID number given twice (the rows are then named by their ids), and the
-indexes, history, counters and audit follow in the same transaction (`_load_first`). On SQLite
-a load into an empty roster also numbers members by their rows and builds the indexes once
+constraints, each member's id being its row number; building the unique index afterwards is
+the check for an ID number given twice (the rows are then named by their ids), and the other
+indexes, counters and audit follow in the same transaction (`_load_first`). On SQLite a load
+into an empty roster also numbers members by their rows and builds the indexes once
 afterwards.
 
 Every problem is reported with its row (as the spreadsheet numbers it, the header being row 1),
@@ -81,7 +83,7 @@ from . import fastcheck, template
 from .idnumber import InvalidNumber, mask_id, mask_phone, validate_id, validate_phone
 from .import_worker import Context
 from .import_worker import start as start_worker
-from .models import MemberEventKind, MemberEventRange
+from .models import Member, MemberEventKind, MemberEventRange
 from .services import MEMBER_ORG_KINDS, _adult_on
 
 #: Rows of a workbook's later sheets are numbered this far apart (sheet index × SHEET_ROWS + row).
@@ -1096,8 +1098,10 @@ def import_roster(
                     report.mark("reading")
                     if progress is not None:
                         progress(report.rows, report.rows, phase="checking")
-                    _check_staged(report, ctx, gathered.may_repeat)
-                    _summarize(report)
+                    # (an empty roster has nobody to compare the rows with)
+                    empty = not Member.objects.exists()
+                    _check_staged(report, ctx, gathered.may_repeat, empty)
+                    _summarize(report, empty)
                     report.mark("checking")
                     _write(report, actor, ctx, job_id, dry_run, progress, gathered)
                 report.applied = True
@@ -1363,11 +1367,14 @@ def _report(report: ImportReport, found: list[Problem]) -> None:
     report.problems.sort(key=lambda p: p.row or 0)
 
 
-def _check_staged(report: ImportReport, ctx: Context, may_repeat: bool) -> None:
+def _check_staged(report: ImportReport, ctx: Context, may_repeat: bool, empty: bool) -> None:
     """The checks that need the whole file or the roster: repeated ID numbers, and members
-    already in the roster elsewhere."""
+    already in the roster elsewhere (none when the roster is `empty`)."""
     found = _duplicates(report, STAGE, "row_no") if may_repeat else []
     report.mark("repeats")
+    if empty:
+        _report(report, found)
+        return
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT s.row_no, s.id_masked, m.org_id, o.name, o.path FROM {STAGE} s "
@@ -1400,8 +1407,13 @@ def _changed_condition() -> str:
     return " OR ".join(_distinct(f"m.{c}", f"s.{c}") for c in COMPARED)
 
 
-def _summarize(report: ImportReport) -> None:
-    """How many rows would be new, changed and unchanged."""
+def _summarize(report: ImportReport, empty: bool) -> None:
+    """How many rows would be new, changed and unchanged: into an `empty` roster, every
+    staged row is new. (Should someone enter one of them before the import writes, the
+    insert comes out short and the import fails: `_apply`.)"""
+    if empty:
+        report.created, report.updated, report.unchanged = report.valid_rows, 0, 0
+        return
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT count(*), count(m.id), "
