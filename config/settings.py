@@ -92,10 +92,12 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Temporary tables on disk (temp_store=FILE): an import stages a province's roster (about
-    # a gigabyte) in one, which must not sit in memory.
+    # a gigabyte) in one, which must not sit in memory. A new database gets 16 KiB pages
+    # (page_size acts only before the first table exists): a province's roster has about a
+    # quarter as many pages to index, write to the WAL and checkpoint as with 4 KiB pages.
     DATABASES["default"]["OPTIONS"] = {
         "init_command": (
-            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+            "PRAGMA page_size=16384; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
             "PRAGMA busy_timeout=10000; PRAGMA cache_size=-65536; PRAGMA temp_store=FILE;"
         ),
         "transaction_mode": "IMMEDIATE",

@@ -1167,6 +1167,7 @@ def _scratch_write(rows: list[tuple[Any, ...]], ctx: Context) -> None:
         if _scratch is not None:
             _scratch[1].close()
         conn = sqlite3.connect(Path(ctx.scratch) / f"stage-{os.getpid()}.sqlite3")
+        conn.execute("PRAGMA page_size = 16384")  # as the database's (settings.DATABASES)
         conn.execute("PRAGMA journal_mode = OFF")
         conn.execute("PRAGMA synchronous = OFF")
         conn.execute(f"CREATE TABLE {STAGE} ({_STAGE_COLS})")
