@@ -1103,7 +1103,7 @@ def import_roster(
                     _check_staged(report, ctx, gathered.may_repeat, empty)
                     _summarize(report, empty)
                     report.mark("checking")
-                    _write(report, actor, ctx, job_id, dry_run, progress, gathered)
+                    _write(report, actor, ctx, job_id, dry_run, progress, gathered, empty)
                 report.applied = True
             report.mark("writing")
         except _Rollback:
@@ -1579,31 +1579,31 @@ def _write(
     dry_run: bool,
     progress: Progress | None,
     gathered: Gathered,
+    empty: bool,
 ) -> None:
     """Write the staged rows, when nothing is wrong and this is not a dry run."""
     if not report.ok or dry_run:
         raise _Rollback
     if progress is not None:
         progress(report.rows, report.rows, phase="writing")
-    with _page_cache(ctx), transaction.atomic():
+    # (into an empty roster the index is built afterwards, and needs no such cache)
+    big_cache = not ctx.postgres and not empty
+    with _page_cache() if big_cache else contextlib.nullcontext(), transaction.atomic():
         if report.created or report.updated:
             _apply(report, actor, ctx, job_id, gathered)
         else:
             _record(report, actor, job_id)  # the same file again: nothing to write
 
 
-#: SQLite's page cache while an import writes, in KiB: room for the ID number index of a
-#: province (1.3 million entries, about 100 MB), which every new member's row is inserted
-#: into at a random place; with the connection's usual cache most of those inserts would
-#: read and write pages outside it.
+#: SQLite's page cache while an import writes into a roster that has members, in KiB: room
+#: for the ID number index of a province (1.3 million entries, about 100 MB), which every
+#: new member's row is inserted into at a random place; with the connection's usual cache
+#: most of those inserts would read and write pages outside it.
 WRITE_CACHE_KIB = 256 * 1024
 
 
 @contextlib.contextmanager
-def _page_cache(ctx: Context) -> Iterator[None]:
-    if ctx.postgres:
-        yield
-        return
+def _page_cache() -> Iterator[None]:
     with connection.cursor() as cursor:
         cursor.execute("PRAGMA cache_size")
         (usual,) = cursor.fetchone()
