@@ -1616,8 +1616,8 @@ def _page_cache() -> Iterator[None]:
 
 def _first_load() -> Any:
     """PostgreSQL, in the import's transaction: when the roster is empty (the first load of
-    a province), its tables without their indexes and constraints (`bulk_load_into_empty`),
-    for the rows to be copied straight in; None otherwise."""
+    a province), the member table without its indexes and constraints
+    (`bulk_load_into_empty`), for the rows to be copied straight in; None otherwise."""
     load = bulk_load_into_empty([MEMBERS])
     return load if load.active else None
 
@@ -1636,7 +1636,7 @@ def _load_first(
         _report(report, _duplicates(report, MEMBERS, "id") if gathered.may_repeat else [])
         raise _Rollback
     report.created = report.valid_rows
-    # The unique constraint is built first: when it fails, the file has an ID number twice.
+    # The unique index is built first: when it fails, the file has an ID number twice.
     try:
         with transaction.atomic():
             load.restore(MEMBERS)
