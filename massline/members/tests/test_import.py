@@ -14,6 +14,7 @@ import openpyxl
 import polars as pl
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from massline.access.models import DataScope
 from massline.core import crypto
@@ -491,9 +492,12 @@ def test_a_false_alarm_of_the_repeat_keys_reports_nothing(tree, tmp_path, monkey
     from massline.members import importer
 
     monkeypatch.setattr(importer, "_may_repeat", lambda keys: True)
-    report = import_roster(write_csv(tmp_path / "r.csv", [row(), woman()]), actor=None,
-                           dry_run=True)  # fmt: skip
+    with CaptureQueriesContext(connection) as queries:
+        report = import_roster(write_csv(tmp_path / "r.csv", [row(), woman()]), actor=None,
+                               dry_run=True)  # fmt: skip
     assert report.ok and report.valid_rows == 2
+    # the database was asked, and found nothing
+    assert any("GROUP BY id_number_hash" in q["sql"] for q in queries.captured_queries)
 
 
 def test_a_person_at_another_organization_needs_a_transfer(tree, tmp_path):
