@@ -32,7 +32,7 @@ import random
 import time
 from array import array
 from bisect import bisect
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -876,7 +876,6 @@ def _rows(batch: list[Person], first_id: int, now: object) -> tuple[Rows, Change
         return value
 
     append = rows.append
-    changes: Changes = {}
     for i, p in enumerate(batch):
         branch = p.branch
         number = numbers[i]
@@ -918,17 +917,22 @@ def _rows(batch: list[Person], first_id: int, now: object) -> tuple[Rows, Change
                 now,
             )
         )
-        deltas = changes.get(branch.path)
-        if deltas is None:
-            deltas = changes[branch.path] = dict.fromkeys(member_counters.METRICS, 0)
-        deltas["members.total"] += 1
-        if p.status == PROBATIONARY:
-            deltas["members.probationary"] += 1
-        if p.mobility:
-            deltas[f"members.{p.mobility}"] += 1
-        if p.lost_contact:
-            deltas["members.lost_contact"] += 1
-    return rows, changes
+    return rows, _counter_changes(batch)
+
+
+def _counter_changes(batch: list[Person]) -> Changes:
+    """The batch's counter changes per branch, from the metrics' declarations: each distinct
+    combination of the fields they read is counted once."""
+    combos = Counter((p.branch.path, p.status, p.mobility, p.lost_contact) for p in batch)
+    changes: Changes = {}
+    for (path, status, mobility, lost_contact), n in combos.items():
+        deltas = changes.setdefault(path, {})
+        figures = member_counters.counts(
+            {"status": status, "mobility": mobility, "lost_contact": lost_contact}
+        )
+        for code, value in figures.items():
+            deltas[code] = deltas.get(code, 0) + value * n
+    return changes
 
 
 def _prepared(

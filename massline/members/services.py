@@ -17,6 +17,7 @@ from massline.core.audit import audit_record
 from massline.core.errors import ApplicationError, Forbidden, clean_or_raise
 from massline.core.normalize import fold_for_search
 from massline.orgs import counters as org_counters
+from massline.orgs.metrics import difference
 from massline.orgs.models import Organization, OrgKind
 
 from . import counters
@@ -52,7 +53,7 @@ def _snapshot(m: Member) -> dict[str, Any]:
 
 
 def _flags(m: Member) -> dict[str, int]:
-    return counters.flags(status=m.status, mobility=m.mobility, lost_contact=m.lost_contact)
+    return counters.counts(m)
 
 
 def _check_org(org: Organization, *, field: str = "org") -> None:
@@ -195,9 +196,7 @@ def _change(
         detail=detail,
         actor=actor if getattr(actor, "pk", None) else None,
     )
-    org_counters.bump(
-        path=member.org_path, deltas=counters.difference(before["flags"], _flags(member))
-    )
+    org_counters.bump(path=member.org_path, deltas=difference(before["flags"], _flags(member)))
     audit_record(
         actor=actor,
         action=action,

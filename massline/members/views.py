@@ -91,8 +91,7 @@ def _totals(user: Any, org: Organization | None) -> list[tuple[str, int]] | None
         return None
     figures = org_figures(org_ids=[o.pk for o in orgs])
     return [
-        (str(label), sum(figures[o.pk].get(code) for o in orgs))
-        for code, (label, _condition) in METRICS.items()
+        (str(metric.label), sum(figures[o.pk].get(metric.code) for o in orgs)) for metric in METRICS
     ]
 
 
