@@ -42,7 +42,6 @@ class MembersConfig(AppConfig):
                 "members.found": _("marked a member as found again"),
                 "members.tracing": _("changed the tracing notes of a member lost contact"),
                 "members.reveal": _("viewed a member's full ID and phone numbers"),
-                "members.generate": _("generated members"),
                 "members.import": _("imported a roster"),
                 "members.transfer_request": _("requested a member transfer"),
                 "members.transfer_send": _("approved a transfer for the sending side"),
