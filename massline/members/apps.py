@@ -13,7 +13,7 @@ class MembersConfig(AppConfig):
         from massline.core.audit import register_actions
         from massline.orgs.services import register_path_copy
 
-        from . import counters, export, imports
+        from . import counters, imports, roster_export
         from .models import Member, Transfer
 
         counters.register()
@@ -53,8 +53,8 @@ class MembersConfig(AppConfig):
             }
         )
         jobs.register(
-            export.JOB_KIND,
-            export.run_export_job,
+            roster_export.JOB_KIND,
+            roster_export.run_export_job,
             label=_("Member roster export"),
             phases={"writing": _("writing the file")},
         )
