@@ -45,8 +45,7 @@ from massline.access.policy import (
     scoped,
     sees_whole_subtree,
 )
-from massline.core import crypto, jobs
-from massline.core.audit import audit_record
+from massline.core import jobs
 from massline.core.errors import ApplicationError
 from massline.core.reference import ETHNIC_GROUPS
 from massline.orgs.models import Organization
@@ -227,15 +226,7 @@ def member_reveal(request: HttpRequest, member_id: int) -> HttpResponse:
         MEMBERS_VIEW_SENSITIVE,
         view_perm=MEMBERS_VIEW,
     )
-    number = crypto.decrypt(member.id_number_enc)
-    phone = crypto.decrypt(member.phone_enc) if member.phone_enc else ""
-    audit_record(
-        actor=request.user,
-        action="members.reveal",
-        org=member.org,
-        target=member,
-        after={"fields": ["id_number", "phone"]},
-    )
+    number, phone = services.member_reveal(actor=request.user, member=member)
     response = render(
         request,
         "members/detail.html#revealed",
