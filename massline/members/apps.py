@@ -13,7 +13,7 @@ class MembersConfig(AppConfig):
         from massline.core.audit import register_actions
         from massline.orgs.services import register_path_copy
 
-        from . import counters, export, imports
+        from . import counters, imports, roster_export
         from .models import Member, Transfer
 
         counters.register()
@@ -42,7 +42,6 @@ class MembersConfig(AppConfig):
                 "members.found": _("marked a member as found again"),
                 "members.tracing": _("changed the tracing notes of a member lost contact"),
                 "members.reveal": _("viewed a member's full ID and phone numbers"),
-                "members.generate": _("generated members"),
                 "members.import": _("imported a roster"),
                 "members.transfer_request": _("requested a member transfer"),
                 "members.transfer_send": _("approved a transfer for the sending side"),
@@ -54,8 +53,8 @@ class MembersConfig(AppConfig):
             }
         )
         jobs.register(
-            export.JOB_KIND,
-            export.run_export_job,
+            roster_export.JOB_KIND,
+            roster_export.run_export_job,
             label=_("Member roster export"),
             phases={"writing": _("writing the file")},
         )

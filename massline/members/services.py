@@ -11,7 +11,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from massline.access.policy import can_act_on_transfer, can_request_transfer
+from massline.access.permissions import MEMBERS_VIEW_SENSITIVE
+from massline.access.policy import can, can_act_on_transfer, can_request_transfer
 from massline.core import crypto
 from massline.core.audit import audit_record
 from massline.core.errors import ApplicationError, Forbidden, clean_or_raise
@@ -353,6 +354,25 @@ def member_set_tracing_notes(*, actor: Any, member: Member, notes: str) -> Membe
         fields=["lost_notes"],
         detail={"fields": ["lost_notes"]},
     )
+
+
+@transaction.atomic
+def member_reveal(*, actor: Any, member: Member) -> tuple[str, str]:
+    """A member's full ID and phone numbers (the phone "" when none), for a user whose role
+    may see them at the member's organization. Every reveal is audited; the row names the
+    fields shown, never the numbers."""
+    if not can(actor, MEMBERS_VIEW_SENSITIVE, member.org):
+        raise Forbidden(_("You may not see the full ID and phone numbers of this member."))
+    audit_record(
+        actor=actor,
+        action="members.reveal",
+        org=member.org,
+        target=member,
+        after={"fields": ["id_number", "phone"]},
+    )
+    number = crypto.decrypt(member.id_number_enc)
+    phone = crypto.decrypt(member.phone_enc) if member.phone_enc else ""
+    return number, phone
 
 
 # Member transfers (组织关系转接): request → the sending side approves → the receiving side

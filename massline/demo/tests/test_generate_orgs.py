@@ -6,9 +6,9 @@ from django.utils import translation
 
 from massline.core.errors import ApplicationError
 from massline.core.models import AuditEvent
+from massline.demo.skeleton import generate_orgs, plan
 from massline.orgs import counters
 from massline.orgs.divisions import load_divisions
-from massline.orgs.generate import generate_orgs, plan
 from massline.orgs.models import Division, Organization, OrgKind
 from massline.orgs.paths import encode_key
 from massline.orgs.services import org_create
@@ -41,7 +41,7 @@ def divisions(tmp_path):
     lines = ["code,name,level,parent_code,vintage"]
     lines += [",".join([*row, "2023"]) for row in RELEASE]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    load_divisions(directory=None, file=path, province="15")
+    load_divisions(actor=None, directory=None, file=path, province="15")
     return dict(Division.objects.values_list("code", "name"))
 
 
@@ -121,7 +121,7 @@ def test_each_division_gets_an_organization_of_the_kind_its_level_calls_for(
 ):
     # given the small release loaded
     # when
-    generate_orgs(province="15", seed=1)
+    generate_orgs(actor=None, province="15", seed=1)
     # then
     assert _skeleton()[code] == (*expected, code)
 
@@ -149,7 +149,7 @@ def test_each_division_gets_an_organization_of_the_kind_its_level_calls_for(
 def test_institutions_hang_under_working_committees_of_their_division(divisions, code, expected):
     # given
     # when
-    generate_orgs(province="15", seed=1)
+    generate_orgs(actor=None, province="15", seed=1)
     # then
     name, kind, unit_type, _area, parent, division = _skeleton()[code]
     assert (kind, unit_type, parent) == expected
@@ -160,7 +160,7 @@ def test_institutions_hang_under_working_committees_of_their_division(divisions,
 def test_villages_and_zone_townships_get_no_agency_branches(divisions):
     # given
     # when
-    generate_orgs(province="15", seed=1)
+    generate_orgs(actor=None, province="15", seed=1)
     # then
     codes = set(Organization.objects.values_list("code", flat=True))
     assert not {c for c in codes if c.startswith("150172001000-")}
@@ -170,7 +170,7 @@ def test_villages_and_zone_townships_get_no_agency_branches(divisions):
 def test_every_code_is_derived_from_a_division_code(divisions):
     # given
     # when
-    generate_orgs(province="15", seed=1)
+    generate_orgs(actor=None, province="15", seed=1)
     # then
     pattern = re.compile(r"^(\d{12})(-(WA|WE|WS|WN|[AESNO]\d{2,3}))?$")
     loaded = set(Division.objects.values_list("code", flat=True))
@@ -186,7 +186,7 @@ def test_every_code_is_derived_from_a_division_code(divisions):
 def test_the_skeleton_is_one_tree_with_consistent_paths_and_depths(divisions):
     # given
     # when
-    generate_orgs(province="15", seed=1)
+    generate_orgs(actor=None, province="15", seed=1)
     # then
     orgs = {o.pk: o for o in Organization.objects.all()}
     roots = [o for o in orgs.values() if o.parent_id is None]
@@ -200,7 +200,7 @@ def test_the_skeleton_is_one_tree_with_consistent_paths_and_depths(divisions):
 def test_generate_reports_planned_and_created_and_counts_kinds(divisions):
     # given
     # when
-    result = generate_orgs(province="15", seed=1)
+    result = generate_orgs(actor=None, province="15", seed=1)
     # then
     total = Organization.objects.count()
     assert result.created == result.planned == total
@@ -216,19 +216,19 @@ def test_generate_reports_planned_and_created_and_counts_kinds(divisions):
 def test_generate_counters_match_a_rebuild(divisions):
     # given
     # when
-    generate_orgs(province="15", seed=1)
+    generate_orgs(actor=None, province="15", seed=1)
     # then
     assert counters.rebuild(check_only=True) == []
 
 
 def test_same_seed_gives_identical_codes_and_names(divisions):
     # given a skeleton generated with seed 7, then removed
-    generate_orgs(province="15", seed=7)
+    generate_orgs(actor=None, province="15", seed=7)
     first = _skeleton()
     _delete_all_orgs()
     assert Organization.objects.count() == 0
     # when
-    generate_orgs(province="15", seed=7)
+    generate_orgs(actor=None, province="15", seed=7)
     # then
     assert _skeleton() == first
     assert counters.rebuild(check_only=True) == []
@@ -253,7 +253,7 @@ def test_another_seed_changes_names_but_not_the_division_organizations(divisions
 
 def test_running_again_creates_nothing(divisions):
     # given
-    first = generate_orgs(province="15", seed=1)
+    first = generate_orgs(actor=None, province="15", seed=1)
     before = _skeleton()
     paths = dict(Organization.objects.values_list("code", "path"))
     stored = sorted(
@@ -263,7 +263,7 @@ def test_running_again_creates_nothing(divisions):
         )
     )
     # when
-    again = generate_orgs(province="15", seed=1)
+    again = generate_orgs(actor=None, province="15", seed=1)
     # then
     assert (again.planned, again.created) == (first.planned, 0)
     assert _skeleton() == before
@@ -289,7 +289,7 @@ def test_generate_fills_in_around_organizations_that_already_exist(divisions):
         unit_type="agency",
     )
     # when
-    result = generate_orgs(province="15", seed=1)
+    result = generate_orgs(actor=None, province="15", seed=1)
     # then
     assert result.created == result.planned - 1
     province.refresh_from_db()
@@ -305,7 +305,7 @@ def test_generate_for_a_province_without_divisions_is_refused(divisions, provinc
     # given only province 15 is loaded
     # when
     with pytest.raises(ApplicationError) as caught:
-        generate_orgs(province=province, seed=1)
+        generate_orgs(actor=None, province=province, seed=1)
     # then
     assert caught.value.code == "no_divisions"
     assert caught.value.field == "province"
@@ -337,7 +337,7 @@ def test_inner_mongolia_skeleton_has_about_seventy_thousand_organizations_and_no
     # given the real release of Inner Mongolia
     call_command("load-divisions", "--province", "15")
     # when
-    result = generate_orgs(province="15", seed=1)
+    result = generate_orgs(actor=None, province="15", seed=1)
     # then
     total = Organization.objects.count()
     assert result.created == result.planned == total

@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from massline.core.errors import ApplicationError
-from massline.members.generate import generate_members
+from massline.demo.members import generate_members
 
 
 class Command(BaseCommand):
@@ -33,6 +33,7 @@ class Command(BaseCommand):
 
         try:
             result = generate_members(
+                actor=None,
                 count=count,
                 seed=seed,
                 province=province,

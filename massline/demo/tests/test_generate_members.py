@@ -13,14 +13,9 @@ from massline.core import crypto
 from massline.core.errors import ApplicationError
 from massline.core.models import AuditEvent
 from massline.core.reference import ETHNIC_GROUPS
+from massline.demo.members import generate_members
+from massline.demo.members.people import Branch, IdBlocks, allocate, region_of
 from massline.members import template
-from massline.members.generate import (
-    Branch,
-    IdBlocks,
-    allocate,
-    generate_members,
-    region_of,
-)
 from massline.members.idnumber import make_id, mask_id, mask_phone, validate_id, validate_phone
 from massline.members.models import Member
 from massline.members.services import member_create
@@ -61,12 +56,12 @@ def _add_years(day: date, years: int) -> date:
 
 def test_the_same_seed_gives_the_same_members_on_a_fresh_tree(tree):
     # given a roster generated with seed 5
-    generate_members(count=300, seed=5, today=TODAY)
+    generate_members(actor=None, count=300, seed=5, today=TODAY)
     first = _roster()
     # when the roster is emptied and generated again with the same seed
     Member.objects.all().delete()
     counters.rebuild()
-    generate_members(count=300, seed=5, today=TODAY)
+    generate_members(actor=None, count=300, seed=5, today=TODAY)
     # then the same people, with the same ID numbers, are in the same branches
     assert _roster() == first
     assert len(first) == 300
@@ -74,11 +69,11 @@ def test_the_same_seed_gives_the_same_members_on_a_fresh_tree(tree):
 
 def test_another_seed_gives_other_members(tree):
     # given
-    generate_members(count=200, seed=1, today=TODAY)
+    generate_members(actor=None, count=200, seed=1, today=TODAY)
     first = _roster()
     Member.objects.all().delete()
     # when
-    generate_members(count=200, seed=2, today=TODAY)
+    generate_members(actor=None, count=200, seed=2, today=TODAY)
     # then
     assert [row[1:3] for row in _roster()] != [row[1:3] for row in first]
 
@@ -86,8 +81,8 @@ def test_another_seed_gives_other_members(tree):
 def test_csv_output_holds_the_members_the_database_would_get(tree, tmp_path):
     # given the same seed written to a file first, into the database then
     path = tmp_path / "roster.csv"
-    generate_members(count=120, seed=9, output=path, today=TODAY)
-    generate_members(count=120, seed=9, today=TODAY)
+    generate_members(actor=None, count=120, seed=9, output=path, today=TODAY)
+    generate_members(actor=None, count=120, seed=9, today=TODAY)
     # when
     with path.open(encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.DictReader(handle))
@@ -103,7 +98,7 @@ def test_csv_output_holds_the_members_the_database_would_get(tree, tmp_path):
 
 def test_every_generated_member_keeps_the_rules_of_the_roster(tree):
     # given
-    generate_members(count=1500, seed=3, today=TODAY)
+    generate_members(actor=None, count=1500, seed=3, today=TODAY)
     members = list(Member.objects.select_related("org").order_by("id"))
     numbers = crypto.decrypt_many(m.id_number_enc for m in members)
     # when / then
@@ -150,7 +145,7 @@ def test_every_generated_member_keeps_the_rules_of_the_roster(tree):
 
 def test_lookup_hashes_are_unique(tree):
     # given
-    generate_members(count=2000, seed=4, today=TODAY)
+    generate_members(actor=None, count=2000, seed=4, today=TODAY)
     # when
     hashes = list(Member.objects.values_list("id_number_hash", flat=True))
     # then
@@ -159,7 +154,7 @@ def test_lookup_hashes_are_unique(tree):
 
 def test_each_branch_has_one_secretary(tree):
     # given
-    generate_members(count=400, seed=6, today=TODAY)
+    generate_members(actor=None, count=400, seed=6, today=TODAY)
     # when
     secretaries = Counter(
         Member.objects.filter(position="secretary").values_list("org__code", flat=True)
@@ -171,7 +166,7 @@ def test_each_branch_has_one_secretary(tree):
 
 def test_the_proportions_are_those_of_the_region(tree):
     # given
-    generate_members(count=5000, seed=11, today=TODAY)
+    generate_members(actor=None, count=5000, seed=11, today=TODAY)
     members = list(Member.objects.select_related("org"))
     n = len(members)
 
@@ -293,10 +288,10 @@ def test_a_full_block_moves_to_the_nearest_day():
 
 def test_running_twice_with_other_seeds_adds_without_collisions(tree):
     # given
-    generate_members(count=600, seed=1, today=TODAY)
+    generate_members(actor=None, count=600, seed=1, today=TODAY)
     # when
-    generate_members(count=600, seed=2, today=TODAY)
-    generate_members(count=600, seed=1, today=TODAY)  # the same draws again
+    generate_members(actor=None, count=600, seed=2, today=TODAY)
+    generate_members(actor=None, count=600, seed=1, today=TODAY)  # the same draws again
     # then
     numbers = crypto.decrypt_many(Member.objects.values_list("id_number_enc", flat=True))
     assert len(numbers) == len(set(numbers)) == 1800
@@ -310,7 +305,7 @@ def test_running_twice_with_other_seeds_adds_without_collisions(tree):
 
 def test_counters_match_a_recount(tree):
     # given
-    generate_members(count=3000, seed=8, today=TODAY)
+    generate_members(actor=None, count=3000, seed=8, today=TODAY)
     # when
     drift = counters.rebuild(check_only=True)
     # then
@@ -323,7 +318,7 @@ def test_counters_match_a_recount(tree):
 
 def test_counters_are_written_once_per_batch(tree, monkeypatch):
     # given
-    from massline.members import generate
+    from massline.demo.members import load as generate
 
     calls = []
     real = generate.org_counters.bump_many
@@ -332,7 +327,7 @@ def test_counters_are_written_once_per_batch(tree, monkeypatch):
         generate.org_counters, "bump_many", lambda changes: (calls.append(changes), real(changes))
     )
     # when
-    generate_members(count=2000, seed=8, today=TODAY)
+    generate_members(actor=None, count=2000, seed=8, today=TODAY)
     # then: 700 + 700 + 600, each folded per organization
     assert len(calls) == 3
     assert all(
@@ -347,7 +342,7 @@ def test_counters_are_written_once_per_batch(tree, monkeypatch):
 def test_a_run_is_audited(tree):
     # given
     # when
-    generate_members(count=50, seed=1, today=TODAY)
+    generate_members(actor=None, count=50, seed=1, today=TODAY)
     # then
     event = AuditEvent.objects.get(action="members.generate")
     assert event.after == {"seed": 1, "count": 50, "province": ""}
@@ -355,11 +350,11 @@ def test_a_run_is_audited(tree):
 
 def test_province_limits_the_branches(tree):
     # given / when
-    generate_members(count=50, seed=1, province="15", today=TODAY)
+    generate_members(actor=None, count=50, seed=1, province="15", today=TODAY)
     # then
     assert Member.objects.count() == 50
     with pytest.raises(ApplicationError) as raised:
-        generate_members(count=50, seed=1, province="11", today=TODAY)
+        generate_members(actor=None, count=50, seed=1, province="11", today=TODAY)
     assert raised.value.code == "no_branches"
 
 
@@ -372,7 +367,7 @@ def test_output_writes_the_import_template_and_nothing_to_the_database(tree, tmp
     counters_before = list(OrgCounter.objects.values_list("org_id", "metric", "own", "subtree"))
     audits_before = AuditEvent.objects.count()
     # when
-    result = generate_members(count=250, seed=2, output=path, today=TODAY)
+    result = generate_members(actor=None, count=250, seed=2, output=path, today=TODAY)
     # then
     raw = path.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
@@ -491,7 +486,7 @@ def test_output_path_relative_to_the_current_folder(tree, tmp_path, monkeypatch)
     # given
     monkeypatch.chdir(tmp_path)
     # when
-    generate_members(count=10, seed=1, output=Path("roster.csv"), today=TODAY)
+    generate_members(actor=None, count=10, seed=1, output=Path("roster.csv"), today=TODAY)
     # then
     assert (tmp_path / "roster.csv").exists()
 
@@ -501,7 +496,7 @@ def test_output_path_relative_to_the_current_folder(tree, tmp_path, monkeypatch)
 
 def test_a_failure_while_generating_writes_nothing(tree, monkeypatch):
     # given the second batch fails while it is prepared
-    from massline.members import generate
+    from massline.demo.members import load as generate
 
     real = generate._rows
     calls = []
@@ -517,7 +512,7 @@ def test_a_failure_while_generating_writes_nothing(tree, monkeypatch):
     counters_before = list(OrgCounter.objects.values_list("org_id", "metric", "own", "subtree"))
     # when / then
     with pytest.raises(RuntimeError, match="boom"):
-        generate_members(count=500, seed=1, today=TODAY)
+        generate_members(actor=None, count=500, seed=1, today=TODAY)
     assert not Member.objects.exists()
     assert list(OrgCounter.objects.values_list("org_id", "metric", "own", "subtree")) == (
         counters_before
@@ -526,7 +521,7 @@ def test_a_failure_while_generating_writes_nothing(tree, monkeypatch):
 
 def test_a_failure_while_writing_writes_nothing(tree, monkeypatch):
     # given the second write fails
-    from massline.members import generate
+    from massline.demo.members import load as generate
 
     real = generate.copy_rows
     calls = []
@@ -541,7 +536,7 @@ def test_a_failure_while_writing_writes_nothing(tree, monkeypatch):
     monkeypatch.setattr(generate, "copy_rows", failing)
     # when / then
     with pytest.raises(RuntimeError, match="disk full"):
-        generate_members(count=2000, seed=1, today=TODAY)
+        generate_members(actor=None, count=2000, seed=1, today=TODAY)
     assert not Member.objects.exists()
     assert gc.isenabled()  # collection paused for the load only
 
@@ -557,7 +552,7 @@ def test_a_load_into_an_empty_roster_keeps_the_table_s_indexes(tree):
 
     before = indexes()
     # when
-    generate_members(count=300, seed=1, today=TODAY)
+    generate_members(actor=None, count=300, seed=1, today=TODAY)
     # then
     assert indexes() == before
     some = Member.objects.order_by("id")[150]

@@ -25,9 +25,11 @@ from massline.access.services import assignment_create
 from massline.conftest import login_client
 from massline.core import jobs
 from massline.core.models import AuditEvent, Job, JobStatus
-from massline.members import export, template
+from massline.members import roster_export as export
+from massline.members import template
 from massline.members.idnumber import make_id
 from massline.members.models import Member
+from massline.members.roster_export import writers
 from massline.members.services import member_create, member_mark_lost, member_set_mobility
 
 HEADERS = [
@@ -362,7 +364,7 @@ def test_streamed_csv_holds_every_row_over_many_batches(tree, make_user, setting
 
 def test_xlsx_continues_on_a_second_sheet_past_the_sheet_limit(tree, make_user, monkeypatch):
     # given a sheet limit of 4 rows (header + 3 members)
-    monkeypatch.setattr(export, "XLSX_SHEET_ROWS", 4)
+    monkeypatch.setattr(writers, "XLSX_SHEET_ROWS", 4)
     for i in range(7):
         add(tree.village_a1, f"成员{i}", 300 + i)
     client = login_client(make_user("org_admin", tree.root))

@@ -1,9 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from massline.core.audit import audit_record
 from massline.core.errors import ApplicationError
-from massline.orgs.generate import generate_orgs
+from massline.demo.skeleton import generate_orgs
 from massline.orgs.models import Division
 
 
@@ -23,16 +22,9 @@ class Command(BaseCommand):
             provinces = [province]
         for code in provinces:
             try:
-                result = generate_orgs(province=code, seed=seed)
+                result = generate_orgs(actor=None, province=code, seed=seed)
             except ApplicationError as exc:
                 raise CommandError(exc.message) from exc
-            audit_record(
-                actor=None,
-                action="orgs.generate",
-                target_type="orgs.organization",
-                target_id=code,
-                after={"seed": seed, "created": result.created},
-            )
             self.stdout.write(
                 _(
                     "Province %(code)s: %(planned)d organizations in the skeleton, %(created)d created."

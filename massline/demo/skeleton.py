@@ -13,18 +13,19 @@ import random
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from massline.core.audit import audit_record
 from massline.core.db import copy_rows, is_postgres
 from massline.core.errors import ApplicationError
-
-from . import counters
-from .models import AreaType, Division, Organization, OrgKind, UnitType
-from .paths import child_path, depth_of
+from massline.orgs import counters
+from massline.orgs.models import AreaType, Division, Organization, OrgKind, UnitType
+from massline.orgs.paths import child_path, depth_of
 
 AGENCIES = [
     "党委办公室",
@@ -499,9 +500,10 @@ class GenerateResult:
     created: int
 
 
-def generate_orgs(*, province: str, seed: int) -> GenerateResult:
-    """Create the missing organizations of the skeleton, with their counters, in one
-    transaction, through the database's bulk path."""
+def generate_orgs(*, actor: Any, province: str, seed: int) -> GenerateResult:
+    """Create the missing organizations of the skeleton, with their counters and an audit
+    row, in one transaction, through the database's bulk path. A run that finds every
+    organization already there writes nothing."""
     planned = plan(province=province, seed=seed)
     with transaction.atomic():
         existing = dict(
@@ -573,6 +575,13 @@ def generate_orgs(*, province: str, seed: int) -> GenerateResult:
                     [next_id - 1],
                 )
         counters.bump_many(changes)
+        audit_record(
+            actor=actor,
+            action="orgs.generate",
+            target_type="orgs.organization",
+            target_id=province,
+            after={"seed": seed, "created": len(todo)},
+        )
     if is_postgres():
         # Statistics for the planner right after the bulk load, as PostgreSQL advises, rather
         # than whenever autovacuum (if it runs at all) gets to it: without them a subtree's
