@@ -22,8 +22,9 @@ from massline.core.errors import ApplicationError
 from massline.core.models import AuditEvent
 from massline.members import template
 from massline.members.idnumber import make_id
-from massline.members.importer import import_roster, repeat_keys
 from massline.members.models import Member, MemberEvent, MemberEventKind, MemberEventRange
+from massline.members.roster_import import import_roster
+from massline.members.roster_import.checking import repeat_keys
 from massline.members.selectors import member_history
 from massline.members.services import member_create
 from massline.orgs import counters
@@ -267,13 +268,13 @@ def test_a_member_entered_while_the_file_was_checked_fails_the_import(
     the write lock is taken) someone enters one of the file's people: the import's counts
     for new members no longer hold, so it writes nothing and says so. Into an empty roster
     too, whose rows were not compared with anyone."""
-    from massline.members import importer
+    from massline.members.roster_import import file_checks
 
     if not had_members and connection.vendor == "postgresql":
         pytest.skip("PostgreSQL loads an empty roster in one transaction from the start")
     if had_members:
         import_roster(write_csv(tmp_path / "a.csv", [row()]), actor=None, dry_run=False)
-    summarize = importer._summarize
+    summarize = file_checks.summarize
 
     def and_meanwhile(report, empty):
         summarize(report, empty)
@@ -283,7 +284,7 @@ def test_a_member_entered_while_the_file_was_checked_fails_the_import(
             category="employed",
         )  # fmt: skip
 
-    monkeypatch.setattr(importer, "_summarize", and_meanwhile)
+    monkeypatch.setattr(file_checks, "summarize", and_meanwhile)
     path = write_csv(tmp_path / "b.csv", [woman(), row(**{"公民身份号码": ID_C,
                      "出生日期": "1978-01-30"})])  # fmt: skip
     with pytest.raises(ApplicationError) as caught:
@@ -489,9 +490,9 @@ def test_repeat_keys_are_equal_exactly_for_equal_numbers():
 def test_a_false_alarm_of_the_repeat_keys_reports_nothing(tree, tmp_path, monkeypatch):
     """Two different numbers sharing a key (one chance in a million in a province) only
     make the import ask the database, which finds no repeat."""
-    from massline.members import importer
+    from massline.members.roster_import import intake
 
-    monkeypatch.setattr(importer, "_may_repeat", lambda keys: True)
+    monkeypatch.setattr(intake, "may_repeat", lambda keys: True)
     with CaptureQueriesContext(connection) as queries:
         report = import_roster(write_csv(tmp_path / "r.csv", [row(), woman()]), actor=None,
                                dry_run=True)  # fmt: skip
@@ -739,10 +740,10 @@ def test_the_fast_path_cleans_exactly_as_clean_cell(cell):
     import polars as pl
 
     from massline.core.normalize import clean_cell
-    from massline.members.fastcheck import _dirty_pattern
+    from massline.members.roster_import.columns import dirty_pattern
 
     for line in (f"ok,{cell},ok", f"{cell},ok", f"ok,{cell}", cell):
-        dirty = pl.Series([line]).str.contains(_dirty_pattern())[0]
+        dirty = pl.Series([line]).str.contains(dirty_pattern())[0]
         assert dirty == (clean_cell(cell) != cell), line
 
 
@@ -750,20 +751,22 @@ def test_the_fast_path_cleans_exactly_as_clean_cell(cell):
 def test_the_fast_path_leaves_formulas_and_text_marks_to_the_careful_path(cell):
     import polars as pl
 
-    from massline.members.fastcheck import _dirty_pattern
+    from massline.members.roster_import.columns import dirty_pattern
 
     for line in (f"ok,{cell},ok", f"{cell},ok"):
-        assert pl.Series([line]).str.contains(_dirty_pattern())[0]
-    assert not pl.Series(["ok,a=1,b'c"]).str.contains(_dirty_pattern())[0]
+        assert pl.Series([line]).str.contains(dirty_pattern())[0]
+    assert not pl.Series(["ok,a=1,b'c"]).str.contains(dirty_pattern())[0]
 
 
 def test_fast_and_careful_paths_agree_on_every_bad_row(tree):
     from django.utils import timezone
 
-    from massline.members import fastcheck
-    from massline.members.importer import Context, _scope_orgs, check_row
+    from massline.members.roster_import import columns
+    from massline.members.roster_import.context import Context
+    from massline.members.roster_import.importing import scope_orgs
+    from massline.members.roster_import.rows import check_row
 
-    ctx = Context(orgs=_scope_orgs(None), today=timezone.localdate(), postgres=False)
+    ctx = Context(orgs=scope_orgs(None), today=timezone.localdate(), postgres=False)
     cases = [row(), woman()] + [row(**{h: v}) for h, v in [
         ("公民身份号码", _wrong_checksum(ID_A)), ("出生日期", "1985-03-15"), ("性别", "女"),
         ("民族", "火星族"), ("所在党组织编码", "150102101000"), ("入党日期", "2000-01-01"),
@@ -772,7 +775,7 @@ def test_fast_and_careful_paths_agree_on_every_bad_row(tree):
         ("姓名", " 巴特尔 "), ("公民身份号码", " " + ID_A), ("入党日期", "2010年7月1日"),
     ]]  # fmt: skip
     rows = [(2 + i, list(cells)) for i, cells in enumerate(cases)]
-    accepted, rejected = fastcheck.check(fastcheck.frame_from_rows(rows), ctx)
+    accepted, rejected = columns.check(columns.frame_from_rows(rows), ctx)
     fast = {r[0]: r for r in accepted.rows()}
     assert len(fast) + len(rejected) == len(rows)
     for row_no, cells in rows:
@@ -795,10 +798,12 @@ def test_fast_and_careful_paths_agree_on_rows_written_otherwise(tree, split):
     accepts, it accepts with the careful path's values; the rest the careful path reads."""
     from django.utils import timezone
 
-    from massline.members import fastcheck
-    from massline.members.importer import Context, _scope_orgs, check_row
+    from massline.members.roster_import import columns
+    from massline.members.roster_import.context import Context
+    from massline.members.roster_import.importing import scope_orgs
+    from massline.members.roster_import.rows import check_row
 
-    ctx = Context(orgs=_scope_orgs(None), today=timezone.localdate(), postgres=False)
+    ctx = Context(orgs=scope_orgs(None), today=timezone.localdate(), postgres=False)
     cases = [row(**over) for over in [
         {"出生日期": ""}, {"性别": ""}, {"学历": ""}, {"转正日期": ""},
         {"公民身份号码": ID_A[:-1] + ID_A[-1].lower()}, {"手机号码": "+8613800138000"},
@@ -815,10 +820,10 @@ def test_fast_and_careful_paths_agree_on_rows_written_otherwise(tree, split):
     ]]  # fmt: skip
     rows = [(2 + i, [str(c) for c in cells]) for i, cells in enumerate(cases)]
     if split == "lines":
-        frame = fastcheck.frame_from_lines([",".join(cells) for _n, cells in rows], 2)
+        frame = columns.frame_from_lines([",".join(cells) for _n, cells in rows], 2)
     else:
-        frame = fastcheck.frame_from_rows(rows)
-    accepted, rejected = fastcheck.check(frame, ctx)
+        frame = columns.frame_from_rows(rows)
+    accepted, rejected = columns.check(frame, ctx)
     fast = {r[0]: r for r in accepted.rows()}
     assert sorted([*fast, *(2 + i for i in rejected)]) == [n for n, _cells in rows]
     for row_no, cells in rows:
@@ -893,11 +898,11 @@ def test_each_import_checks_against_its_own_scope():
     address once the earlier one is freed)."""
     import datetime as dt
 
-    from massline.members import fastcheck
-    from massline.members.importer import Context
+    from massline.members.roster_import import columns
+    from massline.members.roster_import.context import Context
 
     for n in range(1, 40):
         orgs = {f"C{i}": (i, f"P{i}", "branch") for i in range(n)}
         ctx = Context(orgs=orgs, today=dt.date(2026, 1, 1), postgres=False)
-        assert sorted(fastcheck._orgs(ctx)["code"].to_list()) == sorted(orgs)
+        assert sorted(columns.orgs_frame(ctx)["code"].to_list()) == sorted(orgs)
         del ctx, orgs
