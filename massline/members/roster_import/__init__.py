@@ -3,11 +3,12 @@
 function (`import_roster`), a background job (`run_import`, `JOB_KIND`), pages (`views`), the
 API (`api`) and `massline import-members`. `importing` says how a file goes in.
 
-The modules depend on each other one way only:
-report ← reading; context ← rows ← columns; staging ← counts; all of these ← checking (one
-block, in a checking process) ← intake (the file through the workers into the staging
-table, with `workers`, which imports only `context`) ← file_checks ← apply ← importing ←
-jobs ← views, api. `boot` is what the fork server of the workers imports.
+Each module imports only modules listed before it (none of them another's private names):
+report, context (no Django), reading, rows (one row: the careful path), columns (the column
+engine), staging, counts (the counter figures), checking (one block, in a checking process),
+workers (no Django: the checking processes), intake (the file through the workers into the
+staging table), file_checks, apply, importing (`import_roster`), jobs, views, api. `boot`
+is what the workers' fork server imports first.
 
 The names below load on first use: a checking process started by a fork server that could
 not set Django up imports `workers` and `context` before it sets Django up, and must not
