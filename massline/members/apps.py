@@ -13,13 +13,15 @@ class MembersConfig(AppConfig):
         from massline.core.audit import register_actions
         from massline.orgs.services import register_path_copy
 
-        from . import counters, imports, roster_export
+        from . import counters, roster_export
         from .models import Member, Transfer
+        from .roster_import import JOB_KIND as IMPORT_JOB_KIND
+        from .roster_import import run_import
 
         counters.register()
         jobs.register(
-            imports.KIND,
-            imports.run_import,
+            IMPORT_JOB_KIND,
+            run_import,
             label=_("Member roster import"),
             phases={
                 "reading": _("reading and checking rows"),

@@ -19,7 +19,7 @@ from massline.core.errors import ApplicationError, Forbidden, clean_or_raise
 from massline.core.normalize import fold_for_search
 from massline.orgs import counters as org_counters
 from massline.orgs.metrics import difference
-from massline.orgs.models import Organization, OrgKind
+from massline.orgs.models import Organization
 
 from . import counters
 from .idnumber import InvalidNumber, mask_id, mask_phone, validate_id, validate_phone
@@ -35,9 +35,7 @@ from .models import (
     TransferStep,
     TransferStepKind,
 )
-
-MEMBER_ORG_KINDS = (OrgKind.BRANCH, OrgKind.GENERAL_BRANCH)
-ADULT_AGE = 18
+from .rules import MEMBER_ORG_KINDS, adult_on
 
 
 def _snapshot(m: Member) -> dict[str, Any]:
@@ -64,14 +62,6 @@ def _check_org(org: Organization, *, field: str = "org") -> None:
             % {"org": org.name},
             field=field,
         )
-
-
-def _adult_on(birth: dt.date, day: dt.date) -> bool:
-    try:
-        eighteenth = birth.replace(year=birth.year + ADULT_AGE)
-    except ValueError:  # born on 29 February
-        eighteenth = dt.date(birth.year + ADULT_AGE, 3, 1)
-    return day >= eighteenth
 
 
 @transaction.atomic
@@ -113,7 +103,7 @@ def member_create(
             field="id_number",
             code="duplicate_id",
         )
-    if not _adult_on(info.birth_date, join_date):
+    if not adult_on(info.birth_date, join_date):
         raise ApplicationError(
             _("The join date is before the member's 18th birthday."), field="join_date"
         )

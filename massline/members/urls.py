@@ -1,6 +1,7 @@
 from django.urls import path, re_path
 
-from . import import_views, transfer_views, views
+from . import transfer_views, views
+from .roster_import import views as import_views
 
 app_name = "members"
 urlpatterns = [

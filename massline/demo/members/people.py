@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 from massline.core.errors import ApplicationError
 from massline.members.idnumber import check_digit
 from massline.members.models import Category, Education, MemberStatus, Mobility, Position
-from massline.members.services import MEMBER_ORG_KINDS
+from massline.members.rules import MEMBER_ORG_KINDS
 from massline.orgs.models import Organization, UnitType
 
 from .population import (

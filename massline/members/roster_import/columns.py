@@ -1,4 +1,4 @@
-"""The roster import's fast path: the row checks of `importer.check_row`, applied to a whole
+"""The roster import's fast path, the column engine: the row checks of `rows.check_row`, applied to a whole
 block of rows at once as column expressions (polars), for the rows that are right in every
 respect and written the way the template and its exports write them.
 
@@ -19,19 +19,18 @@ from typing import Any
 
 import polars as pl
 
-from massline.core.normalize import _CELL, YEAR_LIMITS, _fold_table
-from massline.core.reference import _ETHNICITY
+from massline.core.normalize import CELL_TABLE, YEAR_LIMITS, fold_table
+from massline.core.reference import ETHNICITY_CODES
+from massline.members import template
+from massline.members.rules import ADULT_AGE, MEMBER_ORG_KINDS
 
-from . import template
-from .import_worker import Context
-from .services import ADULT_AGE, MEMBER_ORG_KINDS
+from .context import Context
+from .rows import NAME_MAX, PLACE_MAX
 
 #: The template's columns, as the frame names them.
 CELLS = tuple(f"c{i}" for i in range(len(template.HEADERS)))
 (C_NAME, C_GENDER, C_ETHNICITY, C_ID, C_BIRTH, C_EDUCATION, C_CATEGORY, C_JOIN, C_FULL,
  C_STATUS, C_ORG, C_PHONE, C_MOBILITY, C_PLACE, C_LOST) = CELLS  # fmt: skip
-NAME_MAX = 64
-PLACE_MAX = 128
 
 #: The checked row, before encryption: what `check_row` returns, column by column.
 CHECKED_SCHEMA: dict[str, Any] = {
@@ -60,13 +59,13 @@ def _escape(code: int) -> str:
 
 
 @functools.cache
-def _dirty_pattern() -> str:
+def dirty_pattern() -> str:
     """A row, its cells joined with commas, that cleaning would change or that the careful
     path reads otherwise: a character `clean_cell` translates or treats as whitespace, a
     space at either end of a cell or two in a row, a cell starting with = (a formula) or '
     (Excel's text mark, which the careful path removes)."""
     # (Unicode has no whitespace outside the Basic Multilingual Plane)
-    codes = set(_CELL) | {c for c in range(0x10000) if chr(c).isspace() and c != 0x20}
+    codes = set(CELL_TABLE) | {c for c in range(0x10000) if chr(c).isspace() and c != 0x20}
     codes |= set(range(0x20))  # control characters, which no cell of ours holds
     ranges: list[tuple[int, int]] = []
     for code in sorted(codes):
@@ -79,10 +78,10 @@ def _dirty_pattern() -> str:
 
 
 @functools.cache
-def _fold_pattern() -> str:
+def fold_pattern() -> str:
     """A name that search folding may change: a character the folding table maps, or any
     character but ASCII other than capitals and the CJK ideographs (which have no case)."""
-    keys = "".join(_escape(c) for c in sorted(_fold_table()))
+    keys = "".join(_escape(c) for c in sorted(fold_table()))
     return rf"[{keys}]|[^\x20-\x40\x5b-\x7e\x{{3400}}-\x{{4dbf}}\x{{4e00}}-\x{{9fff}}]"
 
 
@@ -91,7 +90,7 @@ def _fold_pattern() -> str:
 _ORGS: tuple[dict[str, tuple[int, str, str]], pl.DataFrame] | None = None
 
 
-def _orgs(ctx: Context) -> pl.DataFrame:
+def orgs_frame(ctx: Context) -> pl.DataFrame:
     """The importer's organizations as a frame (code, id, path, whether members go there),
     built once per import in each process."""
     global _ORGS
@@ -202,7 +201,7 @@ def check(frame: pl.DataFrame, ctx: Context) -> tuple[pl.DataFrame, list[int]]:
         birth.alias("birth_date"),
         gender.alias("gender"),
         pl.col(C_ID).alias("id_number"),
-        _label(C_ETHNICITY, _ETHNICITY).alias("ethnicity"),
+        _label(C_ETHNICITY, ETHNICITY_CODES).alias("ethnicity"),
         _iso_date(C_BIRTH).alias("birth_cell"),
         pl.when(pl.col(C_EDUCATION) == "")
         .then(pl.lit(""))
@@ -218,10 +217,10 @@ def check(frame: pl.DataFrame, ctx: Context) -> tuple[pl.DataFrame, list[int]]:
         .otherwise(_label(C_LOST, template.LOST_CONTACT_CODES, pl.Boolean))
         .alias("lost_contact"),
         check_digit.alias("check_index"),
-    ).join(_orgs(ctx), left_on=C_ORG, right_on="code", how="left", maintain_order="left")
+    ).join(orgs_frame(ctx), left_on=C_ORG, right_on="code", how="left", maintain_order="left")
     good = (
         (pl.col("fields") == len(CELLS))
-        & ~pl.col("line").str.contains(_dirty_pattern())
+        & ~pl.col("line").str.contains(dirty_pattern())
         # the name
         & (pl.col(C_NAME) != "")
         & (pl.col(C_NAME).str.len_chars() <= NAME_MAX)

@@ -9,12 +9,12 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from massline.access.models import DataScope
+from massline.conftest import api_client, login_client
 from massline.core.models import Job
 from massline.members import template
 from massline.members.models import Member
 from massline.orgs import counters
 
-from ...conftest import api_client, login_client
 from .test_import import ID_A, row, woman, write_csv
 
 
@@ -115,7 +115,7 @@ def test_blank_templates(tree, admin):
 
 
 def test_a_blank_template_filled_in_imports(tree, admin, tmp_path):
-    from massline.members.importer import import_roster
+    from massline.members.roster_import import import_roster
 
     book = openpyxl.load_workbook(io.BytesIO(template.blank_workbook()))
     book.worksheets[0].append(row())
@@ -185,15 +185,15 @@ def test_uploaded_rosters_are_not_kept_after_a_day(tree, admin, tmp_path):
     from django.utils import timezone
 
     from massline.core import jobs
-    from massline.members import imports
+    from massline.members.roster_import.jobs import purge_stale_uploads
 
     client = login_client(admin)
     client.post("/members/import/", {"file": upload(tmp_path, [row()])})
     job = Job.objects.get()
     roster = jobs.folder(job) / "roster.csv"
     assert roster.exists()
-    assert imports.purge_stale_uploads(now=timezone.now() + timedelta(hours=23)) == 0
-    assert imports.purge_stale_uploads(now=timezone.now() + timedelta(hours=25)) == 1
+    assert purge_stale_uploads(now=timezone.now() + timedelta(hours=23)) == 0
+    assert purge_stale_uploads(now=timezone.now() + timedelta(hours=25)) == 1
     assert not roster.exists()
     response = client.post(f"/members/import/{job.pk}/apply/", follow=True)
     assert "24" in response.text and Member.objects.count() == 0

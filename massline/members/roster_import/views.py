@@ -19,14 +19,15 @@ from massline.access.policy import can_anywhere
 from massline.core import jobs
 from massline.core.errors import ApplicationError, NotFound
 from massline.core.htmx import wants_fragment
+from massline.members import template
 
-from . import imports, template
-from .importer import ENCODINGS
+from .jobs import apply_import, get_import, recent_imports, start_upload
+from .reading import ENCODINGS
 
 
 def _job_or_404(request: HttpRequest, job_id: int):  # type: ignore[no-untyped-def]
     try:
-        return imports.get_import(actor=request.user, job_id=job_id)
+        return get_import(actor=request.user, job_id=job_id)
     except NotFound:
         raise Http404 from None
 
@@ -43,7 +44,7 @@ def import_start(request: HttpRequest) -> HttpResponse:
             error = _("Choose a roster file (.xlsx or .csv).")
         else:
             try:
-                job = imports.start_upload(
+                job = start_upload(
                     actor=request.user,
                     chunks=upload.chunks(),
                     file_name=upload.name or "",
@@ -54,7 +55,7 @@ def import_start(request: HttpRequest) -> HttpResponse:
                 error = exc.message
             else:
                 return redirect("members:import_job", job_id=job.pk)
-    recent = imports.recent_imports(actor=request.user)
+    recent = recent_imports(actor=request.user)
     return render(
         request,
         "members/import.html",
@@ -99,7 +100,7 @@ def import_job(request: HttpRequest, job_id: int) -> HttpResponse:
 def import_apply(request: HttpRequest, job_id: int) -> HttpResponse:
     job = _job_or_404(request, job_id)
     try:
-        applied = imports.apply_import(actor=request.user, job=job)
+        applied = apply_import(actor=request.user, job=job)
     except ApplicationError as exc:
         messages.error(request, exc.message)
         return redirect("members:import_job", job_id=job.pk)

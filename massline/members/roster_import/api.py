@@ -13,7 +13,7 @@ from ninja.files import UploadedFile
 
 from massline.core.models import Job
 
-from . import imports
+from .jobs import apply_import, get_import, start_upload
 
 router = Router(tags=["imports"])
 
@@ -74,7 +74,7 @@ def import_members(
     encoding: str = Form("auto"),
 ) -> tuple[int, dict[str, Any]]:
     """Starts a job; poll GET /imports/{id}. Up to 1,000 problems come with the job."""
-    job = imports.start_upload(
+    job = start_upload(
         actor=request.user,
         chunks=file.chunks(),
         file_name=file.name or "",
@@ -86,10 +86,10 @@ def import_members(
 
 @router.get("/{job_id}", response=ImportOut, summary="An import: status, progress, report")
 def import_get(request: HttpRequest, job_id: int) -> dict[str, Any]:
-    return _out(imports.get_import(actor=request.user, job_id=job_id))
+    return _out(get_import(actor=request.user, job_id=job_id))
 
 
 @router.post("/{job_id}/apply", response={202: ImportOut}, summary="Import a clean dry run")
 def import_apply(request: HttpRequest, job_id: int) -> tuple[int, dict[str, Any]]:
-    job = imports.get_import(actor=request.user, job_id=job_id)
-    return 202, _out(imports.apply_import(actor=request.user, job=job))
+    job = get_import(actor=request.user, job_id=job_id)
+    return 202, _out(apply_import(actor=request.user, job=job))

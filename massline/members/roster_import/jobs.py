@@ -23,9 +23,11 @@ from massline.core import jobs
 from massline.core.errors import ApplicationError, Forbidden, NotFound
 from massline.core.models import Job, JobStatus
 
-from .importer import ENCODINGS, import_roster, write_report_csv
+from .importing import import_roster
+from .reading import ENCODINGS
+from .report import write_report_csv
 
-KIND = "members.import"
+JOB_KIND = "members.import"
 #: Problems shown with a job (the page, the API); all of them are in its report file.
 SHOWN_PROBLEMS = 1000
 SUFFIXES = (".csv", ".xlsx", ".xlsm", ".txt")
@@ -97,14 +99,14 @@ def start_import(
         "language": get_language() or settings.LANGUAGE_CODE,
     }
     purge_stale_uploads()
-    return jobs.enqueue(KIND, actor=actor, params=params, files={"roster" + suffix: upload})
+    return jobs.enqueue(JOB_KIND, actor=actor, params=params, files={"roster" + suffix: upload})
 
 
 def purge_stale_uploads(now: dt.datetime | None = None) -> int:
     """Delete the uploaded rosters of imports finished more than KEEP_UPLOAD ago; how many."""
     cutoff = (now or timezone.now()) - KEEP_UPLOAD
     removed = 0
-    stale = Job.objects.filter(kind=KIND, finished_at__lt=cutoff).values_list("pk", "params")
+    stale = Job.objects.filter(kind=JOB_KIND, finished_at__lt=cutoff).values_list("pk", "params")
     for pk, params in stale.iterator():
         path = Path(settings.JOBS_DIR) / str(pk) / ("roster" + params.get("suffix", ".csv"))
         if path.exists():
@@ -116,7 +118,9 @@ def purge_stale_uploads(now: dt.datetime | None = None) -> int:
 def get_import(*, actor: Any, job_id: int | str) -> Job:
     """An import job of this user; NotFound for anyone else's."""
     try:
-        job = Job.objects.get(pk=int(job_id), kind=KIND, actor_id=getattr(actor, "pk", None) or -1)
+        job = Job.objects.get(
+            pk=int(job_id), kind=JOB_KIND, actor_id=getattr(actor, "pk", None) or -1
+        )
     except (Job.DoesNotExist, ValueError, TypeError):
         raise NotFound(_("There is no such import.")) from None
     return jobs.live(job)
@@ -124,7 +128,7 @@ def get_import(*, actor: Any, job_id: int | str) -> Job:
 
 def apply_import(*, actor: Any, job: Job) -> Job:
     """Import, for real, the file of a clean dry run."""
-    if job.kind != KIND or job.actor_id != getattr(actor, "pk", None):
+    if job.kind != JOB_KIND or job.actor_id != getattr(actor, "pk", None):
         raise NotFound(_("There is no such import."))
     if not job.params.get("dry_run") or job.status != JobStatus.DONE:
         raise ApplicationError(_("Only a finished dry run can be imported."), code="not_a_dry_run")
@@ -151,7 +155,7 @@ def apply_import(*, actor: Any, job: Job) -> Job:
         shutil.copyfile(source, copy)
     params = {**job.params, "dry_run": False, "dry_run_job": job.pk}
     applied = jobs.enqueue(
-        KIND, actor=actor, params=params, files={"roster" + params["suffix"]: copy}
+        JOB_KIND, actor=actor, params=params, files={"roster" + params["suffix"]: copy}
     )
     job.result = {**job.result, "applied_by_job": applied.pk}
     job.save(update_fields=["result"])
@@ -180,7 +184,7 @@ def run_import(job: Job, progress: jobs.Progress) -> dict[str, Any]:
 
 def recent_imports(*, actor: Any, limit: int = 10) -> list[Job]:
     return list(
-        Job.objects.filter(kind=KIND, actor_id=getattr(actor, "pk", None) or -1).order_by("-id")[
-            :limit
-        ]
+        Job.objects.filter(kind=JOB_KIND, actor_id=getattr(actor, "pk", None) or -1).order_by(
+            "-id"
+        )[:limit]
     )

@@ -4,9 +4,7 @@ a clear per-row or per-file answer and nothing is written; good files are writte
 from __future__ import annotations
 
 import csv
-import io
 import logging
-import zipfile
 from datetime import date
 from pathlib import Path
 
@@ -22,8 +20,9 @@ from massline.core.errors import ApplicationError
 from massline.core.models import AuditEvent
 from massline.members import template
 from massline.members.idnumber import make_id
-from massline.members.importer import import_roster, repeat_keys
 from massline.members.models import Member, MemberEvent, MemberEventKind, MemberEventRange
+from massline.members.roster_import import import_roster
+from massline.members.roster_import.checking import repeat_keys
 from massline.members.selectors import member_history
 from massline.members.services import member_create
 from massline.orgs import counters
@@ -267,13 +266,13 @@ def test_a_member_entered_while_the_file_was_checked_fails_the_import(
     the write lock is taken) someone enters one of the file's people: the import's counts
     for new members no longer hold, so it writes nothing and says so. Into an empty roster
     too, whose rows were not compared with anyone."""
-    from massline.members import importer
+    from massline.members.roster_import import file_checks
 
     if not had_members and connection.vendor == "postgresql":
         pytest.skip("PostgreSQL loads an empty roster in one transaction from the start")
     if had_members:
         import_roster(write_csv(tmp_path / "a.csv", [row()]), actor=None, dry_run=False)
-    summarize = importer._summarize
+    summarize = file_checks.summarize
 
     def and_meanwhile(report, empty):
         summarize(report, empty)
@@ -283,7 +282,7 @@ def test_a_member_entered_while_the_file_was_checked_fails_the_import(
             category="employed",
         )  # fmt: skip
 
-    monkeypatch.setattr(importer, "_summarize", and_meanwhile)
+    monkeypatch.setattr(file_checks, "summarize", and_meanwhile)
     path = write_csv(tmp_path / "b.csv", [woman(), row(**{"公民身份号码": ID_C,
                      "出生日期": "1978-01-30"})])  # fmt: skip
     with pytest.raises(ApplicationError) as caught:
@@ -406,7 +405,7 @@ def problems_of(tmp_path, rows, **kwargs):
     return report
 
 
-def _wrong_checksum(number: str) -> str:
+def wrong_checksum(number: str) -> str:
     last = "0" if number[-1] != "0" else "1"
     return number[:17] + last
 
@@ -414,7 +413,7 @@ def _wrong_checksum(number: str) -> str:
 @pytest.mark.parametrize(
     ("over", "column", "words"),
     [
-        ({"公民身份号码": _wrong_checksum(ID_A)}, "公民身份号码", "check digit"),
+        ({"公民身份号码": wrong_checksum(ID_A)}, "公民身份号码", "check digit"),
         ({"公民身份号码": "1501021985"}, "公民身份号码", "18"),
         ({"出生日期": "1985-03-15"}, "出生日期", "birth date"),
         ({"性别": "女"}, "性别", "gender"),
@@ -456,7 +455,7 @@ def test_each_bad_cell_is_reported_by_row_and_column(tree, tmp_path, over, colum
 
 
 def test_messages_are_in_chinese_by_default(tree, tmp_path):
-    report = problems_of(tmp_path, [row(**{"公民身份号码": _wrong_checksum(ID_A)})])
+    report = problems_of(tmp_path, [row(**{"公民身份号码": wrong_checksum(ID_A)})])
     assert "校验" in report.problems[0].message or "身份" in report.problems[0].message
 
 
@@ -489,9 +488,9 @@ def test_repeat_keys_are_equal_exactly_for_equal_numbers():
 def test_a_false_alarm_of_the_repeat_keys_reports_nothing(tree, tmp_path, monkeypatch):
     """Two different numbers sharing a key (one chance in a million in a province) only
     make the import ask the database, which finds no repeat."""
-    from massline.members import importer
+    from massline.members.roster_import import intake
 
-    monkeypatch.setattr(importer, "_may_repeat", lambda keys: True)
+    monkeypatch.setattr(intake, "may_repeat", lambda keys: True)
     with CaptureQueriesContext(connection) as queries:
         report = import_roster(write_csv(tmp_path / "r.csv", [row(), woman()]), actor=None,
                                dry_run=True)  # fmt: skip
@@ -537,368 +536,6 @@ def test_id_numbers_never_reach_the_log(tree, tmp_path, caplog):
     caplog.set_level(logging.DEBUG)
     problems_of(
         tmp_path,
-        [row(**{"出生日期": "1985-03-15"}), woman(**{"公民身份号码": _wrong_checksum(ID_B)})],
+        [row(**{"出生日期": "1985-03-15"}), woman(**{"公民身份号码": wrong_checksum(ID_B)})],
     )
     assert ID_A not in caplog.text and ID_B[:17] not in caplog.text
-
-
-# -- bad files -----------------------------------------------------------------------------------
-
-
-def file_error(path: Path, **kwargs) -> ApplicationError:
-    with pytest.raises(ApplicationError) as caught:
-        import_roster(path, actor=None, dry_run=False, **kwargs)
-    nothing_written()
-    assert caught.value.field == "file"
-    return caught.value
-
-
-def test_an_empty_file(tree, tmp_path):
-    path = tmp_path / "r.csv"
-    path.write_bytes(b"")
-    assert file_error(path).code == "empty_file"
-
-
-def test_a_header_without_rows(tree, tmp_path):
-    assert file_error(write_csv(tmp_path / "r.csv", [])).code == "no_rows"
-
-
-def test_a_text_file_renamed_xlsx(tree, tmp_path):
-    path = write_csv(tmp_path / "r.xlsx", [row()])
-    error = file_error(path)
-    assert error.code == "not_xlsx" and "r.xlsx" in error.message
-
-
-def test_a_truncated_xlsx(tree, tmp_path):
-    path = write_xlsx(tmp_path / "full.xlsx", [row(), woman()])
-    cut = tmp_path / "cut.xlsx"
-    cut.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
-    assert file_error(cut).code == "damaged_xlsx"
-
-
-def test_a_zip_that_is_not_a_workbook(tree, tmp_path):
-    path = tmp_path / "r.xlsx"
-    with zipfile.ZipFile(path, "w") as archive:
-        archive.writestr("hello.txt", "hi")
-    assert file_error(path).code == "damaged_xlsx"
-
-
-def test_gb18030_declared_as_utf8(tree, tmp_path):
-    path = write_csv(tmp_path / "r.csv", [row()], encoding="gb18030")
-    error = file_error(path, encoding="utf-8")
-    assert error.code == "bad_encoding" and "GB18030" in error.message
-
-
-def test_a_file_that_changes_encoding_half_way(tree, tmp_path):
-    path = tmp_path / "r.csv"
-    good = io.StringIO()
-    writer = csv.writer(good)
-    writer.writerow(HEADERS)
-    for _ in range(30_000):
-        writer.writerow(row())
-    data = good.getvalue().encode("utf-8") + "王丽\n".encode("gb18030")
-    path.write_bytes(data)
-    error = file_error(path)
-    assert error.code == "bad_encoding" and "30002" in error.message
-
-
-@pytest.mark.parametrize(
-    ("header", "words"),
-    [
-        (HEADERS[:-1], "是否失联"),  # missing
-        ([*HEADERS, "备注"], "备注"),  # extra
-        ([HEADERS[1], HEADERS[0], *HEADERS[2:]], "order"),  # reordered
-    ],
-)
-def test_columns_missing_extra_or_reordered(tree, tmp_path, header, words):
-    from django.utils import translation
-
-    rows = [row()[: len(header)]]
-    with translation.override("en"):
-        error = file_error(write_csv(tmp_path / "r.csv", rows, header=header))
-    assert error.code == "bad_header" and words in error.message
-
-
-def test_a_header_repeated_as_extra_row_is_a_bad_row(tree, tmp_path):
-    report = problems_of(tmp_path, [row(), HEADERS])
-    assert {p.row for p in report.problems} == {3}
-
-
-def test_an_id_number_stored_as_an_excel_number(tree, tmp_path):
-    path = write_xlsx(tmp_path / "r.xlsx", [row(**{"公民身份号码": float(ID_A[:17] + "0")})])
-    report = import_roster(path, actor=None, dry_run=False)
-    assert not report.ok and report.problems[0].column == "公民身份号码"
-    nothing_written()
-
-
-# -- the command line ------------------------------------------------------------------------------
-
-
-def run_command(*args: str) -> tuple[int, str, str]:
-    from django.core.management import call_command
-    from django.core.management.base import CommandError
-
-    out, err = io.StringIO(), io.StringIO()
-    try:
-        call_command("import-members", *args, stdout=out, stderr=err)
-    except CommandError as exc:
-        return 1, out.getvalue(), str(exc)
-    return 0, out.getvalue(), err.getvalue()
-
-
-def test_command_dry_run_then_import(tree, tmp_path):
-    path = write_csv(tmp_path / "r.csv", [row(), woman()])
-    code, out, err = run_command(str(path), "--dry-run")
-    assert code == 0 and "2" in out and Member.objects.count() == 0
-    assert "%" in err  # the progress bar
-    code, out, _ = run_command(str(path), "--no-progress")
-    assert code == 0 and Member.objects.count() == 2
-
-
-def test_command_reports_problems_and_exits_non_zero(tree, tmp_path):
-    path = write_csv(tmp_path / "r.csv", [row(**{"出生日期": "1985-03-15"}), woman()])
-    report_file = tmp_path / "problems.csv"
-    code, out, err = run_command(str(path), "--no-progress", "--report", str(report_file))
-    assert code == 1
-    assert "出生日期" in out and "2" in out
-    assert ID_A not in out + err
-    with report_file.open(encoding="utf-8-sig") as handle:
-        lines = list(csv.reader(handle))
-    assert lines[1][:2] == ["2", "出生日期"]
-    nothing_written()
-
-
-def test_command_file_errors_exit_non_zero(tree, tmp_path):
-    empty = tmp_path / "r.csv"
-    empty.write_bytes(b"")
-    code, _, err = run_command(str(empty), "--no-progress")
-    assert code == 1 and "0" in err
-    code, _, err = run_command(str(tmp_path / "missing.csv"), "--no-progress")
-    assert code == 1
-
-
-def test_command_imports_within_a_users_scope(tree, tmp_path, make_user):
-    user = make_user("org_admin", tree.county_a1, DataScope.SUBTREE)
-    path = write_csv(tmp_path / "r.csv", [row(**{"所在党组织编码": tree.branch_b1.code})])
-    code, out, _ = run_command(str(path), "--no-progress", "--as", user.username)
-    assert code == 1 and "所在党组织编码" in out
-    code, _, err = run_command(str(path), "--no-progress", "--as", "nobody")
-    assert code == 1 and "nobody" in err
-
-
-# -- round trip with the export --------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
-def test_an_export_with_full_numbers_imports_back_unchanged(tree, tmp_path, fmt, monkeypatch):
-    from massline.members import roster_export as export
-    from massline.members.roster_export import writers
-
-    rows = [
-        row(**{"姓名": "=SUM(A1)", "流动情况": "流出", "流入流出地": "@上海"}),
-        woman(**{"姓名": "'王丽"}),
-    ]
-    first = import_roster(write_csv(tmp_path / "in.csv", rows), actor=None, dry_run=False)
-    assert not first.ok  # a formula in the roster itself is refused
-    rows[0] = row(**{"姓名": "'=SUM(A1)", "流动情况": "流出", "流入流出地": "'@上海"})
-    assert import_roster(write_csv(tmp_path / "in.csv", rows), actor=None, dry_run=False).ok
-    before = list(Member.objects.order_by("id").values())
-    monkeypatch.setattr(writers, "XLSX_SHEET_ROWS", 2)  # one member a sheet: 花名册, 花名册2
-    out = tmp_path / f"out.{fmt}"
-    export.write_file(export.iter_rows(Member.objects.all(), full_numbers=True), out, fmt)
-    again = import_roster(out, actor=None, dry_run=False)
-    assert again.ok, again.problems
-    assert (again.created, again.updated, again.unchanged) == (0, 0, 2)
-    assert list(Member.objects.order_by("id").values()) == before
-    assert Member.objects.get(id_number_hash=crypto.lookup_hash(ID_A)).name == "=SUM(A1)"
-
-
-def test_later_sheets_are_read_only_with_the_templates_header(tree, tmp_path):
-    book = openpyxl.Workbook()
-    first = book.active
-    first.append(HEADERS)
-    first.append(row())
-    second = book.create_sheet("花名册2")
-    second.append(HEADERS)
-    second.append(woman(**{"出生日期": "1990-11-03"}))
-    notes = book.create_sheet("填写说明")
-    notes.append(["列", "填写要求"])
-    notes.append(["姓名", "必填"])
-    path = tmp_path / "r.xlsx"
-    book.save(path)
-    report = import_roster(path, actor=None, dry_run=False)
-    assert [(p.row, p.column) for p in report.problems] == [(2, "花名册2 · 出生日期")]
-    nothing_written()
-
-
-@pytest.mark.parametrize(
-    "cell",
-    ["巴特尔", " 巴特尔", "巴特尔 ", "巴 特尔", "巴  特尔", "巴\t特尔", "巴\u3000特尔", "巴\u200b特尔",
-     "ＡＢ", "a\nb", "\xa0x", "", " ", "x\x1fy"],
-)  # fmt: skip
-def test_the_fast_path_cleans_exactly_as_clean_cell(cell):
-    import polars as pl
-
-    from massline.core.normalize import clean_cell
-    from massline.members.fastcheck import _dirty_pattern
-
-    for line in (f"ok,{cell},ok", f"{cell},ok", f"ok,{cell}", cell):
-        dirty = pl.Series([line]).str.contains(_dirty_pattern())[0]
-        assert dirty == (clean_cell(cell) != cell), line
-
-
-@pytest.mark.parametrize("cell", ["=1+1", "'0123", "=", "'"])
-def test_the_fast_path_leaves_formulas_and_text_marks_to_the_careful_path(cell):
-    import polars as pl
-
-    from massline.members.fastcheck import _dirty_pattern
-
-    for line in (f"ok,{cell},ok", f"{cell},ok"):
-        assert pl.Series([line]).str.contains(_dirty_pattern())[0]
-    assert not pl.Series(["ok,a=1,b'c"]).str.contains(_dirty_pattern())[0]
-
-
-def test_fast_and_careful_paths_agree_on_every_bad_row(tree):
-    from django.utils import timezone
-
-    from massline.members import fastcheck
-    from massline.members.importer import Context, _scope_orgs, check_row
-
-    ctx = Context(orgs=_scope_orgs(None), today=timezone.localdate(), postgres=False)
-    cases = [row(), woman()] + [row(**{h: v}) for h, v in [
-        ("公民身份号码", _wrong_checksum(ID_A)), ("出生日期", "1985-03-15"), ("性别", "女"),
-        ("民族", "火星族"), ("所在党组织编码", "150102101000"), ("入党日期", "2000-01-01"),
-        ("转正日期", "2009-01-01"), ("党员状态", "党员"), ("手机号码", "12345"),
-        ("流动情况", "外出"), ("流入流出地", "北京"), ("是否失联", "不知道"), ("姓名", "=1"),
-        ("姓名", " 巴特尔 "), ("公民身份号码", " " + ID_A), ("入党日期", "2010年7月1日"),
-    ]]  # fmt: skip
-    rows = [(2 + i, list(cells)) for i, cells in enumerate(cases)]
-    accepted, rejected = fastcheck.check(fastcheck.frame_from_rows(rows), ctx)
-    fast = {r[0]: r for r in accepted.rows()}
-    assert len(fast) + len(rejected) == len(rows)
-    for row_no, cells in rows:
-        careful, problems = check_row(row_no, list(cells), ctx)
-        if row_no in fast:
-            assert careful == fast[row_no] and not problems, cells
-        else:
-            assert careful is not None or problems
-    # the first row; the second writes its dates as 1990年11月2日 and 2019.9.1, which the
-    # careful path reads; every other row has something wrong
-    assert list(fast) == [2]
-
-
-LEAP = make_id("150102", date(1988, 2, 29), 101)
-
-
-@pytest.mark.parametrize("split", ["lines", "rows"])
-def test_fast_and_careful_paths_agree_on_rows_written_otherwise(tree, split):
-    """Right rows written in other ways than the template writes them: whatever the fast path
-    accepts, it accepts with the careful path's values; the rest the careful path reads."""
-    from django.utils import timezone
-
-    from massline.members import fastcheck
-    from massline.members.importer import Context, _scope_orgs, check_row
-
-    ctx = Context(orgs=_scope_orgs(None), today=timezone.localdate(), postgres=False)
-    cases = [row(**over) for over in [
-        {"出生日期": ""}, {"性别": ""}, {"学历": ""}, {"转正日期": ""},
-        {"公民身份号码": ID_A[:-1] + ID_A[-1].lower()}, {"手机号码": "+8613800138000"},
-        {"手机号码": "138 0013 8000"}, {"手机号码": ""}, {"姓名": "張偉"}, {"姓名": "BATU"},
-        {"姓名": "巴特尔·图门"}, {"公民身份号码": LEAP, "出生日期": "1988-02-29",
-                              "入党日期": "2006-02-28"},
-        {"公民身份号码": LEAP, "出生日期": "1988-02-29", "入党日期": "2006-03-01"},
-        {"入党日期": "2003-03-14"}, {"入党日期": "2003-03-13"}, {"民族": "蒙古"}, {"民族": "02"},
-        {"民族": "2"}, {"流动情况": "流出", "流入流出地": "北京市朝阳区"},
-        {"流动情况": "流入", "流入流出地": "包头市"}, {"是否失联": "是"}, {"是否失联": ""},
-        {"党员状态": "预备党员", "转正日期": ""}, {"出生日期": "1985-3-14"},
-        {"入党日期": "2010-07-01 00:00:00"}, {"所在党组织编码": "１５０１０２１０１２０１"},
-        {"转正日期": "2010-07-01"}, {"转正日期": "2010-06-30"},
-    ]]  # fmt: skip
-    rows = [(2 + i, [str(c) for c in cells]) for i, cells in enumerate(cases)]
-    if split == "lines":
-        frame = fastcheck.frame_from_lines([",".join(cells) for _n, cells in rows], 2)
-    else:
-        frame = fastcheck.frame_from_rows(rows)
-    accepted, rejected = fastcheck.check(frame, ctx)
-    fast = {r[0]: r for r in accepted.rows()}
-    assert sorted([*fast, *(2 + i for i in rejected)]) == [n for n, _cells in rows]
-    for row_no, cells in rows:
-        careful, problems = check_row(row_no, list(cells), ctx)
-        if row_no in fast:
-            assert careful == fast[row_no] and not problems, cells
-        else:
-            assert careful is not None or problems, cells
-    # what the template writes goes the fast way
-    assert {2, 3, 4, 5, 9, 10, 11, 12, 15, 17, 18, 19, 20, 21, 22, 23, 24, 28} <= set(fast)
-    assert not {7, 8, 13, 14, 16, 25, 26, 27} & set(fast)
-
-
-@pytest.mark.django_db(transaction=True)
-def test_imported_names_are_folded_for_search_as_the_services_fold_them(tree, tmp_path):
-    from massline.core.normalize import fold_for_search
-
-    names = ["張偉", "BATU Erdene", "巴特尔", "王丽"]
-    ids = [make_id("150102", date(1980, 1, 1 + i), 101 + 2 * i) for i in range(len(names))]
-    path = write_csv(
-        tmp_path / "r.csv",
-        [
-            row(**{"姓名": n, "公民身份号码": i, "出生日期": ""})
-            for n, i in zip(names, ids, strict=True)
-        ],
-    )
-    import_roster(path, actor=None, dry_run=False, workers=0)
-    folded = dict(Member.objects.values_list("name", "name_folded"))
-    assert folded == {n: fold_for_search(n) for n in names}
-    assert folded["張偉"] == "张伟" and folded["BATU Erdene"] == "batu erdene"
-
-
-def test_bulk_encryption_and_hashing_agree_with_one_at_a_time():
-    values = ["150102198503141011", "13800138000", "", "巴特尔"]
-    tokens = crypto.encrypt_column(values).to_list()
-    assert [crypto.decrypt(t) for t in tokens] == values
-    assert all(t.startswith("v1:") and "=" not in t for t in tokens)
-    assert len(set(crypto.encrypt_column(["x", "x"]).to_list())) == 2  # a nonce each
-    assert crypto.lookup_hash_many(values) == [crypto.lookup_hash(v) for v in values]
-
-
-@pytest.mark.django_db(transaction=True)
-def test_workers_started_from_a_thread_come_from_a_fork_server(tree, tmp_path):
-    """A job in a web process runs in a thread; its checking processes must not be forked
-    from it (they would copy locks other threads hold), and must set Django up themselves."""
-    import threading
-
-    path = write_csv(tmp_path / "r.csv", [row(), woman(**{"出生日期": "1990-11-03"})])
-    out = {}
-
-    def run():
-        out["report"] = import_roster(path, actor=None, dry_run=True, workers=1)
-
-    def run_and_close():
-        try:
-            run()
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=run_and_close)
-    thread.start()
-    thread.join(60)
-    report = out["report"]
-    assert report.valid_rows == 1
-    assert [(p.row, p.column) for p in report.problems] == [(3, "出生日期")]
-    assert "身份证" in report.problems[0].message or "出生" in report.problems[0].message
-
-
-def test_each_import_checks_against_its_own_scope():
-    """The column checks keep the organizations of the import at hand; a later import, with
-    another importer's scope, never gets the earlier one's (its dict may take the same
-    address once the earlier one is freed)."""
-    import datetime as dt
-
-    from massline.members import fastcheck
-    from massline.members.importer import Context
-
-    for n in range(1, 40):
-        orgs = {f"C{i}": (i, f"P{i}", "branch") for i in range(n)}
-        ctx = Context(orgs=orgs, today=dt.date(2026, 1, 1), postgres=False)
-        assert sorted(fastcheck._orgs(ctx)["code"].to_list()) == sorted(orgs)
-        del ctx, orgs
