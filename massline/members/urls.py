@@ -1,6 +1,7 @@
 from django.urls import path, re_path
 
-from . import import_views, transfer_views, views
+from . import import_views, views
+from .transfers import views as transfer_views
 
 app_name = "members"
 urlpatterns = [
