@@ -213,6 +213,6 @@ def markdown_table() -> str:
     rows += [
         f"| `{t.state}` | {t.action} | `{t.target}` | {t.acting}"
         f" | `{t.step_kind}` | `{t.audit_action}` |"
-        for t in _ALL
+        for t in TRANSITIONS.values()
     ]
     return "\n".join(rows) + "\n"

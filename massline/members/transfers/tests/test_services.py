@@ -14,7 +14,7 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from massline.access.policy import scoped, scoped_side
+from massline.access.policy import scoped, scoped_side, sides_of
 from massline.core.errors import ApplicationError, Forbidden
 from massline.core.models import AuditEvent
 from massline.members.idnumber import make_id
@@ -400,6 +400,24 @@ def test_scoped_lists_of_each_side(w):
     approve_sending(actor=w.sender, transfer=t)
     assert not transfers_waiting_for(visible_sender, w.sender).exists()
     assert list(transfers_waiting_for(visible_receiver, w.receiver)) == [t]
+
+
+@pytest.mark.parametrize(
+    ("who", "sides"),
+    [
+        ("sender", {"sending"}),
+        ("receiver", {"receiving"}),
+        ("both", {"sending", "receiving"}),
+        ("outsider", set()),
+        ("viewer", set()),  # sees both sides, may transfer at neither
+    ],
+)
+def test_the_sides_a_user_acts_for(w, who, sides):
+    # given a transfer from village_a1 (pref_a) to branch_b1 (pref_b)
+    t = request(w)
+    # when asked which sides the user holds the transfer permission over
+    # then the generic two-sided rule answers from the registered sides
+    assert sides_of(getattr(w, who), "members.transfer", t) == sides
 
 
 def test_a_subtree_move_carries_open_transfers_along(w):
