@@ -17,6 +17,7 @@ class MembersConfig(AppConfig):
         from .models import Member, Transfer
         from .roster_import import JOB_KIND as IMPORT_JOB_KIND
         from .roster_import import run_import
+        from .transfers import workflow
 
         counters.register()
         jobs.register(
@@ -34,7 +35,7 @@ class MembersConfig(AppConfig):
         # A transfer is in view for either side: the sending and the receiving organization.
         register_path_copy("members_transfer", "from_path")
         register_path_copy("members_transfer", "to_path")
-        register_two_sided_model(Transfer, [("from_path", "from_org_id"), ("to_path", "to_org_id")])
+        register_two_sided_model(Transfer, workflow.SIDES)
         register_actions(
             {
                 "members.create": _("entered a member in the roster"),

@@ -69,8 +69,8 @@ from .selectors import (
     filters_from_params,
     member_history,
     member_list,
-    with_overdue,
 )
+from .transfers.selectors import with_overdue
 
 
 def _filters(request: HttpRequest) -> tuple[MemberFilter, dict[str, Any]]:

@@ -6,39 +6,27 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest
+from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Router, Schema
 
 from massline.access.permissions import MEMBERS_TRANSFER, MEMBERS_VIEW
-from massline.access.policy import (
-    access_scoped,
-    can,
-    can_anywhere,
-    scoped,
-    scoped_transfer_side,
-    transfer_actions,
-    transfers_waiting_for,
-)
-from massline.core.errors import ApplicationError
+from massline.access.policy import access_scoped, can, can_anywhere, scoped
+from massline.accounts.models import User
+from massline.core.errors import ApplicationError, Forbidden, NotFound
 
-from .idnumber import InvalidNumber, validate_id
-from .models import Member, Transfer, TransferStatus
+from ..idnumber import InvalidNumber, validate_id
+from ..models import Member, Transfer, TransferStatus
+from . import workflow
 from .selectors import (
     TRANSFER_PAGE,
     member_by_id_number,
     org_by_code,
+    transfer_box,
+    transfer_detail_queryset,
     transfer_list,
-    with_overdue,
 )
-from .services import (
-    transfer_approve_receiving,
-    transfer_approve_sending,
-    transfer_request,
-    transfer_send_back,
-    transfer_withdraw,
-)
+from .services import transfer_request, transfer_step
 
 router = Router(tags=["transfers"])
 
@@ -126,9 +114,16 @@ class StepIn(Schema):
     status: str | None = None
 
 
+def _user(request: HttpRequest) -> User:
+    """The authenticated caller (a bearer token or the session: `api.auth`)."""
+    if not isinstance(request.user, User):
+        raise Forbidden()
+    return request.user
+
+
 def _get(request: HttpRequest, transfer_id: int) -> Transfer:
     return access_scoped(
-        with_overdue(Transfer.objects.select_related("member", "from_org", "to_org")),
+        transfer_detail_queryset(),
         request.user,
         transfer_id,
         MEMBERS_VIEW,
@@ -139,7 +134,7 @@ def _get(request: HttpRequest, transfer_id: int) -> Transfer:
 def _detail(request: HttpRequest, t: Transfer) -> Transfer:
     """The transfer with its history and the steps the caller may take now."""
     t.step_rows = list(t.steps.select_related("actor"))  # type: ignore[attr-defined]
-    t.actions = transfer_actions(request.user, t)  # type: ignore[attr-defined]
+    t.actions = workflow.actions_for(_user(request), t)  # type: ignore[attr-defined]
     return t
 
 
@@ -154,15 +149,10 @@ def transfers_list(
 ) -> dict[str, object]:
     """`box`: waiting (for a step the caller may take), outgoing, incoming or all.
     `status`: open, closed or one status."""
-    if not can_anywhere(request.user, MEMBERS_VIEW):
-        raise PermissionDenied
-    qs = scoped(Transfer.objects.all(), request.user, MEMBERS_VIEW)
-    if box == "waiting":
-        qs = transfers_waiting_for(qs, request.user)
-    elif box == "outgoing":
-        qs = scoped_transfer_side(qs, request.user, MEMBERS_VIEW, "sending")
-    elif box == "incoming":
-        qs = scoped_transfer_side(qs, request.user, MEMBERS_VIEW, "receiving")
+    user = _user(request)
+    if not can_anywhere(user, MEMBERS_VIEW):
+        raise Forbidden()
+    qs = transfer_box(scoped(Transfer.objects.all(), user, MEMBERS_VIEW), user, box)
     if status not in ("", "open", "closed", *TransferStatus.values):
         raise ApplicationError(_("Unknown status %(value)s.") % {"value": status}, field="status")
     rows, cursor = transfer_list(
@@ -201,11 +191,11 @@ def transfer_create(request: HttpRequest, payload: TransferIn) -> tuple[int, Tra
             raise ApplicationError(str(exc), field="id_number", code=exc.code) from None
         member = member_by_id_number(number, name=payload.name or "")
         if member is None:
-            raise Http404
+            raise NotFound()
     else:
         raise ApplicationError(_("Name the member by id or ID number."), field="member")
     t = transfer_request(
-        actor=request.user,
+        actor=_user(request),
         member=member,
         to_org=to_org,
         reason=payload.reason,
@@ -219,24 +209,13 @@ def transfer_create(request: HttpRequest, payload: TransferIn) -> tuple[int, Tra
     response=TransferDetail,
     summary="Take a step: approve, send_back or withdraw",
 )
-def transfer_step(request: HttpRequest, transfer_id: int, action: str, payload: StepIn) -> Transfer:
+def transfer_act(request: HttpRequest, transfer_id: int, action: str, payload: StepIn) -> Transfer:
     """`approve` is the sending side's approval while the transfer waits for it, the receiving
     side's after that. `send_back` needs a reason in `note`."""
     t = _get(request, transfer_id)
-    if action not in ("approve", "send_back", "withdraw"):
-        raise Http404
-    if payload.status and payload.status != t.status:
-        raise ApplicationError(
-            _("This transfer changed while you were looking at it; check it again."),
-            code="transfer_state",
-            field="status",
-        )
-    if action == "approve" and t.status == TransferStatus.AWAITING_RECEIVER:
-        transfer_approve_receiving(actor=request.user, transfer=t, note=payload.note)
-    elif action == "approve":
-        transfer_approve_sending(actor=request.user, transfer=t, note=payload.note)
-    elif action == "send_back":
-        transfer_send_back(actor=request.user, transfer=t, reason=payload.note)
-    else:
-        transfer_withdraw(actor=request.user, transfer=t, reason=payload.note)
+    if action not in workflow.ACTIONS:
+        raise NotFound()
+    transfer_step(
+        actor=_user(request), transfer=t, action=action, note=payload.note, seen=payload.status
+    )
     return _detail(request, _get(request, transfer_id))

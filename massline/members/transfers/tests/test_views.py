@@ -14,14 +14,11 @@ from massline.conftest import login_client
 from massline.core.models import AuditEvent
 from massline.members.idnumber import make_id
 from massline.members.models import Member, Transfer, TransferStatus
-from massline.members.services import (
-    member_mark_lost,
-    transfer_approve_sending,
-    transfer_request,
-)
+from massline.members.services import member_mark_lost
+from massline.members.transfers.services import transfer_request
 from massline.orgs import counters
 
-from .test_transfers import add_member
+from .test_services import add_member, approve_sending
 
 
 @pytest.fixture
@@ -68,7 +65,7 @@ def test_tabs_of_the_list(w):
     assert names(receiver.get("/members/transfers/?box=outgoing")) == []
     assert names(sender.get("/members/transfers/?box=outgoing")) == ["张国华"]
     assert names(login_client(w.outsider).get("/members/transfers/?box=all")) == []
-    transfer_approve_sending(actor=w.sender, transfer=t)
+    approve_sending(actor=w.sender, transfer=t)
     assert names(sender.get("/members/transfers/")) == []
     page = receiver.get("/members/transfers/")
     assert names(page) == ["张国华"]
@@ -158,7 +155,7 @@ def test_send_back_and_withdraw_through_the_pages(w):
 def test_a_stale_page_does_not_take_the_next_step(w, make_user):
     both = login_client(make_user("org_admin", w.tree.root))
     t = start(w)
-    transfer_approve_sending(actor=w.sender, transfer=t)
+    approve_sending(actor=w.sender, transfer=t)
     # The page showed "waiting for the sending side": approving again must not approve the
     # receiving side by accident.
     response = post(both, t, "approve", status=TransferStatus.AWAITING_SENDER)

@@ -14,13 +14,7 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from massline.access.policy import (
-    can_act_on_transfer,
-    scoped,
-    scoped_transfer_side,
-    transfer_actions,
-    transfers_waiting_for,
-)
+from massline.access.policy import scoped, scoped_side, sides_of
 from massline.core.errors import ApplicationError, Forbidden
 from massline.core.models import AuditEvent
 from massline.members.idnumber import make_id
@@ -33,17 +27,14 @@ from massline.members.models import (
     TransferStep,
     TransferStepKind,
 )
-from massline.members.selectors import transfer_list, with_overdue
-from massline.members.services import (
-    member_create,
-    member_mark_lost,
-    member_set_mobility,
-    transfer_approve_receiving,
-    transfer_approve_sending,
-    transfer_request,
-    transfer_send_back,
-    transfer_withdraw,
+from massline.members.services import member_create, member_mark_lost, member_set_mobility
+from massline.members.transfers.selectors import (
+    transfer_list,
+    transfers_waiting_for,
+    with_overdue,
 )
+from massline.members.transfers.services import transfer_request, transfer_step
+from massline.members.transfers.workflow import actions_for
 from massline.orgs import counters
 from massline.orgs.models import OrgKind
 from massline.orgs.services import org_move, org_update
@@ -92,26 +83,47 @@ def request(w, actor: Any = None, **kw: Any) -> Transfer:
     return transfer_request(actor=actor or w.sender, **fields)
 
 
+def approve_sending(*, actor: Any, transfer: Transfer, note: str = "") -> Transfer:
+    """The sending side's approval, as a page showing "waiting for the sending side" asks."""
+    return transfer_step(
+        actor=actor, transfer=transfer, action="approve", note=note, seen="awaiting_sender"
+    )
+
+
+def approve_receiving(*, actor: Any, transfer: Transfer, note: str = "") -> Transfer:
+    return transfer_step(
+        actor=actor, transfer=transfer, action="approve", note=note, seen="awaiting_receiver"
+    )
+
+
+def withdraw(*, actor: Any, transfer: Transfer, reason: str = "") -> Transfer:
+    return transfer_step(actor=actor, transfer=transfer, action="withdraw", note=reason)
+
+
+def send_back(*, actor: Any, transfer: Transfer, reason: str) -> Transfer:
+    return transfer_step(actor=actor, transfer=transfer, action="send_back", note=reason)
+
+
 def in_state(w, state: str) -> Transfer:
     """A transfer of w.member brought to `state` by the user with both sides."""
     t = request(w, w.both)
     if state == TransferStatus.AWAITING_SENDER:
         return t
     if state == TransferStatus.WITHDRAWN:
-        return transfer_withdraw(actor=w.both, transfer=t, reason="不转了")
+        return withdraw(actor=w.both, transfer=t, reason="不转了")
     if state == TransferStatus.SENT_BACK:
-        return transfer_send_back(actor=w.both, transfer=t, reason="材料不全")
-    t = transfer_approve_sending(actor=w.both, transfer=t)
+        return send_back(actor=w.both, transfer=t, reason="材料不全")
+    t = approve_sending(actor=w.both, transfer=t)
     if state == TransferStatus.AWAITING_RECEIVER:
         return t
-    return transfer_approve_receiving(actor=w.both, transfer=t)
+    return approve_receiving(actor=w.both, transfer=t)
 
 
 STEPS: dict[str, Callable[..., Transfer]] = {
-    "approve_sending": lambda actor, t: transfer_approve_sending(actor=actor, transfer=t),
-    "approve_receiving": lambda actor, t: transfer_approve_receiving(actor=actor, transfer=t),
-    "withdraw": lambda actor, t: transfer_withdraw(actor=actor, transfer=t, reason="x"),
-    "send_back": lambda actor, t: transfer_send_back(actor=actor, transfer=t, reason="材料不全"),
+    "approve_sending": lambda actor, t: approve_sending(actor=actor, transfer=t),
+    "approve_receiving": lambda actor, t: approve_receiving(actor=actor, transfer=t),
+    "withdraw": lambda actor, t: withdraw(actor=actor, transfer=t, reason="x"),
+    "send_back": lambda actor, t: send_back(actor=actor, transfer=t, reason="材料不全"),
 }
 
 # state → step → the state it leads to (None: refused).
@@ -218,7 +230,7 @@ def test_who_may_take_each_step(w, state, step, who, allowed):
     t = in_state(w, state)
     user = getattr(w, who)
     policy_action = {"approve_sending": "approve", "approve_receiving": "approve"}.get(step, step)
-    assert can_act_on_transfer(user, t, policy_action) is allowed
+    assert (policy_action in actions_for(user, t)) is allowed
     if allowed:
         assert STEPS[step](user, t).status == MACHINE[state][step]
     else:
@@ -231,9 +243,9 @@ def test_who_may_take_each_step(w, state, step, who, allowed):
 def test_either_side_may_request_and_the_requester_may_withdraw(w):
     t = request(w, w.receiver)  # the receiving branch starts it
     assert t.requested_by == w.receiver
-    assert transfer_actions(w.receiver, t) == ["withdraw"]
-    assert transfer_actions(w.sender, t) == ["approve", "send_back", "withdraw"]
-    transfer_withdraw(actor=w.receiver, transfer=t, reason="弄错了")
+    assert actions_for(w.receiver, t) == ["withdraw"]
+    assert actions_for(w.sender, t) == ["approve", "send_back", "withdraw"]
+    withdraw(actor=w.receiver, transfer=t, reason="弄错了")
     assert Transfer.objects.get(pk=t.pk).status == TransferStatus.WITHDRAWN
 
 
@@ -258,8 +270,8 @@ def test_a_done_transfer_moves_the_member_history_audit_and_counters(w):
     )
     before = counters.read([tree.village_a1.pk, tree.pref_a.pk, tree.pref_b.pk, tree.root.pk])
     t = transfer_request(actor=w.sender, member=member, to_org=tree.branch_b1, reason="迁居")
-    t = transfer_approve_sending(actor=w.sender, transfer=t, note="同意")
-    t = transfer_approve_receiving(actor=w.receiver, transfer=t, note="接收")
+    t = approve_sending(actor=w.sender, transfer=t, note="同意")
+    t = approve_receiving(actor=w.receiver, transfer=t, note="接收")
     assert t.status == TransferStatus.DONE
     member.refresh_from_db()
     assert member.org == tree.branch_b1
@@ -341,7 +353,7 @@ def test_losing_contact_meanwhile_stops_the_approval(w, state):
         STEPS[step](w.both, t)
     assert exc.value.code == "lost_contact"
     # It can still be sent back or withdrawn.
-    assert transfer_withdraw(actor=w.both, transfer=t).status == TransferStatus.WITHDRAWN
+    assert withdraw(actor=w.both, transfer=t).status == TransferStatus.WITHDRAWN
 
 
 def test_the_receiving_org_no_longer_holding_members_stops_the_transfer(w):
@@ -349,7 +361,7 @@ def test_the_receiving_org_no_longer_holding_members_stops_the_transfer(w):
     org_update(actor=None, org=w.tree.branch_b1, kind=OrgKind.GENERAL_BRANCH)  # still fine
     org_update(actor=None, org=w.tree.branch_b1, kind=OrgKind.COMMITTEE)
     with pytest.raises(ApplicationError):
-        transfer_approve_receiving(actor=w.both, transfer=t)
+        approve_receiving(actor=w.both, transfer=t)
     w.member.refresh_from_db()
     assert w.member.org == w.tree.village_a1
     assert counters.rebuild(check_only=True) == []
@@ -361,14 +373,14 @@ def test_a_member_moved_meanwhile_is_not_moved_twice(w):
         org=w.tree.village_a2, org_path=w.tree.village_a2.path
     )  # as a roster import might
     with pytest.raises(ApplicationError) as exc:
-        transfer_approve_receiving(actor=w.both, transfer=t)
+        approve_receiving(actor=w.both, transfer=t)
     assert exc.value.code == "moved_meanwhile"
 
 
 def test_send_back_needs_a_reason(w):
     t = request(w)
     with pytest.raises(ApplicationError) as exc:
-        transfer_send_back(actor=w.sender, transfer=t, reason=" ")
+        send_back(actor=w.sender, transfer=t, reason=" ")
     assert exc.value.field == "reason"
     assert Transfer.objects.get(pk=t.pk).status == TransferStatus.AWAITING_SENDER
 
@@ -379,15 +391,33 @@ def test_scoped_lists_of_each_side(w):
     visible_receiver = scoped(Transfer.objects.all(), w.receiver, "members.view")
     assert list(visible_sender) == [t] and list(visible_receiver) == [t]
     assert not scoped(Transfer.objects.all(), w.outsider, "members.view").exists()
-    assert list(scoped_transfer_side(visible_sender, w.sender, "members.view", "sending")) == [t]
-    assert not scoped_transfer_side(visible_sender, w.sender, "members.view", "receiving")
+    assert list(scoped_side(visible_sender, w.sender, "members.view", "sending")) == [t]
+    assert not scoped_side(visible_sender, w.sender, "members.view", "receiving")
     # Waiting for the sending side: in the sender's box, not yet in the receiver's.
     assert list(transfers_waiting_for(visible_sender, w.sender)) == [t]
     assert not transfers_waiting_for(visible_receiver, w.receiver).exists()
     assert not transfers_waiting_for(Transfer.objects.all(), w.viewer).exists()
-    transfer_approve_sending(actor=w.sender, transfer=t)
+    approve_sending(actor=w.sender, transfer=t)
     assert not transfers_waiting_for(visible_sender, w.sender).exists()
     assert list(transfers_waiting_for(visible_receiver, w.receiver)) == [t]
+
+
+@pytest.mark.parametrize(
+    ("who", "sides"),
+    [
+        ("sender", {"sending"}),
+        ("receiver", {"receiving"}),
+        ("both", {"sending", "receiving"}),
+        ("outsider", set()),
+        ("viewer", set()),  # sees both sides, may transfer at neither
+    ],
+)
+def test_the_sides_a_user_acts_for(w, who, sides):
+    # given a transfer from village_a1 (pref_a) to branch_b1 (pref_b)
+    t = request(w)
+    # when asked which sides the user holds the transfer permission over
+    # then the generic two-sided rule answers from the registered sides
+    assert sides_of(getattr(w, who), "members.transfer", t) == sides
 
 
 def test_a_subtree_move_carries_open_transfers_along(w):
@@ -399,12 +429,10 @@ def test_a_subtree_move_carries_open_transfers_along(w):
     assert t.from_path == tree.village_a1.path
     assert t.to_path == tree.branch_b1.path
     # village_a1 is now under pref_b: the receiver's scope holds both sides.
-    assert list(
-        scoped_transfer_side(Transfer.objects.all(), w.receiver, "members.view", "sending")
-    ) == [t]
+    assert list(scoped_side(Transfer.objects.all(), w.receiver, "members.view", "sending")) == [t]
     assert not scoped(Transfer.objects.all(), w.sender, "members.view").exists()
-    transfer_approve_sending(actor=w.receiver, transfer=t)
-    transfer_approve_receiving(actor=w.receiver, transfer=t)
+    approve_sending(actor=w.receiver, transfer=t)
+    approve_receiving(actor=w.receiver, transfer=t)
     w.member.refresh_from_db()
     assert w.member.org_path == tree.branch_b1.path
     assert counters.rebuild(check_only=True) == []
@@ -437,10 +465,10 @@ def test_overdue_on_a_controlled_clock(w, settings):
     # A step restarts the wait.
     Transfer.objects.filter(pk=t.pk).update(last_step_at=start - dt.timedelta(days=10))
     assert flag(timezone.now()) is True
-    transfer_approve_sending(actor=w.sender, transfer=t)
+    approve_sending(actor=w.sender, transfer=t)
     assert flag(timezone.now()) is False
     # A closed transfer is never overdue.
-    transfer_withdraw(actor=w.sender, transfer=t)
+    withdraw(actor=w.sender, transfer=t)
     assert flag(timezone.now() + dt.timedelta(days=365)) is False
 
 

@@ -18,36 +18,27 @@ from django.views.decorators.debug import sensitive_post_parameters, sensitive_v
 from django.views.decorators.http import require_POST
 
 from massline.access.permissions import MEMBERS_TRANSFER, MEMBERS_VIEW
-from massline.access.policy import (
-    access_scoped,
-    can,
-    can_act_on_transfer,
-    can_anywhere,
-    scoped,
-    scoped_transfer_side,
-    transfer_actions,
-    transfer_sides,
-    transfer_turn,
-    transfers_waiting_for,
-)
+from massline.access.policy import access_scoped, can, can_anywhere, scoped
+from massline.accounts.models import User
 from massline.core.errors import ApplicationError, Forbidden
 from massline.core.normalize import to_halfwidth
 from massline.orgs.models import Organization
 
-from .idnumber import InvalidNumber, validate_id
-from .models import OPEN_TRANSFER_STATUSES, Member, Transfer, TransferStatus
-from .selectors import member_by_id_number, org_by_code, transfer_list, with_overdue
-from .services import (
-    MEMBER_ORG_KINDS,
-    transfer_approve_receiving,
-    transfer_approve_sending,
-    transfer_request,
-    transfer_send_back,
-    transfer_withdraw,
+from ..idnumber import InvalidNumber, validate_id
+from ..models import OPEN_TRANSFER_STATUSES, Member, Transfer, TransferStatus
+from ..services import MEMBER_ORG_KINDS
+from . import workflow
+from .selectors import (
+    BOXES,
+    member_by_id_number,
+    org_by_code,
+    transfer_box,
+    transfer_detail_queryset,
+    transfer_list,
 )
+from .services import transfer_request, transfer_step
 
 ORG_SUGGESTIONS = 20
-BOXES = ("waiting", "outgoing", "incoming", "all")
 
 
 class TransferRequestForm(forms.Form):
@@ -83,28 +74,23 @@ def _apply_error(form: forms.Form, exc: ApplicationError) -> None:
     form.add_error(field, exc.message)
 
 
-def _visible(request: HttpRequest):  # type: ignore[no-untyped-def]
-    return scoped(Transfer.objects.all(), request.user, MEMBERS_VIEW)
+def _user(request: HttpRequest) -> User:
+    """The signed-in user (every page here is behind `login_required`)."""
+    if not isinstance(request.user, User):
+        raise PermissionDenied
+    return request.user
 
 
 @login_required
 def transfer_list_view(request: HttpRequest) -> HttpResponse:
-    user = request.user
+    user = _user(request)
     if not can_anywhere(user, MEMBERS_VIEW):
         raise PermissionDenied
     may_transfer = can_anywhere(user, MEMBERS_TRANSFER)
     box = request.GET.get("box", "")
     if box not in BOXES:
         box = "waiting" if may_transfer else "all"
-    visible = _visible(request)
-    if box == "waiting":
-        qs = transfers_waiting_for(visible, user)
-    elif box == "outgoing":
-        qs = scoped_transfer_side(visible, user, MEMBERS_VIEW, "sending")
-    elif box == "incoming":
-        qs = scoped_transfer_side(visible, user, MEMBERS_VIEW, "receiving")
-    else:
-        qs = visible
+    qs = transfer_box(scoped(Transfer.objects.all(), user, MEMBERS_VIEW), user, box)
     status = request.GET.get("status", "")
     if status not in ("open", "closed", *TransferStatus.values):
         status = ""
@@ -141,21 +127,23 @@ def transfer_list_view(request: HttpRequest) -> HttpResponse:
 
 
 def _detail_context(request: HttpRequest, transfer: Transfer) -> dict[str, Any]:
-    user = request.user
+    user = _user(request)
+    actions = workflow.actions_for(user, transfer)
     return {
         "nav": "transfers",
         "t": transfer,
         "steps": list(transfer.steps.select_related("actor")),
-        "actions": transfer_actions(user, transfer),
-        "turn": transfer_turn(transfer),
-        "sides": transfer_sides(user, transfer),
+        "actions": actions,
+        # The forms of the steps the user may take, as the workflow map describes them.
+        "buttons": [workflow.TRANSITIONS[(transfer.status, a)] for a in actions],
+        "turn": workflow.turn(transfer),
         "member_visible": can(user, MEMBERS_VIEW, transfer.member.org),
     }
 
 
 def _get_transfer(request: HttpRequest, transfer_id: int) -> Transfer:
     return access_scoped(
-        with_overdue(Transfer.objects.select_related("member__org", "from_org", "to_org")),
+        transfer_detail_queryset(),
         request.user,
         transfer_id,
         MEMBERS_VIEW,
@@ -172,42 +160,33 @@ def transfer_detail(request: HttpRequest, transfer_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def transfer_act(request: HttpRequest, transfer_id: int, action: str) -> HttpResponse:
-    """Approve (for the side whose turn it is), send back or withdraw."""
+    """Take a step the workflow allows the user: approve, send back or withdraw."""
+    user = _user(request)
     transfer = _get_transfer(request, transfer_id)
-    if action not in ("approve", "send_back", "withdraw"):
+    if action not in workflow.ACTIONS:
         raise Http404
-    if transfer.is_open and not can_act_on_transfer(request.user, transfer, action):
+    if transfer.is_open and action not in workflow.actions_for(user, transfer):
         raise PermissionDenied
     form = StepForm(request.POST)
-    error = ""
-    if not form.is_valid() or form.cleaned_data["status"] != transfer.status:
-        # The page the user acted on showed another state: someone else took a step meanwhile.
-        error = _("This transfer changed while you were looking at it; check it again.")
-    else:
-        note = form.cleaned_data["note"]
+    if form.is_valid():
+        seen = form.cleaned_data["status"]
         try:
-            if action == "approve" and transfer.status == TransferStatus.AWAITING_SENDER:
-                transfer_approve_sending(actor=request.user, transfer=transfer, note=note)
-                done = _("Approved for the sending side; now waiting for the receiving side.")
-            elif action == "approve":
-                transfer_approve_receiving(actor=request.user, transfer=transfer, note=note)
-                done = _("Transfer done: %(name)s now belongs to %(org)s.") % {
-                    "name": transfer.member.name,
-                    "org": transfer.to_org.name,
-                }
-            elif action == "send_back":
-                transfer_send_back(actor=request.user, transfer=transfer, reason=note)
-                done = _("The transfer was sent back.")
-            else:
-                transfer_withdraw(actor=request.user, transfer=transfer, reason=note)
-                done = _("The transfer was withdrawn.")
-        except Forbidden:
-            raise PermissionDenied from None
+            done = transfer_step(
+                actor=user,
+                transfer=transfer,
+                action=action,
+                note=form.cleaned_data["note"],
+                seen=seen,
+            )
         except ApplicationError as exc:
             error = exc.message
         else:
-            messages.success(request, done)
-            return redirect("members:transfer", transfer.pk)
+            step = workflow.TRANSITIONS[(seen, action)]
+            names = {"name": transfer.member.name, "org": transfer.to_org.name}
+            messages.success(request, str(step.done) % names)
+            return redirect("members:transfer", done.pk)
+    else:
+        error = _("This transfer changed while you were looking at it; check it again.")
     transfer = _get_transfer(request, transfer_id)
     context = {**_detail_context(request, transfer), "error": error, "error_action": action}
     return render(request, "members/transfers/detail.html", context, status=400)
@@ -226,13 +205,13 @@ def _start(
         return None
     try:
         return transfer_request(
-            actor=request.user,
+            actor=_user(request),
             member=member,
             to_org=to_org,
             reason=form.cleaned_data["reason"],
             on=form.cleaned_data["on"],
         )
-    except Forbidden:
+    except Forbidden:  # neither side is the user's
         form.add_error("to_org", _("You may not receive members at that organization."))
     except ApplicationError as exc:
         _apply_error(form, exc)
