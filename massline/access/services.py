@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -16,6 +16,9 @@ from massline.orgs.models import Organization
 from .models import DataScope, Role, RoleAssignment
 from .permissions import BUILTIN_ROLES
 from .policy import forget_grants
+
+if TYPE_CHECKING:
+    from massline.accounts.models import User
 
 
 def roles_ensure_builtin() -> None:
@@ -41,7 +44,7 @@ def _snapshot(a: RoleAssignment, custom: list[int]) -> dict[str, Any]:
 @transaction.atomic
 def assignment_create(
     *,
-    actor: Any,
+    actor: User | None,
     user: Any,
     role: Role,
     org: Organization,
@@ -93,7 +96,7 @@ def assignment_create(
 
 
 @transaction.atomic
-def assignment_end(*, actor: Any, assignment: RoleAssignment, on: date) -> RoleAssignment:
+def assignment_end(*, actor: User | None, assignment: RoleAssignment, on: date) -> RoleAssignment:
     """End an assignment on a date (it stays in the record)."""
     if on < assignment.valid_from:
         raise ApplicationError(

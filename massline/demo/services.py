@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 from django.db import transaction
 
@@ -65,7 +64,9 @@ def _branch_code() -> str:
     return org.code
 
 
-def demo_load(*, actor: Any, divisions_dir: Path, seed: int = 1) -> list[tuple[DemoLogin, str]]:
+def demo_load(
+    *, actor: User | None, divisions_dir: Path, seed: int = 1
+) -> list[tuple[DemoLogin, str]]:
     """Load what is missing of the demo. `actor`: who loads it (None: the system)."""
     divisions = load_divisions(actor=actor, directory=divisions_dir, file=None, province=PROVINCE)
     orgs = generate_orgs(actor=actor, province=PROVINCE, seed=seed)

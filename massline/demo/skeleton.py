@@ -13,7 +13,7 @@ import random
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.db import connection, transaction
 from django.db.models import Max
@@ -26,6 +26,9 @@ from massline.core.errors import ApplicationError
 from massline.orgs import counters
 from massline.orgs.models import AreaType, Division, Organization, OrgKind, UnitType
 from massline.orgs.paths import child_path, depth_of
+
+if TYPE_CHECKING:
+    from massline.accounts.models import User
 
 AGENCIES = [
     "党委办公室",
@@ -500,7 +503,7 @@ class GenerateResult:
     created: int
 
 
-def generate_orgs(*, actor: Any, province: str, seed: int) -> GenerateResult:
+def generate_orgs(*, actor: User | None, province: str, seed: int) -> GenerateResult:
     """Create the missing organizations of the skeleton, with their counters and an audit
     row, in one transaction, through the database's bulk path. A run that finds every
     organization already there writes nothing."""

@@ -5,7 +5,7 @@ encrypted; only their masked forms reach history, audit and errors."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -25,6 +25,9 @@ from . import counters
 from .idnumber import InvalidNumber, mask_id, mask_phone, validate_id, validate_phone
 from .models import Member, MemberEvent, MemberEventKind, MemberStatus, Mobility
 from .rules import MEMBER_ORG_KINDS, adult_on
+
+if TYPE_CHECKING:
+    from massline.accounts.models import User
 
 
 def _snapshot(m: Member) -> dict[str, Any]:
@@ -56,7 +59,7 @@ def check_member_org(org: Organization, *, field: str = "org") -> None:
 @transaction.atomic
 def member_create(
     *,
-    actor: Any,
+    actor: User | None,
     org: Organization,
     name: str,
     gender: str,
@@ -157,7 +160,7 @@ def member_locked(member: Member) -> tuple[Member, dict[str, Any]]:
 
 def member_change_save(
     *,
-    actor: Any,
+    actor: User | None,
     member: Member,
     before: dict[str, Any],
     action: str,
@@ -196,7 +199,7 @@ def member_change_save(
 
 
 @transaction.atomic
-def member_make_full(*, actor: Any, member: Member, on: dt.date) -> Member:
+def member_make_full(*, actor: User | None, member: Member, on: dt.date) -> Member:
     """A probationary member becomes a full member (转正)."""
     member, before = member_locked(member)
     if member.status != MemberStatus.PROBATIONARY:
@@ -224,7 +227,7 @@ def member_make_full(*, actor: Any, member: Member, on: dt.date) -> Member:
 @transaction.atomic
 def member_set_mobility(
     *,
-    actor: Any,
+    actor: User | None,
     member: Member,
     mobility: str,
     since: dt.date | None = None,
@@ -268,7 +271,9 @@ def member_set_mobility(
 
 
 @transaction.atomic
-def member_mark_lost(*, actor: Any, member: Member, since: dt.date, notes: str = "") -> Member:
+def member_mark_lost(
+    *, actor: User | None, member: Member, since: dt.date, notes: str = ""
+) -> Member:
     member, before = member_locked(member)
     if member.lost_contact:
         raise ApplicationError(
@@ -292,7 +297,9 @@ def member_mark_lost(*, actor: Any, member: Member, since: dt.date, notes: str =
 
 
 @transaction.atomic
-def member_mark_found(*, actor: Any, member: Member, on: dt.date, notes: str = "") -> Member:
+def member_mark_found(
+    *, actor: User | None, member: Member, on: dt.date, notes: str = ""
+) -> Member:
     member, before = member_locked(member)
     if not member.lost_contact:
         raise ApplicationError(
@@ -320,7 +327,7 @@ def member_mark_found(*, actor: Any, member: Member, on: dt.date, notes: str = "
 
 
 @transaction.atomic
-def member_set_tracing_notes(*, actor: Any, member: Member, notes: str) -> Member:
+def member_set_tracing_notes(*, actor: User | None, member: Member, notes: str) -> Member:
     """Rewrite the tracing notes of a member still lost contact (who was asked, what was
     tried): the search goes on, so the notes change while the status does not."""
     member, before = member_locked(member)
@@ -343,7 +350,7 @@ def member_set_tracing_notes(*, actor: Any, member: Member, notes: str) -> Membe
 
 
 @transaction.atomic
-def member_reveal(*, actor: Any, member: Member) -> tuple[str, str]:
+def member_reveal(*, actor: User | None, member: Member) -> tuple[str, str]:
     """A member's full ID and phone numbers (the phone "" when none), for a user whose role
     may see them at the member's organization. Every reveal is audited; the row names the
     fields shown, never the numbers."""

@@ -45,6 +45,7 @@ from massline.access.policy import (
     scoped,
     sees_whole_subtree,
 )
+from massline.accounts.requests import request_user
 from massline.core import jobs
 from massline.core.errors import ApplicationError
 from massline.core.reference import ETHNIC_GROUPS
@@ -163,13 +164,13 @@ def member_export(request: HttpRequest) -> HttpResponseBase:
     if count > limit:
         job = jobs.enqueue(
             roster_export.JOB_KIND,
-            actor=request.user,
+            actor=request_user(request),
             params=roster_export.job_params(request.GET.dict(), fmt, get_language()),
         )
         return redirect("jobs:detail", job.pk)
     full = roster_export.may_show_full(request.user, filters)
     roster_export.record_export(
-        actor=request.user, filters=filters, fmt=fmt, count=count, full_numbers=full
+        actor=request_user(request), filters=filters, fmt=fmt, count=count, full_numbers=full
     )
     rows = roster_export.iter_rows(members, full_numbers=full)
     filename = roster_export.download_name(filters, fmt)
@@ -225,7 +226,7 @@ def member_reveal(request: HttpRequest, member_id: int) -> HttpResponse:
         MEMBERS_VIEW_SENSITIVE,
         view_perm=MEMBERS_VIEW,
     )
-    number, phone = services.member_reveal(actor=request.user, member=member)
+    number, phone = services.member_reveal(actor=request_user(request), member=member)
     response = render(
         request,
         "members/detail.html#revealed",
@@ -296,7 +297,7 @@ def _member_form(
 @login_required
 def member_make_full_view(request: HttpRequest, member_id: int) -> HttpResponse:
     def apply(member: Member, data: dict[str, Any]) -> str:
-        services.member_make_full(actor=request.user, member=member, on=data["full_date"])
+        services.member_make_full(actor=request_user(request), member=member, on=data["full_date"])
         return _("%(name)s is now a full member.") % {"name": member.name}
 
     return _member_form(
@@ -352,7 +353,7 @@ def member_mobility_view(request: HttpRequest, member_id: int) -> HttpResponse:
         if data["mobility"] == Mobility.INFLOW and data["attached_org"].strip():
             attached = _attached_org(request, data["attached_org"])
         services.member_set_mobility(
-            actor=request.user,
+            actor=request_user(request),
             member=member,
             mobility=data["mobility"],
             since=data["since"],
@@ -399,7 +400,10 @@ def org_options(request: HttpRequest) -> HttpResponse:
 def member_lost_view(request: HttpRequest, member_id: int) -> HttpResponse:
     def apply(member: Member, data: dict[str, Any]) -> str:
         services.member_mark_lost(
-            actor=request.user, member=member, since=data["lost_since"], notes=data["lost_notes"]
+            actor=request_user(request),
+            member=member,
+            since=data["lost_since"],
+            notes=data["lost_notes"],
         )
         return _("%(name)s is marked as lost contact.") % {"name": member.name}
 
@@ -418,7 +422,10 @@ def member_lost_view(request: HttpRequest, member_id: int) -> HttpResponse:
 def member_found_view(request: HttpRequest, member_id: int) -> HttpResponse:
     def apply(member: Member, data: dict[str, Any]) -> str:
         services.member_mark_found(
-            actor=request.user, member=member, on=data["found_on"], notes=data["notes"]
+            actor=request_user(request),
+            member=member,
+            on=data["found_on"],
+            notes=data["notes"],
         )
         return _("%(name)s is in contact again.") % {"name": member.name}
 
@@ -436,7 +443,9 @@ def member_found_view(request: HttpRequest, member_id: int) -> HttpResponse:
 @login_required
 def member_tracing_view(request: HttpRequest, member_id: int) -> HttpResponse:
     def apply(member: Member, data: dict[str, Any]) -> str:
-        services.member_set_tracing_notes(actor=request.user, member=member, notes=data["notes"])
+        services.member_set_tracing_notes(
+            actor=request_user(request), member=member, notes=data["notes"]
+        )
         return _("Tracing notes of %(name)s saved.") % {"name": member.name}
 
     return _member_form(
@@ -463,7 +472,9 @@ def member_new(request: HttpRequest) -> HttpResponse:
     form = MemberCreateForm(request.POST or None)
     if request.method == "POST" and takes_members and form.is_valid():
         try:
-            member = services.member_create(actor=request.user, org=org, **form.cleaned_data)
+            member = services.member_create(
+                actor=request_user(request), org=org, **form.cleaned_data
+            )
         except ApplicationError as exc:
             _apply_error(form, exc)
         else:

@@ -8,6 +8,7 @@ from ninja import Field, Router, Schema
 
 from massline.access.permissions import ORGS_MANAGE, ORGS_VIEW, STATS_VIEW
 from massline.access.policy import access_org, can_move, scoped
+from massline.accounts.requests import request_user
 
 from .models import AreaType, Organization, OrgKind, UnitType
 from .selectors import (
@@ -137,7 +138,7 @@ def org_stats(request: HttpRequest, org_id: int) -> dict[str, object]:
 def org_create_endpoint(request: HttpRequest, payload: OrgIn) -> tuple[int, Organization]:
     parent = access_org(request.user, payload.parent, ORGS_MANAGE)
     org = org_create(
-        actor=request.user,
+        actor=request_user(request),
         parent=parent,
         code=payload.code.strip().upper(),
         name=payload.name,
@@ -153,7 +154,7 @@ def org_update_endpoint(request: HttpRequest, org_id: int, payload: OrgPatch) ->
     org = access_org(request.user, org_id, ORGS_MANAGE)
     changes = payload.dict(exclude_unset=True)
     return org_update(
-        actor=request.user,
+        actor=request_user(request),
         org=org,
         name=changes.get("name"),
         kind=changes["kind"].value if changes.get("kind") else None,
@@ -170,4 +171,4 @@ def org_move_endpoint(request: HttpRequest, org_id: int, payload: MoveIn) -> Org
     if not can_move(request.user, org):
         raise PermissionDenied
     new_parent = access_org(request.user, payload.parent, ORGS_MANAGE)
-    return org_move(actor=request.user, org=org, new_parent=new_parent)
+    return org_move(actor=request_user(request), org=org, new_parent=new_parent)

@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.db import connection, transaction
 from django.utils.translation import gettext as _
@@ -27,6 +27,9 @@ from massline.core.db import copy_rows, is_postgres
 from massline.core.errors import ApplicationError
 
 from .models import Division
+
+if TYPE_CHECKING:
+    from massline.accounts.models import User
 
 MAX_REPORTED_ERRORS = 50
 
@@ -365,7 +368,7 @@ _COLUMNS = [
 
 
 def store(
-    rows: list[DivisionRow], tags: dict[str, str], *, actor: Any, province: str | None
+    rows: list[DivisionRow], tags: dict[str, str], *, actor: User | None, province: str | None
 ) -> LoadResult:
     """Upsert the validated rows in one transaction through the database's bulk path, with an
     audit row when anything changed."""
@@ -433,7 +436,7 @@ def _upsert(values: list[tuple]) -> None:  # type: ignore[type-arg]
 
 
 def load_divisions(
-    *, actor: Any, directory: Path | None, file: Path | None, province: str | None
+    *, actor: User | None, directory: Path | None, file: Path | None, province: str | None
 ) -> LoadResult:
     """Read, validate and store a release. `province` is a 2-digit code, or None for all.
     `actor`: who loads it (None: the system, from the command line)."""

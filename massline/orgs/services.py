@@ -3,7 +3,7 @@ the counters in the same transaction. Callers check permissions first (access ap
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import connection, transaction
 from django.utils.translation import gettext as _
@@ -15,6 +15,9 @@ from . import counters
 from .metrics import difference
 from .models import Division, Organization, OrgKind
 from .paths import child_path, depth_of, subtree_bounds
+
+if TYPE_CHECKING:
+    from massline.accounts.models import User
 
 # Tables that keep a copy of the owning organization's path (`org_path`), rewritten with the
 # tree when a subtree moves. Each domain registers its own at start-up.
@@ -42,7 +45,7 @@ def _snapshot(org: Organization) -> dict[str, Any]:
 @transaction.atomic
 def org_create(
     *,
-    actor: Any,
+    actor: User | None,
     parent: Organization | None,
     code: str,
     name: str,
@@ -89,7 +92,7 @@ def org_create(
 @transaction.atomic
 def org_update(
     *,
-    actor: Any,
+    actor: User | None,
     org: Organization,
     name: str | None = None,
     kind: str | None = None,
@@ -122,7 +125,7 @@ def org_update(
 
 
 @transaction.atomic
-def org_move(*, actor: Any, org: Organization, new_parent: Organization) -> Organization:
+def org_move(*, actor: User | None, org: Organization, new_parent: Organization) -> Organization:
     """Move an organization and its whole subtree under `new_parent`: the paths are rewritten
     by one statement per table, and the counters follow."""
     org = Organization.objects.select_for_update().get(pk=org.pk)

@@ -23,6 +23,7 @@ from massline.access.policy import (
     scoped,
     sees_whole_subtree,
 )
+from massline.accounts.requests import request_user
 from massline.core.errors import ApplicationError
 from massline.core.htmx import wants_fragment
 
@@ -160,7 +161,7 @@ def create_child(request: HttpRequest, org_id: int) -> HttpResponse:
     form = OrgForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            org = org_create(actor=request.user, parent=parent, **form.cleaned_data)
+            org = org_create(actor=request_user(request), parent=parent, **form.cleaned_data)
         except ApplicationError as exc:
             _apply_error(form, exc)
         else:
@@ -189,7 +190,7 @@ def edit(request: HttpRequest, org_id: int) -> HttpResponse:
     form = OrgEditForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            org_update(actor=request.user, org=org, **form.cleaned_data)
+            org_update(actor=request_user(request), org=org, **form.cleaned_data)
         except ApplicationError as exc:
             _apply_error(form, exc)
         else:
@@ -210,7 +211,7 @@ def move(request: HttpRequest, org_id: int) -> HttpResponse:
             new_parent = access_org_by_code(
                 request.user, form.cleaned_data["parent_code"].strip(), ORGS_MANAGE
             )
-            org_move(actor=request.user, org=org, new_parent=new_parent)
+            org_move(actor=request_user(request), org=org, new_parent=new_parent)
         except ApplicationError as exc:
             _apply_error(form, exc)
         except Http404:

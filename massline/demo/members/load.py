@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from operator import attrgetter
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
@@ -40,6 +40,9 @@ from massline.members.models import Member
 from massline.orgs import counters as org_counters
 
 from .people import INFLOW, IdBlocks, Person, allocate, branches, people
+
+if TYPE_CHECKING:
+    from massline.accounts.models import User
 
 BATCH_SIZE = 50_000
 
@@ -237,7 +240,7 @@ def _write_csv(
 
 def generate_members(
     *,
-    actor: Any,
+    actor: User | None,
     count: int,
     seed: int,
     province: str | None = None,

@@ -3,7 +3,7 @@ writes a large export into the job's folder."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -28,6 +28,9 @@ from .policy import FORMATS, download_name, format_label, may_show_full
 from .rows import iter_rows
 from .writers import write_file
 
+if TYPE_CHECKING:
+    from massline.accounts.models import User
+
 JOB_KIND = "members.export"
 
 
@@ -51,7 +54,7 @@ def describe_filters(filters: MemberFilter) -> dict[str, Any]:
 
 @transaction.atomic
 def record_export(
-    *, actor: Any, filters: MemberFilter, fmt: str, count: int, full_numbers: bool
+    *, actor: User | None, filters: MemberFilter, fmt: str, count: int, full_numbers: bool
 ) -> None:
     """The audit row of an export: how many rows, the filters, the format, and whether the
     numbers were in full; never a number."""

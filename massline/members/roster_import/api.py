@@ -11,6 +11,7 @@ from django.http import HttpRequest
 from ninja import File, Form, Router, Schema
 from ninja.files import UploadedFile
 
+from massline.accounts.requests import request_user
 from massline.core.models import Job
 
 from .jobs import apply_import, get_import, start_upload
@@ -75,7 +76,7 @@ def import_members(
 ) -> tuple[int, dict[str, Any]]:
     """Starts a job; poll GET /imports/{id}. Up to 1,000 problems come with the job."""
     job = start_upload(
-        actor=request.user,
+        actor=request_user(request),
         chunks=file.chunks(),
         file_name=file.name or "",
         dry_run=dry_run,
@@ -86,10 +87,10 @@ def import_members(
 
 @router.get("/{job_id}", response=ImportOut, summary="An import: status, progress, report")
 def import_get(request: HttpRequest, job_id: int) -> dict[str, Any]:
-    return _out(get_import(actor=request.user, job_id=job_id))
+    return _out(get_import(actor=request_user(request), job_id=job_id))
 
 
 @router.post("/{job_id}/apply", response={202: ImportOut}, summary="Import a clean dry run")
 def import_apply(request: HttpRequest, job_id: int) -> tuple[int, dict[str, Any]]:
-    job = get_import(actor=request.user, job_id=job_id)
-    return 202, _out(apply_import(actor=request.user, job=job))
+    job = get_import(actor=request_user(request), job_id=job_id)
+    return 202, _out(apply_import(actor=request_user(request), job=job))

@@ -20,7 +20,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
@@ -38,6 +38,9 @@ from .file_checks import COMPARED, changed_condition, duplicates, report_found
 from .intake import Gathered, Progress
 from .report import ImportReport
 from .staging import MEMBERS, STAGE, STAGE_COLUMNS
+
+if TYPE_CHECKING:
+    from massline.accounts.models import User
 
 EVENT_INSERT = (
     'INSERT INTO members_memberevent (member_id, kind, "on", detail, actor_id, created_at)'
@@ -59,7 +62,7 @@ def changed_meanwhile() -> ApplicationError:
 
 
 def _apply_rows(
-    report: ImportReport, actor: Any, ctx: Context, job_id: int | None, gathered: Gathered
+    report: ImportReport, actor: User | None, ctx: Context, job_id: int | None, gathered: Gathered
 ) -> None:
     now = timezone.now()
     today = ctx.today
@@ -177,7 +180,7 @@ def _apply_rows(
 
 def write(
     report: ImportReport,
-    actor: Any,
+    actor: User | None,
     ctx: Context,
     job_id: int | None,
     dry_run: bool,
@@ -229,7 +232,7 @@ def first_load() -> Any:
 def load_first(
     load: Any,
     report: ImportReport,
-    actor: Any,
+    actor: User | None,
     ctx: Context,
     job_id: int | None,
     gathered: Gathered,
@@ -261,7 +264,7 @@ def load_first(
     report.mark("recording")
 
 
-def _entered(actor: Any, job_id: int | None, today: dt.date, *, after: int) -> None:
+def _entered(actor: User | None, job_id: int | None, today: dt.date, *, after: int) -> None:
     """The new members' entry in the roster, for their history: one entry for the ids above
     `after`, which are all this import's (a first load numbers members by their rows; on
     SQLite the import holds the write lock), instead of a row per member."""
@@ -280,7 +283,7 @@ def _entered(actor: Any, job_id: int | None, today: dt.date, *, after: int) -> N
     )
 
 
-def _record(report: ImportReport, actor: Any, job_id: int | None) -> None:
+def _record(report: ImportReport, actor: User | None, job_id: int | None) -> None:
     audit_record(
         actor=actor,
         action="members.import",

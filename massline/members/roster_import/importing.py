@@ -18,7 +18,7 @@ from __future__ import annotations
 import contextlib
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
@@ -37,8 +37,11 @@ from .reading import check_header, open_roster
 from .report import ImportReport
 from .staging import attach_stage, create_stage, drop_stage
 
+if TYPE_CHECKING:
+    from massline.accounts.models import User
 
-def scope_orgs(actor: Any) -> dict[str, tuple[int, str, str]]:
+
+def scope_orgs(actor: User | None) -> dict[str, tuple[int, str, str]]:
     """The organizations the importer may put members in, by code. No actor: an operator
     at the command line, with the whole tree."""
     qs = Organization.objects.all()
@@ -53,7 +56,7 @@ def scope_orgs(actor: Any) -> dict[str, tuple[int, str, str]]:
 def import_roster(
     path: Path,
     *,
-    actor: Any,
+    actor: User | None,
     dry_run: bool,
     file_name: str = "",
     encoding: str = "auto",

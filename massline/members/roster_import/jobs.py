@@ -10,7 +10,7 @@ import shutil
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.utils import timezone
@@ -27,6 +27,9 @@ from .importing import import_roster
 from .reading import ENCODINGS
 from .report import write_report_csv
 
+if TYPE_CHECKING:
+    from massline.accounts.models import User
+
 JOB_KIND = "members.import"
 #: Problems shown with a job (the page, the API); all of them are in its report file.
 SHOWN_PROBLEMS = 1000
@@ -42,7 +45,7 @@ def _input(job: Job) -> Path:
 
 def start_upload(
     *,
-    actor: Any,
+    actor: User | None,
     chunks: Iterable[bytes],
     file_name: str,
     dry_run: bool = True,
@@ -69,7 +72,12 @@ def start_upload(
 
 
 def start_import(
-    *, actor: Any, upload: Path, file_name: str, dry_run: bool = True, encoding: str = "auto"
+    *,
+    actor: User | None,
+    upload: Path,
+    file_name: str,
+    dry_run: bool = True,
+    encoding: str = "auto",
 ) -> Job:
     """Queue an import of the uploaded file (moved into the job's folder)."""
     if not can_anywhere(actor, MEMBERS_MANAGE):
@@ -115,7 +123,7 @@ def purge_stale_uploads(now: dt.datetime | None = None) -> int:
     return removed
 
 
-def get_import(*, actor: Any, job_id: int | str) -> Job:
+def get_import(*, actor: User | None, job_id: int | str) -> Job:
     """An import job of this user; NotFound for anyone else's."""
     try:
         job = Job.objects.get(
@@ -126,7 +134,7 @@ def get_import(*, actor: Any, job_id: int | str) -> Job:
     return jobs.live(job)
 
 
-def apply_import(*, actor: Any, job: Job) -> Job:
+def apply_import(*, actor: User | None, job: Job) -> Job:
     """Import, for real, the file of a clean dry run."""
     if job.kind != JOB_KIND or job.actor_id != getattr(actor, "pk", None):
         raise NotFound(_("There is no such import."))
@@ -182,7 +190,7 @@ def run_import(job: Job, progress: jobs.Progress) -> dict[str, Any]:
     return result
 
 
-def recent_imports(*, actor: Any, limit: int = 10) -> list[Job]:
+def recent_imports(*, actor: User | None, limit: int = 10) -> list[Job]:
     return list(
         Job.objects.filter(kind=JOB_KIND, actor_id=getattr(actor, "pk", None) or -1).order_by(
             "-id"

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from massline.access.permissions import MEMBERS_MANAGE
 from massline.access.policy import can_anywhere
+from massline.accounts.requests import request_user
 from massline.core import jobs
 from massline.core.errors import ApplicationError, NotFound
 from massline.core.htmx import wants_fragment
@@ -27,7 +28,7 @@ from .reading import ENCODINGS
 
 def _job_or_404(request: HttpRequest, job_id: int):  # type: ignore[no-untyped-def]
     try:
-        return get_import(actor=request.user, job_id=job_id)
+        return get_import(actor=request_user(request), job_id=job_id)
     except NotFound:
         raise Http404 from None
 
@@ -45,7 +46,7 @@ def import_start(request: HttpRequest) -> HttpResponse:
         else:
             try:
                 job = start_upload(
-                    actor=request.user,
+                    actor=request_user(request),
                     chunks=upload.chunks(),
                     file_name=upload.name or "",
                     dry_run=True,
@@ -55,7 +56,7 @@ def import_start(request: HttpRequest) -> HttpResponse:
                 error = exc.message
             else:
                 return redirect("members:import_job", job_id=job.pk)
-    recent = recent_imports(actor=request.user)
+    recent = recent_imports(actor=request_user(request))
     return render(
         request,
         "members/import.html",
@@ -100,7 +101,7 @@ def import_job(request: HttpRequest, job_id: int) -> HttpResponse:
 def import_apply(request: HttpRequest, job_id: int) -> HttpResponse:
     job = _job_or_404(request, job_id)
     try:
-        applied = apply_import(actor=request.user, job=job)
+        applied = apply_import(actor=request_user(request), job=job)
     except ApplicationError as exc:
         messages.error(request, exc.message)
         return redirect("members:import_job", job_id=job.pk)

@@ -12,7 +12,7 @@ from ninja import Router, Schema
 
 from massline.access.permissions import MEMBERS_TRANSFER, MEMBERS_VIEW
 from massline.access.policy import access_scoped, can, can_anywhere, scoped
-from massline.accounts.models import User
+from massline.accounts.requests import request_user
 from massline.core.errors import ApplicationError, Forbidden, NotFound
 
 from ..idnumber import InvalidNumber, validate_id
@@ -114,13 +114,6 @@ class StepIn(Schema):
     status: str | None = None
 
 
-def _user(request: HttpRequest) -> User:
-    """The authenticated caller (a bearer token or the session: `api.auth`)."""
-    if not isinstance(request.user, User):
-        raise Forbidden()
-    return request.user
-
-
 def _get(request: HttpRequest, transfer_id: int) -> Transfer:
     return access_scoped(
         transfer_detail_queryset(),
@@ -134,7 +127,7 @@ def _get(request: HttpRequest, transfer_id: int) -> Transfer:
 def _detail(request: HttpRequest, t: Transfer) -> Transfer:
     """The transfer with its history and the steps the caller may take now."""
     t.step_rows = list(t.steps.select_related("actor"))  # type: ignore[attr-defined]
-    t.actions = workflow.actions_for(_user(request), t)  # type: ignore[attr-defined]
+    t.actions = workflow.actions_for(request_user(request), t)  # type: ignore[attr-defined]
     return t
 
 
@@ -149,7 +142,7 @@ def transfers_list(
 ) -> dict[str, object]:
     """`box`: waiting (for a step the caller may take), outgoing, incoming or all.
     `status`: open, closed or one status."""
-    user = _user(request)
+    user = request_user(request)
     if not can_anywhere(user, MEMBERS_VIEW):
         raise Forbidden()
     qs = transfer_box(scoped(Transfer.objects.all(), user, MEMBERS_VIEW), user, box)
@@ -195,7 +188,7 @@ def transfer_create(request: HttpRequest, payload: TransferIn) -> tuple[int, Tra
     else:
         raise ApplicationError(_("Name the member by id or ID number."), field="member")
     t = transfer_request(
-        actor=_user(request),
+        actor=request_user(request),
         member=member,
         to_org=to_org,
         reason=payload.reason,
@@ -216,6 +209,10 @@ def transfer_act(request: HttpRequest, transfer_id: int, action: str, payload: S
     if action not in workflow.ACTIONS:
         raise NotFound()
     transfer_step(
-        actor=_user(request), transfer=t, action=action, note=payload.note, seen=payload.status
+        actor=request_user(request),
+        transfer=t,
+        action=action,
+        note=payload.note,
+        seen=payload.status,
     )
     return _detail(request, _get(request, transfer_id))

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 
 from massline.access.permissions import MEMBERS_TRANSFER, MEMBERS_VIEW
 from massline.access.policy import access_scoped, can, can_anywhere, scoped
-from massline.accounts.models import User
+from massline.accounts.requests import request_user
 from massline.core.errors import ApplicationError, Forbidden
 from massline.core.normalize import to_halfwidth
 from massline.orgs.models import Organization
@@ -74,16 +74,9 @@ def _apply_error(form: forms.Form, exc: ApplicationError) -> None:
     form.add_error(field, exc.message)
 
 
-def _user(request: HttpRequest) -> User:
-    """The signed-in user (every page here is behind `login_required`)."""
-    if not isinstance(request.user, User):
-        raise PermissionDenied
-    return request.user
-
-
 @login_required
 def transfer_list_view(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     if not can_anywhere(user, MEMBERS_VIEW):
         raise PermissionDenied
     may_transfer = can_anywhere(user, MEMBERS_TRANSFER)
@@ -127,7 +120,7 @@ def transfer_list_view(request: HttpRequest) -> HttpResponse:
 
 
 def _detail_context(request: HttpRequest, transfer: Transfer) -> dict[str, Any]:
-    user = _user(request)
+    user = request_user(request)
     actions = workflow.actions_for(user, transfer)
     return {
         "nav": "transfers",
@@ -161,7 +154,7 @@ def transfer_detail(request: HttpRequest, transfer_id: int) -> HttpResponse:
 @require_POST
 def transfer_act(request: HttpRequest, transfer_id: int, action: str) -> HttpResponse:
     """Take a step the workflow allows the user: approve, send back or withdraw."""
-    user = _user(request)
+    user = request_user(request)
     transfer = _get_transfer(request, transfer_id)
     if action not in workflow.ACTIONS:
         raise Http404
@@ -205,7 +198,7 @@ def _start(
         return None
     try:
         return transfer_request(
-            actor=_user(request),
+            actor=request_user(request),
             member=member,
             to_org=to_org,
             reason=form.cleaned_data["reason"],
