@@ -38,9 +38,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
-from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -48,7 +46,7 @@ from massline.access.permissions import MEMBERS_VIEW, MEMBERS_VIEW_SENSITIVE
 from massline.access.policy import can_anywhere, reaches_all_of, scoped
 from massline.core import crypto, jobs
 from massline.core.audit import audit_record
-from massline.core.errors import ApplicationError
+from massline.core.errors import ApplicationError, Forbidden, NotFound
 from massline.core.models import Job
 
 from . import template
@@ -385,7 +383,7 @@ def run_export_job(job: Job, progress: jobs.Progress) -> dict[str, Any]:
         raise ApplicationError(_("You may no longer view the member roster."), code="forbidden")
     try:
         filters = filters_from_params(user, job.params.get("filters") or {})
-    except (Http404, PermissionDenied):
+    except (NotFound, Forbidden):
         raise ApplicationError(
             _("The organization of this export is no longer in your view."), code="forbidden"
         ) from None

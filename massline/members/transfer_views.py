@@ -202,7 +202,7 @@ def transfer_act(request: HttpRequest, transfer_id: int, action: str) -> HttpRes
                 transfer_withdraw(actor=request.user, transfer=transfer, reason=note)
                 done = _("The transfer was withdrawn.")
         except Forbidden:
-            raise PermissionDenied from None
+            raise
         except ApplicationError as exc:
             error = exc.message
         else:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from ninja import Field, Router, Schema
 
 from massline.access.permissions import ORGS_MANAGE, ORGS_VIEW, STATS_VIEW
 from massline.access.policy import access_org, can_move, scoped
+from massline.core.errors import Forbidden
 
 from .models import AreaType, Organization, OrgKind, UnitType
 from .selectors import (
@@ -168,6 +168,6 @@ def org_update_endpoint(request: HttpRequest, org_id: int, payload: OrgPatch) ->
 def org_move_endpoint(request: HttpRequest, org_id: int, payload: MoveIn) -> Organization:
     org = access_org(request.user, org_id, ORGS_MANAGE)
     if not can_move(request.user, org):
-        raise PermissionDenied
+        raise Forbidden()
     new_parent = access_org(request.user, payload.parent, ORGS_MANAGE)
     return org_move(actor=request.user, org=org, new_parent=new_parent)
