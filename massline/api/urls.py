@@ -12,6 +12,7 @@ from ninja.errors import HttpError
 from ninja.errors import ValidationError as RequestInvalid
 
 from massline.accounts.services import user_authenticate
+from massline.core.api_schemas import RequestBody, errors
 from massline.core.error_responses import error_response
 from massline.core.errors import ApplicationError
 
@@ -71,7 +72,7 @@ def _field_name(loc: Any) -> str:
     return ".".join(parts[2:] if parts[:1] == ["body"] and len(parts) > 2 else parts[1:])
 
 
-class TokenIn(Schema):
+class TokenIn(RequestBody):
     username: str
     password: str
 
@@ -80,7 +81,13 @@ class TokenOut(Schema):
     token: str
 
 
-@api.post("/auth/token", auth=None, response=TokenOut, tags=["auth"], summary="Get a bearer token")
+@api.post(
+    "/auth/token",
+    auth=None,
+    response={200: TokenOut, **errors(400, 401, 422, 429)},
+    tags=["auth"],
+    summary="Get a bearer token",
+)
 def token(request: HttpRequest, payload: TokenIn) -> dict[str, str]:
     from massline.accounts.services import api_token_create
 
