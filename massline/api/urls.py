@@ -7,12 +7,12 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import NinjaAPI, Schema
+from ninja import Field, NinjaAPI, Schema
 from ninja.errors import HttpError
 from ninja.errors import ValidationError as RequestInvalid
 
 from massline.accounts.services import user_authenticate
-from massline.core.api_schemas import RequestBody, errors
+from massline.core.api_schemas import NO_NUL, RequestBody, errors
 from massline.core.error_responses import error_response
 from massline.core.errors import ApplicationError
 
@@ -33,7 +33,7 @@ api = NinjaAPI(
 for _error_type in (ApplicationError, Http404, PermissionDenied, ValidationError):
     api.add_exception_handler(_error_type, error_response)  # type: ignore[arg-type]
 
-HTTP_ERROR_CODES = {401: "unauthenticated", 403: "forbidden", 404: "not_found", 429: "throttled"}
+HTTP_ERROR_CODES = {401: "unauthenticated", 403: "forbidden"}
 
 
 @api.exception_handler(HttpError)
@@ -73,8 +73,8 @@ def _field_name(loc: Any) -> str:
 
 
 class TokenIn(RequestBody):
-    username: str
-    password: str
+    username: str = Field(..., max_length=150, pattern=NO_NUL)
+    password: str = Field(..., max_length=4096, pattern=NO_NUL)
 
 
 class TokenOut(Schema):

@@ -15,8 +15,8 @@ from pydantic import WithJsonSchema, model_validator
 LINE = r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*$"
 # A note of several lines: anything but NUL, not only spaces.
 NOTE = r"^[^\x00]*[^\s\x00][^\x00]*$"
-# An optional note: anything but NUL.
-NOTE_OR_EMPTY = r"^[^\x00]*$"
+# Any text, even empty, but NUL (a query string, an optional note).
+NO_NUL = r"^[^\x00]*$"
 
 
 class RequestBody(Schema):

@@ -9,7 +9,7 @@ from ninja import Query, Router, Schema
 
 from massline.access.permissions import MEMBERS_VIEW
 from massline.access.policy import access_org, access_scoped, scoped
-from massline.core.api_schemas import errors
+from massline.core.api_schemas import NO_NUL, errors
 
 from .models import Member
 from .selectors import PAGE, MemberFilter, member_list
@@ -65,11 +65,11 @@ class MemberPage(Schema):
 def members_list(
     request: HttpRequest,
     org: int | None = None,
-    q: str = "",
-    status: str = "",
-    mobility: str = "",
+    q: str = Query("", pattern=NO_NUL),
+    status: str = Query("", pattern=NO_NUL),
+    mobility: str = Query("", pattern=NO_NUL),
     lost_contact: bool | None = None,
-    after: str = "",
+    after: str = Query("", pattern=NO_NUL),
     limit: int = Query(PAGE, ge=1, le=500),
 ) -> dict[str, object]:
     """`mobility`: outflow, inflow or any. `after`: the `next_after` of the previous page."""

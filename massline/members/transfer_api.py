@@ -22,7 +22,7 @@ from massline.access.policy import (
     transfer_actions,
     transfers_waiting_for,
 )
-from massline.core.api_schemas import LINE, NOTE, NOTE_OR_EMPTY, RequestBody, errors, one_of
+from massline.core.api_schemas import LINE, NO_NUL, NOTE, RequestBody, errors, one_of
 from massline.core.errors import ApplicationError
 
 from .idnumber import InvalidNumber, validate_id
@@ -129,7 +129,7 @@ ListStatus = Annotated[str, one_of(["", "open", "closed", *TransferStatus.values
 
 
 class StepIn(RequestBody):
-    note: str = Field("", max_length=2000, pattern=NOTE_OR_EMPTY)
+    note: str = Field("", max_length=2000, pattern=NO_NUL)
     # The status the client last saw; when given and different, the step is refused.
     status: StatusName | None = None
 
@@ -161,7 +161,7 @@ def transfers_list(
     box: Literal["waiting", "outgoing", "incoming", "all"] = "all",
     status: ListStatus = "",
     overdue: bool = False,
-    after: str = "",
+    after: str = Query("", pattern=NO_NUL),
     limit: int = Query(TRANSFER_PAGE, ge=1, le=500),
 ) -> dict[str, object]:
     """`box`: waiting (for a step the caller may take), outgoing, incoming or all.

@@ -7,7 +7,7 @@ from ninja import Field, Query, Router, Schema
 
 from massline.access.permissions import ORGS_MANAGE, ORGS_VIEW, STATS_VIEW
 from massline.access.policy import access_org, can_move, scoped
-from massline.core.api_schemas import LINE, RequestBody, errors
+from massline.core.api_schemas import LINE, NO_NUL, RequestBody, errors
 from massline.core.errors import Forbidden
 
 from .models import AreaType, Organization, OrgKind, UnitType
@@ -85,8 +85,8 @@ def _visible(request: HttpRequest, admin_only: bool = False):  # type: ignore[no
 )
 def org_list(
     request: HttpRequest,
-    q: str = "",
-    after: str = "",
+    q: str = Query("", pattern=NO_NUL),
+    after: str = Query("", pattern=NO_NUL),
     limit: int = Query(50, ge=1, le=500),
     admin_only: bool = False,
 ) -> dict[str, object]:

@@ -119,3 +119,28 @@ def test_middleware_shows_any_other_application_error_as_a_refused_request(db):
     # then
     assert response is not None and response.status_code == 400
     assert "规则不允许。" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["/api/v1/orgs?q=%00", "/api/v1/members?q=a%00", "/api/v1/transfers?after=%00"],
+)
+def test_api_refuses_a_nul_character_before_the_database_sees_it(tree, make_user, url):
+    # given (PostgreSQL refuses NUL in text: unchecked, this was a server error there)
+    client = api_client(make_user("org_admin", tree.root))
+    # when
+    response = client.get(url)
+    # then
+    assert response.status_code == 422
+    assert response.json()["code"] == "invalid_request"
+
+
+def test_api_refuses_a_body_that_is_not_an_object(tree, make_user):
+    # given
+    client = api_client(make_user("campaign_office", tree.root))
+    # when a list arrives where an object of optional fields is expected
+    response = client.patch(
+        f"/api/v1/orgs/{tree.county_a1.pk}", "[null, null]", content_type="application/json"
+    )
+    # then it is not taken as an empty change
+    assert response.status_code == 422
