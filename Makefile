@@ -38,6 +38,8 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy massline config
+	$(BIN)/lint-imports --no-cache
+	$(PY) tools/check_private_names.py massline
 	$(BIN)/massline makemigrations --check --dry-run -v 1
 	$(BIN)/massline catalog --check
 

@@ -1,5 +1,5 @@
 """Benchmark of the member export: rows per second of a roster written as CSV and as xlsx
-(massline.members.export, as `export-members` and the export job write it), masked and with
+(massline.members.roster_export, as `export-members` and the export job write it), masked and with
 full numbers (decrypted), on the database the environment names (DATABASE_URL and
 MASSLINE_VAR_DIR, as for `massline`): e.g. after `make demo` (50,000 members).
 
@@ -37,7 +37,7 @@ def main() -> None:
     django.setup()
     from django.db import connection
 
-    from massline.members import export
+    from massline.members import roster_export as export
     from massline.members.models import Member
     from massline.members.selectors import MemberFilter, filter_members
     from massline.orgs.models import Organization

@@ -13,6 +13,7 @@ the user's reach is their union. No assignment: nothing (deny by default).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, TypeVar
@@ -26,7 +27,7 @@ from massline.orgs.models import Organization
 from massline.orgs.paths import subtree_bounds
 
 from .models import DataScope, RoleAssignment
-from .permissions import MEMBERS_TRANSFER, ORGS_MANAGE
+from .permissions import ORGS_MANAGE
 
 M = TypeVar("M", bound=Model)
 
@@ -37,9 +38,10 @@ SCOPE_FIELDS: dict[type[Model], tuple[str, str, str | None]] = {
 }
 
 
-# Models that belong to two organizations at once (a member transfer: the sending and the
-# receiving side): a row is in scope when either side is. {model: [(path field, org id field)]}
-SCOPE_SIDES: dict[type[Model], list[tuple[str, str]]] = {}
+# Models that belong to two organizations at once, each through a named side (a member
+# transfer: the sending and the receiving side): a row is in scope when any side is.
+# {model: {side: (path field, org id field)}}
+SCOPE_SIDES: dict[type[Model], dict[str, tuple[str, str]]] = {}
 
 
 def register_scoped_model(
@@ -52,11 +54,13 @@ def register_scoped_model(
     SCOPE_FIELDS[model] = (path_field, org_field, owner_field)
 
 
-def register_two_sided_model(model: type[Model], sides: list[tuple[str, str]]) -> None:
-    """A model reached through several organizations: `scoped` and `access_scoped` keep the
-    rows where any of them is in the user's scope."""
-    SCOPE_SIDES[model] = list(sides)
-    SCOPE_FIELDS[model] = (sides[0][0], sides[0][1], None)
+def register_two_sided_model(model: type[Model], sides: Mapping[str, tuple[str, str]]) -> None:
+    """A model reached through several organizations, each a named side
+    (`{"sending": ("from_path", "from_org_id"), ...}`): `scoped` and `access_scoped` keep the
+    rows where any side is in the user's scope; `scoped_side` and `sides_of` ask about one."""
+    SCOPE_SIDES[model] = dict(sides)
+    path_field, org_field = next(iter(sides.values()))
+    SCOPE_FIELDS[model] = (path_field, org_field, None)
 
 
 @dataclass(frozen=True)
@@ -110,21 +114,33 @@ def forget_grants(user: Any) -> None:
         del user._massline_grants
 
 
-def _covers(grant: Grant, org: Organization) -> bool:
+def _covers(grant: Grant, path: str, org_id: int) -> bool:
     if grant.scope == DataScope.ALL:
         return True
     if grant.scope == DataScope.SUBTREE:
-        return org.path.startswith(grant.org_path)
+        return path.startswith(grant.org_path)
     if grant.scope == DataScope.THIS_ORG:
-        return org.pk == grant.org_id
+        return org_id == grant.org_id
     if grant.scope == DataScope.CUSTOM:
-        return org.pk in grant.custom_ids
+        return org_id in grant.custom_ids
     return False
 
 
 def can(user: Any, perm: str, org: Organization) -> bool:
     """May the user do `perm` at this organization?"""
-    return any(perm in g.permissions and _covers(g, org) for g in grants(user))
+    return any(perm in g.permissions and _covers(g, org.path, org.pk) for g in grants(user))
+
+
+def sides_of(user: Any, perm: str, obj: Model) -> set[str]:
+    """The sides of a row of a two-sided model at whose organization the user may `perm`."""
+    return {
+        side
+        for side, (path_field, org_field) in SCOPE_SIDES[type(obj)].items()
+        if any(
+            perm in g.permissions and _covers(g, getattr(obj, path_field), getattr(obj, org_field))
+            for g in grants(user)
+        )
+    }
 
 
 def can_anywhere(user: Any, perm: str) -> bool:
@@ -135,7 +151,7 @@ def scope_q(user: Any, perm: str, model: type[Model]) -> Q | None:
     """The filter for the rows of `model` the user may `perm`; None means every row."""
     if model in SCOPE_SIDES:
         conditions = Q(pk__in=[])
-        for path_field, org_field in SCOPE_SIDES[model]:
+        for path_field, org_field in SCOPE_SIDES[model].values():
             side = _scope_q_fields(user, perm, path_field, org_field, None)
             if side is None:
                 return None
@@ -169,6 +185,19 @@ def scoped(qs: QuerySet[M], user: Any, perm: str) -> QuerySet[M]:
     """The rows of `qs` the user may `perm`: the only way to get a list."""
     cond = scope_q(user, perm, qs.model)
     return qs if cond is None else qs.filter(cond)
+
+
+def scoped_side(qs: QuerySet[M], user: Any, perm: str, side: str) -> QuerySet[M]:
+    """The rows of a two-sided model's `qs` whose `side` is in the user's `perm` scope."""
+    cond = side_q(user, perm, qs.model, side)
+    return qs if cond is None else qs.filter(cond)
+
+
+def side_q(user: Any, perm: str, model: type[Model], side: str) -> Q | None:
+    """The filter for the rows of a two-sided `model` whose `side` the user may `perm`; None
+    means every row."""
+    path_field, org_field = SCOPE_SIDES[model][side]
+    return _scope_q_fields(user, perm, path_field, org_field, None)
 
 
 def access_org(user: Any, org_id: int | str, perm: str) -> Organization:
@@ -254,79 +283,6 @@ def access_scoped(qs: QuerySet[M], user: Any, pk: int | str, perm: str, *, view_
     ):
         raise Forbidden()
     return obj
-
-
-# Member transfers (组织关系转接). A transfer has a sending side (`from_org`) and a receiving side
-# (`to_org`); each acts with `members.transfer` over its own organization (decision 0006).
-TRANSFER_ACTIONS = ("approve", "send_back", "withdraw")
-
-
-def transfer_sides(user: Any, transfer: Any) -> set[str]:
-    """Which sides of the transfer the user may act for: "sending", "receiving", both or none."""
-    sides = set()
-    if can(user, MEMBERS_TRANSFER, transfer.from_org):
-        sides.add("sending")
-    if can(user, MEMBERS_TRANSFER, transfer.to_org):
-        sides.add("receiving")
-    return sides
-
-
-def can_request_transfer(user: Any, from_org: Organization, to_org: Organization) -> bool:
-    """Either side may start a transfer: the sending branch, or the receiving branch the
-    member has come to."""
-    return can(user, MEMBERS_TRANSFER, from_org) or can(user, MEMBERS_TRANSFER, to_org)
-
-
-def transfer_turn(transfer: Any) -> str:
-    """The side whose turn it is ("" once the transfer is closed)."""
-    return {"awaiting_sender": "sending", "awaiting_receiver": "receiving"}.get(transfer.status, "")
-
-
-def can_act_on_transfer(user: Any, transfer: Any, action: str) -> bool:
-    """May the user take `action` on the transfer in its present state? Approving and sending
-    back belong to the side whose turn it is; withdrawing to the requester (while still
-    holding the permission over either side) or the sending side, while the transfer is open."""
-    turn = transfer_turn(transfer)
-    if not turn:
-        return False
-    sides = transfer_sides(user, transfer)
-    if action in ("approve", "send_back"):
-        return turn in sides
-    if action == "withdraw":
-        if "sending" in sides:
-            return True
-        return bool(sides) and getattr(user, "pk", None) == transfer.requested_by_id
-    return False
-
-
-def transfer_actions(user: Any, transfer: Any) -> list[str]:
-    """The actions the user may take on the transfer now, for showing buttons."""
-    return [a for a in TRANSFER_ACTIONS if can_act_on_transfer(user, transfer, a)]
-
-
-def _side_q(user: Any, perm: str, side: str) -> Q | None:
-    path_field, org_field = {
-        "sending": ("from_path", "from_org_id"),
-        "receiving": ("to_path", "to_org_id"),
-    }[side]
-    return _scope_q_fields(user, perm, path_field, org_field, None)
-
-
-def scoped_transfer_side(qs: QuerySet[M], user: Any, perm: str, side: str) -> QuerySet[M]:
-    """The transfers whose `side` ("sending" or "receiving") is in the user's `perm` scope."""
-    cond = _side_q(user, perm, side)
-    return qs if cond is None else qs.filter(cond)
-
-
-def transfers_waiting_for(qs: QuerySet[M], user: Any) -> QuerySet[M]:
-    """The open transfers waiting for a step the user may take: the sending side's approval
-    within the user's reach, or the receiving side's."""
-    sending = _side_q(user, MEMBERS_TRANSFER, "sending")
-    receiving = _side_q(user, MEMBERS_TRANSFER, "receiving")
-    return qs.filter(
-        (Q(status="awaiting_sender") & (Q() if sending is None else sending))
-        | (Q(status="awaiting_receiver") & (Q() if receiving is None else receiving))
-    )
 
 
 def reaches_all_of(

@@ -102,8 +102,8 @@ def token(request: HttpRequest, payload: TokenIn) -> dict[str, str]:
 
 def _register_routers() -> None:
     from massline.members.api import router as members_router
-    from massline.members.import_api import router as imports_router
-    from massline.members.transfer_api import router as transfers_router
+    from massline.members.roster_import.api import router as imports_router
+    from massline.members.transfers.api import router as transfers_router
     from massline.orgs.api import router as orgs_router
 
     api.add_router("/orgs", orgs_router)

@@ -18,10 +18,12 @@ from collections.abc import Callable
 from django.utils.translation import gettext as _
 
 __all__ = [
+    "CELL_TABLE",
     "EXCEL_DAY_LIMITS",
     "YEAR_LIMITS",
     "clean_cell",
     "fold_for_search",
+    "fold_table",
     "parse_date",
     "parse_month",
     "to_halfwidth",
@@ -35,8 +37,8 @@ _HALFWIDTH[0x3000] = 0x20
 
 # For cells: full width to half width, and the invisible characters that Excel, Word and web
 # pages leave in copied text deleted (zero-width space, joiners, word joiner, byte order mark).
-_CELL: dict[int, int | str | None] = dict(_HALFWIDTH)
-_CELL.update(dict.fromkeys((0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF)))
+CELL_TABLE: dict[int, int | str | None] = dict(_HALFWIDTH)
+CELL_TABLE.update(dict.fromkeys((0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF)))
 
 
 def to_halfwidth(text: str) -> str:
@@ -55,7 +57,7 @@ def clean_cell(value: object) -> str:
         return ""
     if isinstance(value, str):
         if not value.isascii():
-            value = value.translate(_CELL)
+            value = value.translate(CELL_TABLE)
         return " ".join(value.split())
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
@@ -217,7 +219,7 @@ def _parse_date(value: object, invalid: _Invalid) -> _dt.date:
         day = _text_date(text, value, invalid)
         if day is None and not text.isascii():
             # full-width digits, or invisible characters: a second look, in half width
-            day = _text_date(text.translate(_CELL).strip(), value, invalid)
+            day = _text_date(text.translate(CELL_TABLE).strip(), value, invalid)
         if day is None:
             raise invalid(value)
         return day
@@ -279,7 +281,7 @@ def parse_month(value: object) -> _dt.date:
         text = value.strip()
         month = _text_month(text, value)
         if month is None and not text.isascii():
-            month = _text_month(text.translate(_CELL).strip(), value)
+            month = _text_month(text.translate(CELL_TABLE).strip(), value)
         if month is not None:
             return month
     elif (
@@ -308,7 +310,7 @@ def parse_month(value: object) -> _dt.date:
 
 
 @functools.cache
-def _fold_table() -> dict[int, int | str | None]:
+def fold_table() -> dict[int, int | str | None]:
     """The search folding table: full width to half width, and traditional characters to
     simplified ones from zhconv's MediaWiki table (zh2Hans), its one-character entries (8,500
     traditional and variant characters). Characters, not phrases, so that folding keeps
@@ -336,4 +338,4 @@ def fold_for_search(text: str) -> str:
     Fold both the query and what it is compared with: 張偉 and ＺＨＡＮＧ find 张伟 and zhang."""
     if text.isascii():
         return " ".join(text.lower().split())
-    return " ".join(text.translate(_fold_table()).lower().split())
+    return " ".join(text.translate(fold_table()).lower().split())

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from massline.core.normalize import clean_cell, fold_for_search
 
 __all__ = [
+    "ETHNICITY_CODES",
     "ETHNIC_GROUPS",
     "GENDERS",
     "ethnicity_name",
@@ -101,7 +102,7 @@ _SHORT, _AMBIGUOUS = _short_names()
 
 # Every accepted spelling, code or name, to its code. Codes also without their leading zero,
 # as a spreadsheet that kept 01 as a number gives 1.
-_ETHNICITY: dict[str, str] = {
+ETHNICITY_CODES: dict[str, str] = {
     **{name: code for code, name in ETHNIC_GROUPS},
     **_SHORT,
     **{code: code for code, _name in ETHNIC_GROUPS},
@@ -121,15 +122,15 @@ def parse_ethnicity(value: object) -> str:
     族 (蒙古) unless that could be another group too (土), or its code (02, or 2 from a cell
     that lost the 0). Raises ValueError, with a translated message, otherwise."""
     if isinstance(value, str):
-        code = _ETHNICITY.get(value)
+        code = ETHNICITY_CODES.get(value)
         if code is not None:
             return code
     elif isinstance(value, int) and not isinstance(value, bool):
-        code = _ETHNICITY.get(str(value))
+        code = ETHNICITY_CODES.get(str(value))
         if code is not None:
             return code
     text = fold_for_search(clean_cell(value))  # full width, traditional characters, spaces
-    code = _ETHNICITY.get(text)
+    code = ETHNICITY_CODES.get(text)
     if code is not None:
         return code
     if text in _AMBIGUOUS:

@@ -6,3 +6,15 @@ class DemoConfig(AppConfig):
     name = "massline.demo"
     label = "demo"
     verbose_name = _("Demo")
+
+    def ready(self) -> None:
+        from massline.core.audit import register_actions
+
+        # The generators' actions keep the codes of the domains they write to.
+        register_actions(
+            {
+                "demo.load": _("loaded the demo"),
+                "orgs.generate": _("generated the organization skeleton"),
+                "members.generate": _("generated members"),
+            }
+        )

@@ -1,11 +1,15 @@
 """The demo: Inner Mongolia's real divisions, its generated organizations and members, and one
-login per level so a newcomer sees the data scope at work. Running it again changes nothing."""
+login per level so a newcomer sees the data scope at work. Running it again changes nothing.
+
+Every write goes through a service that audits it (divisions, organizations, members, users,
+role assignments), and a `demo.load` row sums up a run that wrote anything."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from django.db import transaction
 
@@ -13,11 +17,13 @@ from massline.access.models import DataScope, Role, RoleAssignment
 from massline.access.services import assignment_create, roles_ensure_builtin
 from massline.accounts.models import User
 from massline.accounts.services import user_create
-from massline.members.generate import generate_members
+from massline.core.audit import audit_record
 from massline.members.models import Member
 from massline.orgs.divisions import load_divisions
-from massline.orgs.generate import generate_orgs
 from massline.orgs.models import Organization
+
+from .members import generate_members
+from .skeleton import generate_orgs
 
 DEMO_PASSWORD = "massline-demo"
 PROVINCE = "15"
@@ -59,38 +65,61 @@ def _branch_code() -> str:
     return org.code
 
 
-def demo_load(*, divisions_dir: Path, seed: int = 1) -> list[tuple[DemoLogin, str]]:
-    load_divisions(directory=divisions_dir, file=None, province=PROVINCE)
-    generate_orgs(province=PROVINCE, seed=seed)
+def demo_load(*, actor: Any, divisions_dir: Path, seed: int = 1) -> list[tuple[DemoLogin, str]]:
+    """Load what is missing of the demo. `actor`: who loads it (None: the system)."""
+    divisions = load_divisions(actor=actor, directory=divisions_dir, file=None, province=PROVINCE)
+    orgs = generate_orgs(actor=actor, province=PROVINCE, seed=seed)
+    members = 0
     if not Member.objects.exists():
-        generate_members(count=DEMO_MEMBERS, seed=seed, province=PROVINCE, favour=DEMO_COUNTY)
+        members = generate_members(
+            actor=actor, count=DEMO_MEMBERS, seed=seed, province=PROVINCE, favour=DEMO_COUNTY
+        ).created
     with transaction.atomic():
         roles_ensure_builtin()
         result = []
+        users: list[str] = []
+        assignments: list[str] = []
         for login in LOGINS:
             code = login.org_code or _branch_code()
             org = Organization.objects.get(code=code)
             user = User.objects.filter(username=login.username).first()
             if user is None:
                 user = user_create(
-                    actor=None,
+                    actor=actor,
                     username=login.username,
                     password=DEMO_PASSWORD,
                     display_name=login.display_name,
                     is_superuser=login.username == "admin",
                 )
+                users.append(login.username)
             if not RoleAssignment.objects.filter(
                 user=user, org=org, role__code=login.role
             ).exists():
                 assignment_create(
-                    actor=None,
+                    actor=actor,
                     user=user,
                     role=Role.objects.get(code=login.role),
                     org=org,
                     scope=login.scope,
                     valid_from=date(2024, 1, 1),
                 )
+                assignments.append(login.username)
             result.append((login, org.name))
+        written = {
+            "divisions": divisions.created + divisions.updated,
+            "organizations": orgs.created,
+            "members": members,
+            "users": users,
+            "assignments": assignments,
+        }
+        if any(written.values()):
+            audit_record(
+                actor=actor,
+                action="demo.load",
+                target_type="orgs.division",
+                target_id=PROVINCE,
+                after={"seed": seed, **written},
+            )
     return result
 
 
@@ -102,6 +131,7 @@ def demo_roster(path: Path, *, seed: int = 1) -> Path:
     try the import with (written once)."""
     if not path.exists():
         generate_members(
+            actor=None,
             count=DEMO_ROSTER_MEMBERS,
             seed=seed + 1000,
             province=PROVINCE,

@@ -13,13 +13,16 @@ class MembersConfig(AppConfig):
         from massline.core.audit import register_actions
         from massline.orgs.services import register_path_copy
 
-        from . import counters, export, imports
+        from . import counters, roster_export
         from .models import Member, Transfer
+        from .roster_import import JOB_KIND as IMPORT_JOB_KIND
+        from .roster_import import run_import
+        from .transfers import workflow
 
         counters.register()
         jobs.register(
-            imports.KIND,
-            imports.run_import,
+            IMPORT_JOB_KIND,
+            run_import,
             label=_("Member roster import"),
             phases={
                 "reading": _("reading and checking rows"),
@@ -32,7 +35,7 @@ class MembersConfig(AppConfig):
         # A transfer is in view for either side: the sending and the receiving organization.
         register_path_copy("members_transfer", "from_path")
         register_path_copy("members_transfer", "to_path")
-        register_two_sided_model(Transfer, [("from_path", "from_org_id"), ("to_path", "to_org_id")])
+        register_two_sided_model(Transfer, workflow.SIDES)
         register_actions(
             {
                 "members.create": _("entered a member in the roster"),
@@ -42,7 +45,6 @@ class MembersConfig(AppConfig):
                 "members.found": _("marked a member as found again"),
                 "members.tracing": _("changed the tracing notes of a member lost contact"),
                 "members.reveal": _("viewed a member's full ID and phone numbers"),
-                "members.generate": _("generated members"),
                 "members.import": _("imported a roster"),
                 "members.transfer_request": _("requested a member transfer"),
                 "members.transfer_send": _("approved a transfer for the sending side"),
@@ -54,8 +56,8 @@ class MembersConfig(AppConfig):
             }
         )
         jobs.register(
-            export.JOB_KIND,
-            export.run_export_job,
+            roster_export.JOB_KIND,
+            roster_export.run_export_job,
             label=_("Member roster export"),
             phases={"writing": _("writing the file")},
         )

@@ -1,47 +1,33 @@
-"""The member figures kept in the organization counters."""
+"""The member figures kept in the organization counters, each declared once (orgs.metrics):
+the recount, the services' changes, the import's SQL and column sums and the generator's
+batches all derive from these declarations."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from typing import Any
 
-from django.db.models import Count, Q
 from django.utils.translation import gettext_lazy as _
 
 from massline.orgs import counters
+from massline.orgs.metrics import Counted
+from massline.orgs.metrics import counts as counts_of
 
-METRICS = {
-    "members.total": (_("members"), Q()),
-    "members.probationary": (_("probationary members"), Q(status="probationary")),
-    "members.outflow": (_("outflow members"), Q(mobility="outflow")),
-    "members.inflow": (_("inflow members"), Q(mobility="inflow")),
-    "members.lost_contact": (_("members who lost contact"), Q(lost_contact=True)),
-}
+METRICS: tuple[Counted, ...] = (
+    Counted("members.total", _("members")),
+    Counted("members.probationary", _("probationary members"), {"status": "probationary"}),
+    Counted("members.outflow", _("outflow members"), {"mobility": "outflow"}),
+    Counted("members.inflow", _("inflow members"), {"mobility": "inflow"}),
+    Counted("members.lost_contact", _("members who lost contact"), {"lost_contact": True}),
+)
 
 
 def register() -> None:
     from .models import Member
 
-    def source_for(condition: Q):  # type: ignore[no-untyped-def]
-        def source() -> Iterable[tuple[int, int]]:
-            rows = Member.objects.filter(condition).values("org_id").annotate(n=Count("id"))
-            return ((r["org_id"], r["n"]) for r in rows.iterator())
-
-        return source
-
-    for code, (label, condition) in METRICS.items():
-        counters.register_metric(code, label, source_for(condition))
+    counters.register_counted(Member, METRICS, org_field="org_id")
 
 
-def flags(*, status: str, mobility: str, lost_contact: bool) -> dict[str, int]:
-    """The metrics one member counts towards (1 each)."""
-    return {
-        "members.total": 1,
-        "members.probationary": int(status == "probationary"),
-        "members.outflow": int(mobility == "outflow"),
-        "members.inflow": int(mobility == "inflow"),
-        "members.lost_contact": int(lost_contact),
-    }
-
-
-def difference(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
-    return {k: after.get(k, 0) - before.get(k, 0) for k in set(before) | set(after)}
+def counts(member: Any) -> dict[str, int]:
+    """The figures one member counts towards (0 or 1 for each metric): a member, or anything
+    with the member's fields as attributes or keys."""
+    return counts_of(METRICS, member)

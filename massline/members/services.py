@@ -11,31 +11,20 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from massline.access.policy import can_act_on_transfer, can_request_transfer
+from massline.access.permissions import MEMBERS_VIEW_SENSITIVE
+from massline.access.policy import can
 from massline.core import crypto
 from massline.core.audit import audit_record
 from massline.core.errors import ApplicationError, Forbidden, clean_or_raise
 from massline.core.normalize import fold_for_search
 from massline.orgs import counters as org_counters
-from massline.orgs.models import Organization, OrgKind
+from massline.orgs.metrics import difference
+from massline.orgs.models import Organization
 
 from . import counters
 from .idnumber import InvalidNumber, mask_id, mask_phone, validate_id, validate_phone
-from .models import (
-    OPEN_TRANSFER_STATUSES,
-    Member,
-    MemberEvent,
-    MemberEventKind,
-    MemberStatus,
-    Mobility,
-    Transfer,
-    TransferStatus,
-    TransferStep,
-    TransferStepKind,
-)
-
-MEMBER_ORG_KINDS = (OrgKind.BRANCH, OrgKind.GENERAL_BRANCH)
-ADULT_AGE = 18
+from .models import Member, MemberEvent, MemberEventKind, MemberStatus, Mobility
+from .rules import MEMBER_ORG_KINDS, adult_on
 
 
 def _snapshot(m: Member) -> dict[str, Any]:
@@ -52,24 +41,16 @@ def _snapshot(m: Member) -> dict[str, Any]:
 
 
 def _flags(m: Member) -> dict[str, int]:
-    return counters.flags(status=m.status, mobility=m.mobility, lost_contact=m.lost_contact)
+    return counters.counts(m)
 
 
-def _check_org(org: Organization, *, field: str = "org") -> None:
+def check_member_org(org: Organization, *, field: str = "org") -> None:
     if org.kind not in MEMBER_ORG_KINDS:
         raise ApplicationError(
             _("Members belong to a branch or a general branch, not to %(org)s.")
             % {"org": org.name},
             field=field,
         )
-
-
-def _adult_on(birth: dt.date, day: dt.date) -> bool:
-    try:
-        eighteenth = birth.replace(year=birth.year + ADULT_AGE)
-    except ValueError:  # born on 29 February
-        eighteenth = dt.date(birth.year + ADULT_AGE, 3, 1)
-    return day >= eighteenth
 
 
 @transaction.atomic
@@ -91,7 +72,7 @@ def member_create(
     party_group: str = "",
     position: str = "",
 ) -> Member:
-    _check_org(org)
+    check_member_org(org)
     try:
         info = validate_id(id_number)
     except InvalidNumber as exc:
@@ -111,7 +92,7 @@ def member_create(
             field="id_number",
             code="duplicate_id",
         )
-    if not _adult_on(info.birth_date, join_date):
+    if not adult_on(info.birth_date, join_date):
         raise ApplicationError(
             _("The join date is before the member's 18th birthday."), field="join_date"
         )
@@ -168,13 +149,13 @@ def member_create(
     return member
 
 
-def _locked(member: Member) -> tuple[Member, dict[str, Any]]:
+def member_locked(member: Member) -> tuple[Member, dict[str, Any]]:
     """The member's row, locked for the change, and its state before it."""
     locked = Member.objects.select_for_update().select_related("org").get(pk=member.pk)
-    return locked, {"snapshot": _snapshot(locked), "flags": _flags(locked)}
+    return locked, {"snapshot": _snapshot(locked), "flags": _flags(locked), "path": locked.org_path}
 
 
-def _change(
+def member_change_save(
     *,
     actor: Any,
     member: Member,
@@ -185,7 +166,8 @@ def _change(
     fields: list[str],
     detail: dict[str, Any],
 ) -> Member:
-    """Save a change made to a locked `member`, with its history, audit row and counters."""
+    """Save a change made to a locked `member`, with its history, audit row and counters (when
+    the member moved to another organization, their figures leave the old one for the new)."""
     clean_or_raise(member)
     member.save(update_fields=[*fields, "updated_at"])
     MemberEvent.objects.create(
@@ -195,9 +177,13 @@ def _change(
         detail=detail,
         actor=actor if getattr(actor, "pk", None) else None,
     )
-    org_counters.bump(
-        path=member.org_path, deltas=counters.difference(before["flags"], _flags(member))
-    )
+    after = _flags(member)
+    if member.org_path == before["path"]:
+        org_counters.bump(path=member.org_path, deltas=difference(before["flags"], after))
+    else:
+        org_counters.bump_many(
+            {before["path"]: difference(before["flags"], {}), member.org_path: after}
+        )
     audit_record(
         actor=actor,
         action=action,
@@ -212,7 +198,7 @@ def _change(
 @transaction.atomic
 def member_make_full(*, actor: Any, member: Member, on: dt.date) -> Member:
     """A probationary member becomes a full member (转正)."""
-    member, before = _locked(member)
+    member, before = member_locked(member)
     if member.status != MemberStatus.PROBATIONARY:
         raise ApplicationError(
             _("%(name)s is already a full member.") % {"name": member.name}, field="status"
@@ -223,7 +209,7 @@ def member_make_full(*, actor: Any, member: Member, on: dt.date) -> Member:
         )
     member.status = MemberStatus.FULL
     member.full_date = on
-    return _change(
+    return member_change_save(
         actor=actor,
         member=member,
         before=before,
@@ -248,7 +234,7 @@ def member_set_mobility(
 ) -> Member:
     """Outflow (lives elsewhere), inflow (from elsewhere, attached to a local organization
     where they take part), or back to none ("")."""
-    member, before = _locked(member)
+    member, before = member_locked(member)
     if mobility not in ("", *Mobility.values):
         raise ApplicationError(
             _("Unknown mobility %(value)s.") % {"value": mobility}, field="mobility"
@@ -263,13 +249,13 @@ def member_set_mobility(
                 _("An inflow member takes part at a local organization: choose it."),
                 field="attached_org",
             )
-        _check_org(attached_org, field="attached_org")
+        check_member_org(attached_org, field="attached_org")
     member.mobility = mobility
     member.mobility_since = since if mobility else None
     member.mobility_place = place.strip() if mobility else ""
     member.mobility_contact = contact.strip() if mobility else ""
     member.attached_org = attached_org if mobility == Mobility.INFLOW else None
-    return _change(
+    return member_change_save(
         actor=actor,
         member=member,
         before=before,
@@ -283,7 +269,7 @@ def member_set_mobility(
 
 @transaction.atomic
 def member_mark_lost(*, actor: Any, member: Member, since: dt.date, notes: str = "") -> Member:
-    member, before = _locked(member)
+    member, before = member_locked(member)
     if member.lost_contact:
         raise ApplicationError(
             _("%(name)s is already marked as lost contact.") % {"name": member.name},
@@ -293,7 +279,7 @@ def member_mark_lost(*, actor: Any, member: Member, since: dt.date, notes: str =
     member.lost_since = since
     member.lost_notes = notes.strip()
     member.found_on = None
-    return _change(
+    return member_change_save(
         actor=actor,
         member=member,
         before=before,
@@ -307,7 +293,7 @@ def member_mark_lost(*, actor: Any, member: Member, since: dt.date, notes: str =
 
 @transaction.atomic
 def member_mark_found(*, actor: Any, member: Member, on: dt.date, notes: str = "") -> Member:
-    member, before = _locked(member)
+    member, before = member_locked(member)
     if not member.lost_contact:
         raise ApplicationError(
             _("%(name)s is not marked as lost contact.") % {"name": member.name},
@@ -321,7 +307,7 @@ def member_mark_found(*, actor: Any, member: Member, on: dt.date, notes: str = "
     member.found_on = on
     if notes.strip():
         member.lost_notes = (member.lost_notes + "\n" + notes.strip()).strip()
-    return _change(
+    return member_change_save(
         actor=actor,
         member=member,
         before=before,
@@ -337,14 +323,14 @@ def member_mark_found(*, actor: Any, member: Member, on: dt.date, notes: str = "
 def member_set_tracing_notes(*, actor: Any, member: Member, notes: str) -> Member:
     """Rewrite the tracing notes of a member still lost contact (who was asked, what was
     tried): the search goes on, so the notes change while the status does not."""
-    member, before = _locked(member)
+    member, before = member_locked(member)
     if not member.lost_contact:
         raise ApplicationError(
             _("%(name)s is not marked as lost contact.") % {"name": member.name},
             field="lost_contact",
         )
     member.lost_notes = notes.strip()
-    return _change(
+    return member_change_save(
         actor=actor,
         member=member,
         before=before,
@@ -356,275 +342,20 @@ def member_set_tracing_notes(*, actor: Any, member: Member, notes: str) -> Membe
     )
 
 
-# Member transfers (组织关系转接): request → the sending side approves → the receiving side
-# approves → done (the member, their history and the counters move in that transaction).
-# Withdrawn or sent back on the way. Who may act: access.policy (decision 0006).
-
-
-def _is_user(actor: Any) -> bool:
-    return getattr(actor, "pk", None) is not None
-
-
-def _transfer_snapshot(t: Transfer) -> dict[str, Any]:
-    return {
-        "transfer": t.pk,
-        "member": t.member_id,
-        "from_org": t.from_org.code,
-        "to_org": t.to_org.code,
-        "status": t.status,
-    }
-
-
-def _check_transferable(member: Member) -> None:
-    if member.lost_contact:
-        raise ApplicationError(
-            _("%(name)s is marked as lost contact: find the member again before transferring them.")
-            % {"name": member.name},
-            field="member",
-            code="lost_contact",
-        )
-
-
-def _state_error(t: Transfer, expected: str) -> ApplicationError:
-    """The refusal for a step that does not fit the transfer's present state."""
-    messages = {
-        TransferStatus.DONE: _("This transfer is already done."),
-        TransferStatus.WITHDRAWN: _("This transfer was withdrawn."),
-        TransferStatus.SENT_BACK: _("This transfer was sent back."),
-    }
-    if t.status in messages:
-        message = messages[TransferStatus(t.status)]
-    elif expected == TransferStatus.AWAITING_SENDER:
-        message = _("The sending side has already approved this transfer.")
-    else:
-        message = _("The sending side has not approved this transfer yet.")
-    return ApplicationError(message, code="transfer_state", field="status")
-
-
-def _forbidden() -> Forbidden:
-    return Forbidden(_("You may not take this step on this transfer."))
-
-
-def _locked_transfer(transfer: Transfer) -> Transfer:
-    return (
-        Transfer.objects.select_for_update(of=("self",))
-        .select_related("member", "from_org", "to_org")
-        .get(pk=transfer.pk)
-    )
-
-
-def _step(
-    *, t: Transfer, was: str, kind: str, actor: Any, note: str, action: str, org: Organization
-) -> Transfer:
-    """Save the transfer's new state with its history step and audit row."""
-    now = timezone.now()
-    t.last_step_at = now
-    if not t.is_open:
-        t.closed_at = now
-    t.save(update_fields=["status", "last_step_at", "closed_at"])
-    TransferStep.objects.create(
-        transfer=t, kind=kind, actor=actor if _is_user(actor) else None, at=now, note=note
-    )
-    audit_record(
-        actor=actor,
-        action=action,
-        org=org,
-        target=t,
-        before={"status": was},
-        after={**_transfer_snapshot(t), "note": note[:500]},
-    )
-    return t
-
-
-def _begin(transfer: Transfer, expected: str) -> Transfer:
-    t = _locked_transfer(transfer)
-    if t.status != expected:
-        raise _state_error(t, expected)
-    return t
-
-
 @transaction.atomic
-def transfer_request(
-    *,
-    actor: Any,
-    member: Member,
-    to_org: Organization,
-    reason: str,
-    on: dt.date | None = None,
-) -> Transfer:
-    """Ask to move a member from their branch to `to_org`. Either side may ask."""
-    member = Member.objects.select_for_update(of=("self",)).select_related("org").get(pk=member.pk)
-    to_org = Organization.objects.get(pk=to_org.pk)
-    reason = reason.strip()
-    today = timezone.localdate()
-    on = on or today
-    if not reason:
-        raise ApplicationError(_("Give the reason for the transfer."), field="reason")
-    _check_org(to_org, field="to_org")
-    if to_org.pk == member.org_id:
-        raise ApplicationError(
-            _("%(name)s already belongs to %(org)s.") % {"name": member.name, "org": to_org.name},
-            field="to_org",
-            code="same_org",
-        )
-    if on > today:
-        raise ApplicationError(_("The request date is in the future."), field="on")
-    _check_transferable(member)
-    if Transfer.objects.filter(member=member, status__in=OPEN_TRANSFER_STATUSES).exists():
-        raise ApplicationError(
-            _("%(name)s already has a transfer under way: finish or withdraw it first.")
-            % {"name": member.name},
-            field="member",
-            code="transfer_open",
-        )
-    if _is_user(actor) and not can_request_transfer(actor, member.org, to_org):
-        raise _forbidden()
-    now = timezone.now()
-    t = Transfer(
-        member=member,
-        from_org=member.org,
-        from_path=member.org.path,
-        to_org=to_org,
-        to_path=to_org.path,
-        status=TransferStatus.AWAITING_SENDER,
-        reason=reason,
-        requested_on=on,
-        requested_by=actor if _is_user(actor) else None,
-        last_step_at=now,
-    )
-    clean_or_raise(t)
-    t.save()
-    TransferStep.objects.create(
-        transfer=t,
-        kind=TransferStepKind.REQUESTED,
-        actor=actor if _is_user(actor) else None,
-        at=now,
-        note=reason,
-    )
+def member_reveal(*, actor: Any, member: Member) -> tuple[str, str]:
+    """A member's full ID and phone numbers (the phone "" when none), for a user whose role
+    may see them at the member's organization. Every reveal is audited; the row names the
+    fields shown, never the numbers."""
+    if not can(actor, MEMBERS_VIEW_SENSITIVE, member.org):
+        raise Forbidden(_("You may not see the full ID and phone numbers of this member."))
     audit_record(
         actor=actor,
-        action="members.transfer_request",
+        action="members.reveal",
         org=member.org,
-        target=t,
-        after={**_transfer_snapshot(t), "note": reason[:500]},
-    )
-    return t
-
-
-@transaction.atomic
-def transfer_approve_sending(*, actor: Any, transfer: Transfer, note: str = "") -> Transfer:
-    """The sending side lets the member go; the receiving side's turn."""
-    t = _begin(transfer, TransferStatus.AWAITING_SENDER)
-    if _is_user(actor) and not can_act_on_transfer(actor, t, "approve"):
-        raise _forbidden()
-    _check_transferable(t.member)
-    t.status = TransferStatus.AWAITING_RECEIVER
-    return _step(
-        t=t,
-        was=TransferStatus.AWAITING_SENDER,
-        kind=TransferStepKind.SENDER_APPROVED,
-        actor=actor,
-        note=note.strip(),
-        action="members.transfer_send",
-        org=t.from_org,
-    )
-
-
-@transaction.atomic
-def transfer_approve_receiving(*, actor: Any, transfer: Transfer, note: str = "") -> Transfer:
-    """The receiving side takes the member in: in this transaction the member moves to the
-    receiving organization, the counters move with them, and their history says so."""
-    t = _begin(transfer, TransferStatus.AWAITING_RECEIVER)
-    if _is_user(actor) and not can_act_on_transfer(actor, t, "approve"):
-        raise _forbidden()
-    member, before = _locked(t.member)
-    to_org = t.to_org
-    _check_org(to_org, field="to_org")
-    _check_transferable(member)
-    if member.org_id != t.from_org_id:
-        raise ApplicationError(
-            _("%(name)s is no longer at %(org)s: send this transfer back or withdraw it.")
-            % {"name": member.name, "org": t.from_org.name},
-            field="member",
-            code="moved_meanwhile",
-        )
-    old_path = member.org_path
-    member.org = to_org
-    member.org_path = to_org.path
-    member.save(update_fields=["org", "org_path", "updated_at"])
-    moved = _flags(member)
-    org_counters.bump_many(
-        {old_path: {k: -v for k, v in before["flags"].items()}, member.org_path: moved}
-    )
-    today = timezone.localdate()
-    MemberEvent.objects.create(
-        member=member,
-        kind=MemberEventKind.TRANSFERRED,
-        on=today,
-        actor=actor if _is_user(actor) else None,
-        detail={"from": t.from_org.code, "to": to_org.code, "transfer": t.pk},
-    )
-    t.status = TransferStatus.DONE
-    audit_record(
-        actor=actor,
-        action="members.transfer_move",
-        org=to_org,
         target=member,
-        before=before["snapshot"],
-        after=_snapshot(member),
+        after={"fields": ["id_number", "phone"]},
     )
-    return _step(
-        t=t,
-        was=TransferStatus.AWAITING_RECEIVER,
-        kind=TransferStepKind.RECEIVER_APPROVED,
-        actor=actor,
-        note=note.strip(),
-        action="members.transfer_receive",
-        org=to_org,
-    )
-
-
-@transaction.atomic
-def transfer_withdraw(*, actor: Any, transfer: Transfer, reason: str = "") -> Transfer:
-    """The requester or the sending side calls the transfer off while it is under way."""
-    t = _locked_transfer(transfer)
-    was = t.status
-    if not t.is_open:
-        raise _state_error(t, t.status)
-    if _is_user(actor) and not can_act_on_transfer(actor, t, "withdraw"):
-        raise _forbidden()
-    t.status = TransferStatus.WITHDRAWN
-    return _step(
-        t=t,
-        was=was,
-        kind=TransferStepKind.WITHDRAWN,
-        actor=actor,
-        note=reason.strip(),
-        action="members.transfer_withdraw",
-        org=t.from_org,
-    )
-
-
-@transaction.atomic
-def transfer_send_back(*, actor: Any, transfer: Transfer, reason: str) -> Transfer:
-    """The side whose turn it is refuses the transfer, saying why. It is closed; a corrected
-    request starts afresh."""
-    t = _locked_transfer(transfer)
-    was = t.status
-    if not t.is_open:
-        raise _state_error(t, t.status)
-    if _is_user(actor) and not can_act_on_transfer(actor, t, "send_back"):
-        raise _forbidden()
-    if not reason.strip():
-        raise ApplicationError(_("Say why the transfer is sent back."), field="reason")
-    side_org = t.from_org if t.status == TransferStatus.AWAITING_SENDER else t.to_org
-    t.status = TransferStatus.SENT_BACK
-    return _step(
-        t=t,
-        was=was,
-        kind=TransferStepKind.SENT_BACK,
-        actor=actor,
-        note=reason.strip(),
-        action="members.transfer_send_back",
-        org=side_org,
-    )
+    number = crypto.decrypt(member.id_number_enc)
+    phone = crypto.decrypt(member.phone_enc) if member.phone_enc else ""
+    return number, phone

@@ -8,6 +8,10 @@ user's spreadsheet holds, `*_CODES` back. The generator writes rosters with them
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
 from massline.core.reference import ETHNIC_GROUPS
 
 from .models import Category, Education, Gender, MemberStatus, Mobility
@@ -31,6 +35,7 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("是否失联", "lost_contact"),
 )
 HEADERS: tuple[str, ...] = tuple(header for header, _field in COLUMNS)
+FIELDS: tuple[str, ...] = tuple(field for _header, field in COLUMNS)
 FIELD_OF_HEADER: dict[str, str] = dict(COLUMNS)
 
 #: How the template writes a date: 2019-09-01.
@@ -144,6 +149,42 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "'")
 def protect(text: str) -> str:
     """A cell's text as an export writes it: no spreadsheet formula (see FORMULA_STARTS)."""
     return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+#: The coded columns and the labels their cells hold; the dates are written as DATE_FORMAT,
+#: every other column is free text and goes through `protect`.
+LABELS_OF_FIELD: dict[str, Mapping[Any, str]] = {
+    "gender": GENDER_LABELS,
+    "ethnicity": ETHNICITY_LABELS,
+    "education": EDUCATION_LABELS,
+    "category": CATEGORY_LABELS,
+    "status": STATUS_LABELS,
+    "mobility": MOBILITY_LABELS,
+    "lost_contact": LOST_CONTACT_LABELS,
+}
+DATE_FIELDS = ("birth_date", "join_date", "full_date")
+assert DATE_FORMAT == "%Y-%m-%d", "cells() writes dates with isoformat()"
+assert all(protect(v) == v for labels in LABELS_OF_FIELD.values() for v in labels.values())
+
+
+def _date_cell(day: dt.date | None) -> str:
+    return day.isoformat() if day else ""
+
+
+def _cell_maker(field: str) -> Callable[[Any], str]:
+    labels = LABELS_OF_FIELD.get(field)
+    if labels is not None:
+        return lambda value: labels.get(value, "")
+    return _date_cell if field in DATE_FIELDS else protect
+
+
+_CELL_MAKERS = tuple(_cell_maker(field) for field in FIELDS)
+
+
+def cells(values: Sequence[Any]) -> tuple[str, ...]:
+    """A roster row as the template writes it: `values` are a member's stored values in the
+    order of FIELDS (codes, dates, the ID number and phone as they are to be shown)."""
+    return tuple([make(value) for make, value in zip(_CELL_MAKERS, values, strict=True)])
 
 
 def unprotect(text: str) -> str:

@@ -1,6 +1,8 @@
 from django.urls import path, re_path
 
-from . import import_views, transfer_views, views
+from . import views
+from .roster_import import views as import_views
+from .transfers import views as transfer_views
 
 app_name = "members"
 urlpatterns = [

@@ -43,14 +43,13 @@ from massline.access.policy import (
     scoped,
     sees_whole_subtree,
 )
-from massline.core import crypto, jobs
-from massline.core.audit import audit_record
+from massline.core import jobs
 from massline.core.errors import ApplicationError, Forbidden, NotFound
 from massline.core.reference import ETHNIC_GROUPS
 from massline.orgs.models import Organization
 from massline.orgs.selectors import org_figures, org_search
 
-from . import export, services
+from . import roster_export, services
 from .counters import METRICS
 from .forms import (
     FoundForm,
@@ -68,8 +67,8 @@ from .selectors import (
     filters_from_params,
     member_history,
     member_list,
-    with_overdue,
 )
+from .transfers.selectors import with_overdue
 
 
 def _filters(request: HttpRequest) -> tuple[MemberFilter, dict[str, Any]]:
@@ -89,8 +88,7 @@ def _totals(user: Any, org: Organization | None) -> list[tuple[str, int]] | None
         return None
     figures = org_figures(org_ids=[o.pk for o in orgs])
     return [
-        (str(label), sum(figures[o.pk].get(code) for o in orgs))
-        for code, (label, _condition) in METRICS.items()
+        (str(metric.label), sum(figures[o.pk].get(metric.code) for o in orgs)) for metric in METRICS
     ]
 
 
@@ -149,41 +147,41 @@ def _transfer_context(request: HttpRequest, member: Member) -> dict[str, Any]:
 @require_POST
 def member_export(request: HttpRequest) -> HttpResponseBase:
     """The filtered roster (filters in the query string, as on the list page) as a file in
-    the import template: sent at once up to `export.stream_max()` rows, else made by a
+    the import template: sent at once up to `roster_export.stream_max()` rows, else made by a
     background job, and the user is sent to the job's page."""
     if not can_anywhere(request.user, MEMBERS_VIEW):
         raise Forbidden()
     fmt = request.POST.get("format", "")
-    if fmt not in export.FORMATS:
+    if fmt not in roster_export.FORMATS:
         return HttpResponseBadRequest()
     filters = filters_from_params(request.user, request.GET)
     members = filter_members(scoped(Member.objects.all(), request.user, MEMBERS_VIEW), filters)
-    limit = export.stream_max()
+    limit = roster_export.stream_max()
     count = members.order_by()[: limit + 1].count()
     if count > limit:
         job = jobs.enqueue(
-            export.JOB_KIND,
+            roster_export.JOB_KIND,
             actor=request.user,
-            params=export.job_params(request.GET.dict(), fmt, get_language()),
+            params=roster_export.job_params(request.GET.dict(), fmt, get_language()),
         )
         return redirect("jobs:detail", job.pk)
-    full = export.may_show_full(request.user, filters)
-    export.record_export(
+    full = roster_export.may_show_full(request.user, filters)
+    roster_export.record_export(
         actor=request.user, filters=filters, fmt=fmt, count=count, full_numbers=full
     )
-    rows = export.iter_rows(members, full_numbers=full)
-    filename = export.download_name(filters, fmt)
+    rows = roster_export.iter_rows(members, full_numbers=full)
+    filename = roster_export.download_name(filters, fmt)
     response: HttpResponseBase
     if fmt == "csv":
         response = StreamingHttpResponse(
-            export.csv_chunks(rows), content_type="text/csv; charset=utf-8"
+            roster_export.csv_chunks(rows), content_type="text/csv; charset=utf-8"
         )
         response["Content-Disposition"] = content_disposition_header(True, filename) or ""
     else:
         # The workbook is written to an anonymous temporary file in constant memory, then
         # streamed from it; the file goes away when the response closes it.
         handle = tempfile.TemporaryFile()  # noqa: SIM115 (closed by the response)
-        export.write_xlsx(rows, handle)
+        roster_export.write_xlsx(rows, handle)
         handle.seek(0)
         response = FileResponse(handle, as_attachment=True, filename=filename)
     response["Cache-Control"] = "no-store"
@@ -225,15 +223,7 @@ def member_reveal(request: HttpRequest, member_id: int) -> HttpResponse:
         MEMBERS_VIEW_SENSITIVE,
         view_perm=MEMBERS_VIEW,
     )
-    number = crypto.decrypt(member.id_number_enc)
-    phone = crypto.decrypt(member.phone_enc) if member.phone_enc else ""
-    audit_record(
-        actor=request.user,
-        action="members.reveal",
-        org=member.org,
-        target=member,
-        after={"fields": ["id_number", "phone"]},
-    )
+    number, phone = services.member_reveal(actor=request.user, member=member)
     response = render(
         request,
         "members/detail.html#revealed",

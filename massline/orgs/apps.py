@@ -16,7 +16,6 @@ class OrgsConfig(AppConfig):
                 "orgs.update": _("edited an organization"),
                 "orgs.move": _("moved an organization"),
                 "orgs.divisions_load": _("loaded administrative divisions"),
-                "orgs.generate": _("generated the organization skeleton"),
             }
         )
 

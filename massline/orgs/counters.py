@@ -12,11 +12,13 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
+from django.db.models import Count, Model
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from massline.core.db import copy_rows
 
+from .metrics import Counted, counts
 from .paths import KEY_WIDTH, ancestor_ids
 
 # (org_id, own count) pairs, computed set-based from the records.
@@ -41,27 +43,45 @@ def metrics() -> dict[str, Metric]:
     return dict(_METRICS)
 
 
+def register_counted(
+    model: type[Model], metrics: Iterable[Counted], *, org_field: str = "org_id"
+) -> None:
+    """Register declared metrics of `model`, each recounted from its own filter: the records
+    it matches grouped by `org_field` (the owning organization; "pk" for organizations)."""
+    for metric in metrics:
+        register_metric(metric.code, metric.label, _recount(model, metric, org_field))
+
+
+def _recount(model: type[Model], metric: Counted, org_field: str) -> Source:
+    def source() -> Iterable[tuple[int, int]]:
+        rows = model._default_manager.filter(metric.q())
+        if org_field == "pk":
+            return ((pk, 1) for pk in rows.values_list("pk", flat=True).iterator(5000))
+        grouped = rows.values(org_field).annotate(n=Count("pk")).order_by()
+        return ((r[org_field], r["n"]) for r in grouped.iterator())
+
+    return source
+
+
+def org_metrics() -> tuple[Counted, ...]:
+    """The organization figures: all organizations, and those of each kind."""
+    from .models import OrgKind
+
+    return (
+        Counted("orgs.total", _("organizations")),
+        *(Counted(f"orgs.{kind.value}", kind.label, {"kind": kind.value}) for kind in OrgKind),
+    )
+
+
 def register_org_metrics() -> None:
-    from .models import Organization, OrgKind
+    from .models import Organization
 
-    def total() -> Iterable[tuple[int, int]]:
-        return ((pk, 1) for pk in Organization.objects.values_list("pk", flat=True).iterator(5000))
-
-    def of_kind(kind: str) -> Source:
-        def source() -> Iterable[tuple[int, int]]:
-            qs = Organization.objects.filter(kind=kind).values_list("pk", flat=True)
-            return ((pk, 1) for pk in qs.iterator(5000))
-
-        return source
-
-    register_metric("orgs.total", _("organizations"), total)
-    for kind in OrgKind:
-        register_metric(f"orgs.{kind.value}", kind.label, of_kind(kind.value))
+    register_counted(Organization, org_metrics(), org_field="pk")
 
 
 def org_metric_deltas(kind: str, sign: int = 1) -> dict[str, int]:
     """The counter changes one organization of this kind brings with it."""
-    return {"orgs.total": sign, f"orgs.{kind}": sign}
+    return {code: sign * n for code, n in counts(org_metrics(), {"kind": kind}).items() if n}
 
 
 _UPSERT = (

@@ -17,10 +17,12 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
+from massline.core.audit import audit_record
 from massline.core.db import copy_rows, is_postgres
 from massline.core.errors import ApplicationError
 
@@ -362,8 +364,11 @@ _COLUMNS = [
 ]
 
 
-def store(rows: list[DivisionRow], tags: dict[str, str]) -> LoadResult:
-    """Upsert the validated rows in one transaction through the database's bulk path."""
+def store(
+    rows: list[DivisionRow], tags: dict[str, str], *, actor: Any, province: str | None
+) -> LoadResult:
+    """Upsert the validated rows in one transaction through the database's bulk path, with an
+    audit row when anything changed."""
     rows = sorted(rows, key=lambda r: (r.level, r.code))
     values = [
         (
@@ -390,9 +395,17 @@ def store(rows: list[DivisionRow], tags: dict[str, str]) -> LoadResult:
         }
         changed = [v for v in values if existing.get(v[0]) != (v[1], v[2], v[3] or "", v[5], v[7])]
         created = sum(1 for v in changed if v[0] not in existing)
+        result = LoadResult(total=len(rows), created=created, updated=len(changed) - created)
         if changed:
             _upsert(changed)
-    return LoadResult(total=len(rows), created=created, updated=len(changed) - created)
+            audit_record(
+                actor=actor,
+                action="orgs.divisions_load",
+                target_type="orgs.division",
+                target_id=province or "all",
+                after={"total": result.total, "created": created, "updated": result.updated},
+            )
+    return result
 
 
 def _upsert(values: list[tuple]) -> None:  # type: ignore[type-arg]
@@ -420,9 +433,10 @@ def _upsert(values: list[tuple]) -> None:  # type: ignore[type-arg]
 
 
 def load_divisions(
-    *, directory: Path | None, file: Path | None, province: str | None
+    *, actor: Any, directory: Path | None, file: Path | None, province: str | None
 ) -> LoadResult:
-    """Read, validate and store a release. `province` is a 2-digit code, or None for all."""
+    """Read, validate and store a release. `province` is a 2-digit code, or None for all.
+    `actor`: who loads it (None: the system, from the command line)."""
     if file is not None:
         if not file.exists():
             raise ApplicationError(_("File not found: %(path)s") % {"path": file}, code="no_file")
@@ -431,4 +445,4 @@ def load_divisions(
         assert directory is not None
         rows, errors = read_package(directory, province), []
     tags = validate(rows, errors)
-    return store(rows, tags)
+    return store(rows, tags, actor=actor, province=province)

@@ -12,6 +12,7 @@ from massline.core.audit import audit_record
 from massline.core.errors import ApplicationError
 
 from . import counters
+from .metrics import difference
 from .models import Division, Organization, OrgKind
 from .paths import child_path, depth_of, subtree_bounds
 
@@ -108,9 +109,12 @@ def org_update(
     org.full_clean()
     org.save(update_fields=["name", "kind", "unit_type", "area_type", "updated_at"])
     if org.kind != old_kind:
-        deltas = counters.org_metric_deltas(old_kind, -1)
-        deltas.update({f"orgs.{org.kind}": 1, "orgs.total": 0})
-        counters.bump(path=org.path, deltas=deltas)
+        counters.bump(
+            path=org.path,
+            deltas=difference(
+                counters.org_metric_deltas(old_kind), counters.org_metric_deltas(org.kind)
+            ),
+        )
     audit_record(
         actor=actor, action="orgs.update", org=org, target=org, before=before, after=_snapshot(org)
     )

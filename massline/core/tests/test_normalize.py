@@ -5,9 +5,9 @@ from django.utils import translation
 
 from massline.core.normalize import (
     EXCEL_DAY_LIMITS,
-    _fold_table,
     clean_cell,
     fold_for_search,
+    fold_table,
     parse_date,
     parse_month,
     to_halfwidth,
@@ -495,7 +495,7 @@ def test_traditional_or_full_width_query_finds_the_simplified_name(query, name):
 
 def test_fold_for_search_is_idempotent_over_its_whole_table():
     # given every character the fold maps, and every character it maps to
-    table = _fold_table()
+    table = fold_table()
     targets = (chr(v) if isinstance(v, int) else v or "" for v in table.values())
     text = "".join(chr(c) for c in table) + "".join(targets)
     # when folded twice

@@ -121,7 +121,7 @@ def test_the_same_on_a_phone_fits_the_screen(phone, site):
 def test_import_a_roster_dry_run_first(page, site, tmp_path) -> None:
     """Upload a roster with a mistake, read the report, upload the corrected file, import it,
     and find the new member in the roster."""
-    from .test_import import row, write_csv
+    from massline.members.roster_import.tests.test_import import row, write_csv
 
     number = make_id("150102", dt.date(1991, 8, 8), 42)  # even: a woman
     good = row(**{"姓名": "乌云其其格", "性别": "女", "公民身份号码": number,

@@ -120,7 +120,7 @@ def _rows(province: str | None = None):
 
 
 def _load_file(path: Path, province: str | None = "15"):
-    return load_divisions(directory=None, file=path, province=province)
+    return load_divisions(actor=None, directory=None, file=path, province=province)
 
 
 # the single-file layout
@@ -203,7 +203,7 @@ def test_package_layout_pads_short_codes_and_links_each_level(tmp_path):
     # given
     directory = write_package(tmp_path / "dist")
     # when
-    result = load_divisions(directory=directory, file=None, province="15")
+    result = load_divisions(actor=None, directory=directory, file=None, province="15")
     # then
     assert (result.total, result.created, result.updated) == (5, 5, 0)
     assert _rows() == {
@@ -219,7 +219,7 @@ def test_package_layout_hangs_townships_of_a_city_without_counties_on_the_city(t
     # given 东莞 (4419) has no county level: areas.csv lists it again as 441900
     directory = write_package(tmp_path / "dist")
     # when
-    load_divisions(directory=directory, file=None, province="44")
+    load_divisions(actor=None, directory=directory, file=None, province="44")
     # then
     dongguan = Division.objects.get(code="441900000000")
     assert (dongguan.name, dongguan.level, dongguan.parent_id) == ("东莞市", 2, "440000000000")
@@ -236,7 +236,7 @@ def test_package_layout_loads_only_the_requested_province(tmp_path):
     # given
     directory = write_package(tmp_path / "dist")
     # when
-    result = load_divisions(directory=directory, file=None, province="44")
+    result = load_divisions(actor=None, directory=directory, file=None, province="44")
     # then
     assert result.created == 10
     assert set(Division.objects.values_list("province_code", flat=True)) == {"44"}
@@ -246,7 +246,7 @@ def test_package_layout_without_province_loads_every_province(tmp_path):
     # given
     directory = write_package(tmp_path / "dist")
     # when
-    result = load_divisions(directory=directory, file=None, province=None)
+    result = load_divisions(actor=None, directory=directory, file=None, province=None)
     # then
     assert result.created == 15
     assert Division.objects.filter(level=1).count() == 2
@@ -351,7 +351,7 @@ def test_package_layout_tags_zones_by_code(tmp_path):
     }
     directory = write_package(tmp_path / "dist", changes)
     # when
-    load_divisions(directory=directory, file=None, province="15")
+    load_divisions(actor=None, directory=directory, file=None, province="15")
     # then
     tags = dict(Division.objects.values_list("code", "non_admin_kind"))
     assert tags["150172000000"] == "zone"
@@ -377,10 +377,10 @@ def test_loading_the_same_file_again_changes_nothing(tmp_path):
 def test_loading_the_same_package_again_changes_nothing(tmp_path):
     # given
     directory = write_package(tmp_path / "dist")
-    load_divisions(directory=directory, file=None, province="44")
+    load_divisions(actor=None, directory=directory, file=None, province="44")
     before = _rows()
     # when
-    result = load_divisions(directory=directory, file=None, province="44")
+    result = load_divisions(actor=None, directory=directory, file=None, province="44")
     # then
     assert (result.total, result.created, result.updated) == (10, 0, 0)
     assert _rows() == before
@@ -430,7 +430,7 @@ def test_unknown_province_in_the_package_layout_is_refused_naming_the_known_ones
     directory = write_package(tmp_path / "dist")
     # when
     with pytest.raises(ApplicationError) as caught:
-        load_divisions(directory=directory, file=None, province="99")
+        load_divisions(actor=None, directory=directory, file=None, province="99")
     # then
     assert caught.value.code == "unknown_province"
     assert caught.value.field == "province"
@@ -471,7 +471,7 @@ def test_missing_parent_in_the_package_layout_names_the_file_and_line(tmp_path, 
     directory = write_package(tmp_path / "dist", changes)
     # when
     with pytest.raises(DivisionFileError) as caught:
-        load_divisions(directory=directory, file=None, province="15")
+        load_divisions(actor=None, directory=directory, file=None, province="15")
     # then
     assert _error_of(caught.value) == ("streets.csv:6", "parent_code")
     assert "150199000000" in caught.value.message
@@ -637,7 +637,7 @@ def test_gb18030_file_in_the_package_layout_names_the_file_and_line(tmp_path, lo
     directory = write_package(tmp_path / "dist", encodings={"streets.csv": "gb18030"})
     # when
     with translation.override("en"), pytest.raises(ApplicationError) as caught:
-        load_divisions(directory=directory, file=None, province="15")
+        load_divisions(actor=None, directory=directory, file=None, province="15")
     # then
     assert caught.value.code == "bad_encoding"
     assert "streets.csv, line 2" in caught.value.message
@@ -670,7 +670,7 @@ def test_missing_column_in_the_package_layout_names_the_file(tmp_path, loaded):
     directory = write_package(tmp_path / "dist", changes)
     # when
     with pytest.raises(ApplicationError) as caught:
-        load_divisions(directory=directory, file=None, province="15")
+        load_divisions(actor=None, directory=directory, file=None, province="15")
     # then
     assert caught.value.code == "bad_header"
     assert "cities.csv" in caught.value.message
@@ -705,7 +705,7 @@ def test_a_folder_without_provinces_csv_is_refused(tmp_path, loaded):
     (tmp_path / "empty").mkdir()
     # when
     with pytest.raises(ApplicationError) as caught:
-        load_divisions(directory=tmp_path / "empty", file=None, province="15")
+        load_divisions(actor=None, directory=tmp_path / "empty", file=None, province="15")
     # then
     assert caught.value.code == "no_release"
     assert _rows() == loaded

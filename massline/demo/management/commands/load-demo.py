@@ -14,7 +14,7 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=1)
 
     def handle(self, *args, seed, **options):
-        logins = demo_load(divisions_dir=settings.DIVISIONS_DIR, seed=seed)
+        logins = demo_load(actor=None, divisions_dir=settings.DIVISIONS_DIR, seed=seed)
         self.stdout.write("")
         self.stdout.write(f"massline demo logins (password: {DEMO_PASSWORD})")
         for login, org_name in logins:

@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from massline.core.errors import ApplicationError
-from massline.members import export
+from massline.members import roster_export
 from massline.members.models import Category, Member, MemberStatus, Mobility
 from massline.members.selectors import MemberFilter, filter_members
 from massline.orgs.models import Organization
@@ -44,7 +44,7 @@ class Command(BaseCommand):
                 _("There is no organization with the code %(code)s.") % {"code": org}
             )
         try:
-            fmt = export.format_of(output)
+            fmt = roster_export.format_of(output)
         except ApplicationError as exc:
             raise CommandError(exc.message) from exc
         if not output.parent.is_dir():
@@ -67,8 +67,8 @@ class Command(BaseCommand):
 
         started = time.perf_counter()
         try:
-            count = export.write_file(
-                export.iter_rows(members, full_numbers=not masked),
+            count = roster_export.write_file(
+                roster_export.iter_rows(members, full_numbers=not masked),
                 output,
                 fmt,
                 counter=progress if show else None,
@@ -77,7 +77,7 @@ class Command(BaseCommand):
             if show:
                 err.write("\n")
         seconds = time.perf_counter() - started
-        export.record_export(
+        roster_export.record_export(
             actor=None, filters=filters, fmt=fmt, count=count, full_numbers=not masked
         )
         self.stdout.write(

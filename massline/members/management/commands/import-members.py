@@ -5,7 +5,7 @@ from django.utils.translation import gettext as _
 
 from massline.accounts.models import User
 from massline.core.errors import ApplicationError
-from massline.members.importer import ENCODINGS, import_roster, write_report_csv
+from massline.members.roster_import import ENCODINGS, import_roster, write_report_csv
 
 SHOWN = 50
 BAR = 30

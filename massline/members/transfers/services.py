@@ -1,0 +1,219 @@
+"""Writes of member transfers (组织关系转接, decision 0006): `transfer_request` starts one,
+`transfer_step` takes any step the workflow map (`workflow.TRANSITIONS`) allows. Each writes
+its history step and audit row in one transaction; the final approval moves the member, their
+history and the counters in that same transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from massline.core.audit import audit_record
+from massline.core.errors import ApplicationError, Forbidden, clean_or_raise
+from massline.orgs.models import Organization
+
+from ..models import (
+    OPEN_TRANSFER_STATUSES,
+    Member,
+    MemberEventKind,
+    Transfer,
+    TransferStatus,
+    TransferStep,
+)
+from ..services import check_member_org, member_change_save, member_locked
+from . import workflow
+
+if TYPE_CHECKING:
+    from massline.accounts.models import User
+
+
+def _snapshot(t: Transfer) -> dict[str, Any]:
+    return {
+        "transfer": t.pk,
+        "member": t.member_id,
+        "from_org": t.from_org.code,
+        "to_org": t.to_org.code,
+        "status": t.status,
+    }
+
+
+def _check_transferable(member: Member) -> None:
+    if member.lost_contact:
+        raise ApplicationError(
+            _("%(name)s is marked as lost contact: find the member again before transferring them.")
+            % {"name": member.name},
+            field="member",
+            code="lost_contact",
+        )
+
+
+def _forbidden() -> Forbidden:
+    return Forbidden(_("You may not take this step on this transfer."))
+
+
+def _history(
+    *,
+    t: Transfer,
+    actor: User | None,
+    kind: str,
+    at: dt.datetime,
+    note: str,
+    action: str,
+    org: Organization,
+    before: dict[str, Any] | None,
+) -> None:
+    """The transfer's history step and its audit row."""
+    TransferStep.objects.create(transfer=t, kind=kind, actor=actor, at=at, note=note)
+    audit_record(
+        actor=actor,
+        action=action,
+        org=org,
+        target=t,
+        before=before,
+        after={**_snapshot(t), "note": note[:500]},
+    )
+
+
+@transaction.atomic
+def transfer_request(
+    *,
+    actor: User | None,
+    member: Member,
+    to_org: Organization,
+    reason: str,
+    on: dt.date | None = None,
+) -> Transfer:
+    """Ask to move a member from their branch to `to_org`. Either side may ask; the sending
+    side's turn first. `actor` None: the system (no permission check)."""
+    member = Member.objects.select_for_update(of=("self",)).select_related("org").get(pk=member.pk)
+    to_org = Organization.objects.get(pk=to_org.pk)
+    reason = reason.strip()
+    today = timezone.localdate()
+    on = on or today
+    if not reason:
+        raise ApplicationError(_("Give the reason for the transfer."), field="reason")
+    check_member_org(to_org, field="to_org")
+    if to_org.pk == member.org_id:
+        raise ApplicationError(
+            _("%(name)s already belongs to %(org)s.") % {"name": member.name, "org": to_org.name},
+            field="to_org",
+            code="same_org",
+        )
+    if on > today:
+        raise ApplicationError(_("The request date is in the future."), field="on")
+    _check_transferable(member)
+    if Transfer.objects.filter(member=member, status__in=OPEN_TRANSFER_STATUSES).exists():
+        raise ApplicationError(
+            _("%(name)s already has a transfer under way: finish or withdraw it first.")
+            % {"name": member.name},
+            field="member",
+            code="transfer_open",
+        )
+    if actor is not None and not workflow.may_request(actor, member.org, to_org):
+        raise _forbidden()
+    now = timezone.now()
+    t = Transfer(
+        member=member,
+        from_org=member.org,
+        from_path=member.org.path,
+        to_org=to_org,
+        to_path=to_org.path,
+        status=workflow.REQUEST_STATE,
+        reason=reason,
+        requested_on=on,
+        requested_by=actor,
+        last_step_at=now,
+    )
+    clean_or_raise(t)
+    t.save()
+    _history(
+        t=t,
+        actor=actor,
+        kind=workflow.REQUEST_STEP_KIND,
+        at=now,
+        note=reason,
+        action=workflow.REQUEST_AUDIT_ACTION,
+        org=member.org,
+        before=None,
+    )
+    return t
+
+
+@transaction.atomic
+def transfer_step(
+    *,
+    actor: User | None,
+    transfer: Transfer,
+    action: str,
+    note: str = "",
+    seen: str | None = None,
+) -> Transfer:
+    """Take the step `action` ("approve", "send_back", "withdraw") on the transfer, as the
+    workflow map says for its present state. `seen`: the state the caller last saw; when the
+    transfer has moved on since, the step is refused (a stale page does not approve the next
+    side by accident). `actor` None: the system (no permission check)."""
+    t = (
+        Transfer.objects.select_for_update(of=("self",))
+        .select_related("member", "from_org", "to_org")
+        .get(pk=transfer.pk)
+    )
+    step = workflow.transition(t, action, seen=seen)
+    if actor is not None and step.action not in workflow.actions_for(actor, t):
+        raise _forbidden()
+    note = note.strip()
+    if step.note_required and not note:
+        raise ApplicationError(_("Say why the transfer is sent back."), field="reason")
+    if step.target == TransferStatus.DONE:
+        _move_member(actor=actor, t=t)
+    elif step.checks_member:
+        _check_transferable(t.member)
+    was = t.status
+    now = timezone.now()
+    t.status = step.target
+    t.last_step_at = now
+    if not t.is_open:
+        t.closed_at = now
+    t.save(update_fields=["status", "last_step_at", "closed_at"])
+    _history(
+        t=t,
+        actor=actor,
+        kind=step.step_kind,
+        at=now,
+        note=note,
+        action=step.audit_action,
+        org=workflow.side_org(t, step.side),
+        before={"status": was},
+    )
+    return t
+
+
+def _move_member(*, actor: User | None, t: Transfer) -> None:
+    """The member moves to the receiving organization, with their history, an audit row and
+    the counters. Re-checked under the member's lock: the receiving organization still holds
+    members, the member is still transferable and still at the sending organization."""
+    member, before = member_locked(t.member)
+    check_member_org(t.to_org, field="to_org")
+    _check_transferable(member)
+    if member.org_id != t.from_org_id:
+        raise ApplicationError(
+            _("%(name)s is no longer at %(org)s: send this transfer back or withdraw it.")
+            % {"name": member.name, "org": t.from_org.name},
+            field="member",
+            code="moved_meanwhile",
+        )
+    member.org = t.to_org
+    member.org_path = t.to_org.path
+    t.member = member_change_save(
+        actor=actor,
+        member=member,
+        before=before,
+        action="members.transfer_move",
+        kind=MemberEventKind.TRANSFERRED,
+        on=timezone.localdate(),
+        fields=["org", "org_path"],
+        detail={"from": t.from_org.code, "to": t.to_org.code, "transfer": t.pk},
+    )

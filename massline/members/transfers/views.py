@@ -1,0 +1,304 @@
+"""Transfer pages (组织关系转接): the list with its tabs, a transfer with its history and the
+steps the viewer may take, and the two ways to start one (from the member's page by the
+sending side, or by ID number by the receiving side). Permission checks: access app."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
+from django.views.decorators.http import require_POST
+
+from massline.access.permissions import MEMBERS_TRANSFER, MEMBERS_VIEW
+from massline.access.policy import access_scoped, can, can_anywhere, scoped
+from massline.accounts.models import User
+from massline.core.errors import ApplicationError, Forbidden
+from massline.core.normalize import to_halfwidth
+from massline.orgs.models import Organization
+
+from ..idnumber import InvalidNumber, validate_id
+from ..models import OPEN_TRANSFER_STATUSES, Member, Transfer, TransferStatus
+from ..services import MEMBER_ORG_KINDS
+from . import workflow
+from .selectors import (
+    BOXES,
+    member_by_id_number,
+    org_by_code,
+    transfer_box,
+    transfer_detail_queryset,
+    transfer_list,
+)
+from .services import transfer_request, transfer_step
+
+ORG_SUGGESTIONS = 20
+
+
+class TransferRequestForm(forms.Form):
+    to_org = forms.CharField(
+        label=gettext_lazy("Receiving organization (code or name)"),
+        max_length=64,
+        help_text=gettext_lazy("Type part of the name or the code, then choose from the list."),
+    )
+    reason = forms.CharField(
+        label=gettext_lazy("Reason"), max_length=500, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    on = forms.DateField(
+        label=gettext_lazy("Request date"),
+        required=False,
+        help_text=gettext_lazy("Leave empty for today."),
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+
+class IncomingTransferForm(TransferRequestForm):
+    id_number = forms.CharField(label=gettext_lazy("Member's citizen ID number"), max_length=32)
+    name = forms.CharField(label=gettext_lazy("Member's name"), max_length=64)
+    field_order = ["id_number", "name", "to_org", "reason", "on"]
+
+
+class StepForm(forms.Form):
+    note = forms.CharField(required=False, max_length=500)
+    status = forms.CharField(max_length=24)
+
+
+def _apply_error(form: forms.Form, exc: ApplicationError) -> None:
+    field = exc.field if exc.field in form.fields else None
+    form.add_error(field, exc.message)
+
+
+def _user(request: HttpRequest) -> User:
+    """The signed-in user (every page here is behind `login_required`)."""
+    if not isinstance(request.user, User):
+        raise PermissionDenied
+    return request.user
+
+
+@login_required
+def transfer_list_view(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    if not can_anywhere(user, MEMBERS_VIEW):
+        raise PermissionDenied
+    may_transfer = can_anywhere(user, MEMBERS_TRANSFER)
+    box = request.GET.get("box", "")
+    if box not in BOXES:
+        box = "waiting" if may_transfer else "all"
+    qs = transfer_box(scoped(Transfer.objects.all(), user, MEMBERS_VIEW), user, box)
+    status = request.GET.get("status", "")
+    if status not in ("open", "closed", *TransferStatus.values):
+        status = ""
+    overdue = request.GET.get("overdue") == "1"
+    rows, cursor = transfer_list(
+        visible=qs, status=status, overdue=overdue, after=request.GET.get("after", "")
+    )
+    query = {k: v for k, v in request.GET.items() if k != "after" and v}
+    return render(
+        request,
+        "members/transfers/list.html",
+        {
+            "nav": "transfers",
+            "box": box,
+            "boxes": [
+                ("waiting", _("Waiting for me")),
+                ("outgoing", _("Outgoing")),
+                ("incoming", _("Incoming")),
+                ("all", _("All")),
+            ],
+            "transfers": rows,
+            "cursor": cursor,
+            "status": status,
+            "statuses": [
+                ("open", _("under way")),
+                ("closed", _("closed")),
+                *TransferStatus.choices,
+            ],
+            "overdue": overdue,
+            "query": query,
+            "may_transfer": may_transfer,
+        },
+    )
+
+
+def _detail_context(request: HttpRequest, transfer: Transfer) -> dict[str, Any]:
+    user = _user(request)
+    actions = workflow.actions_for(user, transfer)
+    return {
+        "nav": "transfers",
+        "t": transfer,
+        "steps": list(transfer.steps.select_related("actor")),
+        "actions": actions,
+        # The forms of the steps the user may take, as the workflow map describes them.
+        "buttons": [workflow.TRANSITIONS[(transfer.status, a)] for a in actions],
+        "turn": workflow.turn(transfer),
+        "member_visible": can(user, MEMBERS_VIEW, transfer.member.org),
+    }
+
+
+def _get_transfer(request: HttpRequest, transfer_id: int) -> Transfer:
+    return access_scoped(
+        transfer_detail_queryset(),
+        request.user,
+        transfer_id,
+        MEMBERS_VIEW,
+        view_perm=MEMBERS_VIEW,
+    )
+
+
+@login_required
+def transfer_detail(request: HttpRequest, transfer_id: int) -> HttpResponse:
+    transfer = _get_transfer(request, transfer_id)
+    return render(request, "members/transfers/detail.html", _detail_context(request, transfer))
+
+
+@login_required
+@require_POST
+def transfer_act(request: HttpRequest, transfer_id: int, action: str) -> HttpResponse:
+    """Take a step the workflow allows the user: approve, send back or withdraw."""
+    user = _user(request)
+    transfer = _get_transfer(request, transfer_id)
+    if action not in workflow.ACTIONS:
+        raise Http404
+    if transfer.is_open and action not in workflow.actions_for(user, transfer):
+        raise PermissionDenied
+    form = StepForm(request.POST)
+    if form.is_valid():
+        seen = form.cleaned_data["status"]
+        try:
+            done = transfer_step(
+                actor=user,
+                transfer=transfer,
+                action=action,
+                note=form.cleaned_data["note"],
+                seen=seen,
+            )
+        except ApplicationError as exc:
+            error = exc.message
+        else:
+            step = workflow.TRANSITIONS[(seen, action)]
+            names = {"name": transfer.member.name, "org": transfer.to_org.name}
+            messages.success(request, str(step.done) % names)
+            return redirect("members:transfer", done.pk)
+    else:
+        error = _("This transfer changed while you were looking at it; check it again.")
+    transfer = _get_transfer(request, transfer_id)
+    context = {**_detail_context(request, transfer), "error": error, "error_action": action}
+    return render(request, "members/transfers/detail.html", context, status=400)
+
+
+def _start(
+    request: HttpRequest, form: TransferRequestForm, member: Member | None
+) -> Transfer | None:
+    """Create the request from a valid form; errors go onto the form."""
+    assert member is not None
+    to_org = org_by_code(form.cleaned_data["to_org"])
+    if to_org is None or to_org.kind not in MEMBER_ORG_KINDS:
+        form.add_error(
+            "to_org", _("No branch or general branch has this code. Choose one from the list.")
+        )
+        return None
+    try:
+        return transfer_request(
+            actor=_user(request),
+            member=member,
+            to_org=to_org,
+            reason=form.cleaned_data["reason"],
+            on=form.cleaned_data["on"],
+        )
+    except Forbidden:  # neither side is the user's
+        form.add_error("to_org", _("You may not receive members at that organization."))
+    except ApplicationError as exc:
+        _apply_error(form, exc)
+    return None
+
+
+@login_required
+def transfer_request_view(request: HttpRequest, member_id: int) -> HttpResponse:
+    """The sending side starts a transfer from the member's page."""
+    member = access_scoped(
+        Member.objects.select_related("org"),
+        request.user,
+        member_id,
+        MEMBERS_TRANSFER,
+        view_perm=MEMBERS_VIEW,
+    )
+    form = TransferRequestForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        transfer = _start(request, form, member)
+        if transfer is not None:
+            messages.success(request, _("Transfer requested."))
+            return redirect("members:transfer", transfer.pk)
+    open_transfer = member.transfers.filter(status__in=OPEN_TRANSFER_STATUSES).first()
+    return render(
+        request,
+        "members/transfers/request.html",
+        {"nav": "transfers", "form": form, "member": member, "open_transfer": open_transfer},
+    )
+
+
+@login_required
+@sensitive_post_parameters("id_number")
+@sensitive_variables("number")
+def transfer_incoming_view(request: HttpRequest) -> HttpResponse:
+    """The receiving side starts a transfer for a member who has come to one of its
+    branches: the member is named by their ID number, the branch must be in the user's scope."""
+    if not can_anywhere(request.user, MEMBERS_TRANSFER):
+        raise PermissionDenied
+    form = IncomingTransferForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        member = None
+        # The receiving branch first: nothing about the roster is said to a user who has
+        # not named a branch of their own.
+        to_org = org_by_code(form.cleaned_data.get("to_org", ""))
+        if to_org is None or not can(request.user, MEMBERS_TRANSFER, to_org):
+            form.add_error("to_org", _("Choose a branch in your scope to receive the member."))
+        else:
+            try:
+                number = validate_id(form.cleaned_data["id_number"]).number
+            except InvalidNumber as exc:
+                form.add_error("id_number", str(exc))
+            else:
+                member = member_by_id_number(number, name=form.cleaned_data["name"])
+                if member is None:
+                    form.add_error(
+                        "id_number",
+                        _("No member with this ID number and this name is in the roster."),
+                    )
+        if member is not None:
+            transfer = _start(request, form, member)
+            if transfer is not None:
+                messages.success(request, _("Transfer requested."))
+                return redirect("members:transfer", transfer.pk)
+    return render(
+        request,
+        "members/transfers/request.html",
+        {"nav": "transfers", "form": form, "member": None, "incoming": True},
+    )
+
+
+@login_required
+def org_suggestions(request: HttpRequest) -> HttpResponse:
+    """Branches for the receiving-organization field, as <option>s of a datalist: by code
+    (its beginning) or name (a part of it), across the whole tree, since a member may move
+    anywhere in the province (decision 0006); `mine=1` keeps to the user's transfer scope."""
+    if not can_anywhere(request.user, MEMBERS_TRANSFER):
+        raise PermissionDenied
+    q = to_halfwidth(request.GET.get("to_org", request.GET.get("q", ""))).strip()[:64]
+    orgs: list[Organization] = []
+    if len(q) >= 2:
+        qs = Organization.objects.filter(kind__in=MEMBER_ORG_KINDS)
+        if request.GET.get("mine") == "1":
+            qs = scoped(qs, request.user, MEMBERS_TRANSFER)
+        code = q.split(" ")[0].upper()
+        cond = Organization.objects.none()
+        by_name = qs.filter(name__contains=q)
+        if code.replace("-", "").isalnum() and code.isascii():
+            cond = qs.filter(code__startswith=code)
+        orgs = list((by_name | cond).order_by("code")[:ORG_SUGGESTIONS])
+    return render(request, "members/transfers/org_options.html", {"orgs": orgs})

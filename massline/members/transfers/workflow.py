@@ -1,0 +1,218 @@
+"""The transfer workflow (组织关系转接, decision 0006) as a declared map:
+(state, action) -> the next state, the side that acts, and what the step writes (its history
+kind, its audit action) and says (its button, its note field, its message when done).
+
+A transfer has two sides, each an organization: the sending side (`from_org`) and the receiving
+side (`to_org`). A side acts with `members.transfer` over its organization. Everything that
+asks "what may happen to this transfer now, and who may do it" reads `TRANSITIONS`: the
+service that applies a step, the buttons of the page and the actions of the API."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from massline.access.permissions import MEMBERS_TRANSFER
+from massline.access.policy import can, sides_of
+from massline.core.errors import ApplicationError
+from massline.orgs.models import Organization
+
+from ..models import Transfer, TransferStatus, TransferStepKind
+
+if TYPE_CHECKING:
+    from massline.accounts.models import User
+
+SENDING = "sending"
+RECEIVING = "receiving"
+#: Each side's organization on a transfer: (path field, org id field), for the scope rules.
+SIDES = {SENDING: ("from_path", "from_org_id"), RECEIVING: ("to_path", "to_org_id")}
+SIDE_ORG = {SENDING: "from_org", RECEIVING: "to_org"}
+
+APPROVE = "approve"
+SEND_BACK = "send_back"
+WITHDRAW = "withdraw"
+
+
+@dataclass(frozen=True)
+class Transition:
+    """One step the map allows: from `state`, `action` leads to `target`, taken by `side`
+    (the audit row is written at that side's organization)."""
+
+    state: str
+    action: str
+    target: str
+    side: str
+    step_kind: str
+    audit_action: str
+    button: Promise
+    note_label: Promise
+    done: Promise  # the message once taken; may name %(name)s and %(org)s (the receiving side)
+    requester_too: bool = False  # the requester may take it too, while holding the permission
+    note_required: bool = False
+    checks_member: bool = False  # the member must still be transferable (not lost contact)
+
+    @property
+    def acting(self) -> str:
+        """Who may take the step, as the docs' table says it."""
+        return f"{self.side} side or the requester" if self.requester_too else f"{self.side} side"
+
+
+def _approve(
+    state: str, target: str, side: str, kind: str, audit: str, button: Promise
+) -> Transition:
+    done = (
+        gettext_lazy("Approved for the sending side; now waiting for the receiving side.")
+        if side == SENDING
+        else gettext_lazy("Transfer done: %(name)s now belongs to %(org)s.")
+    )
+    return Transition(
+        state=state,
+        action=APPROVE,
+        target=target,
+        side=side,
+        step_kind=kind,
+        audit_action=audit,
+        button=button,
+        note_label=gettext_lazy("Note (optional)"),
+        done=done,
+        checks_member=True,
+    )
+
+
+def _send_back(state: str, side: str) -> Transition:
+    return Transition(
+        state=state,
+        action=SEND_BACK,
+        target=TransferStatus.SENT_BACK,
+        side=side,
+        step_kind=TransferStepKind.SENT_BACK,
+        audit_action="members.transfer_send_back",
+        button=gettext_lazy("Send back"),
+        note_label=gettext_lazy("Reason for sending back (required)"),
+        done=gettext_lazy("The transfer was sent back."),
+        note_required=True,
+    )
+
+
+def _withdraw(state: str) -> Transition:
+    return Transition(
+        state=state,
+        action=WITHDRAW,
+        target=TransferStatus.WITHDRAWN,
+        side=SENDING,
+        step_kind=TransferStepKind.WITHDRAWN,
+        audit_action="members.transfer_withdraw",
+        button=gettext_lazy("Withdraw the request"),
+        note_label=gettext_lazy("Reason for withdrawing (optional)"),
+        done=gettext_lazy("The transfer was withdrawn."),
+        requester_too=True,
+    )
+
+
+_ALL = [
+    _approve(
+        TransferStatus.AWAITING_SENDER,
+        TransferStatus.AWAITING_RECEIVER,
+        SENDING,
+        TransferStepKind.SENDER_APPROVED,
+        "members.transfer_send",
+        gettext_lazy("Approve for the sending side"),
+    ),
+    _send_back(TransferStatus.AWAITING_SENDER, SENDING),
+    _withdraw(TransferStatus.AWAITING_SENDER),
+    _approve(
+        TransferStatus.AWAITING_RECEIVER,
+        TransferStatus.DONE,
+        RECEIVING,
+        TransferStepKind.RECEIVER_APPROVED,
+        "members.transfer_receive",
+        gettext_lazy("Approve and receive the member"),
+    ),
+    _send_back(TransferStatus.AWAITING_RECEIVER, RECEIVING),
+    _withdraw(TransferStatus.AWAITING_RECEIVER),
+]
+#: The workflow: (state, action) -> transition. A pair not in the map is refused.
+TRANSITIONS: dict[tuple[str, str], Transition] = {(t.state, t.action): t for t in _ALL}
+ACTIONS = (APPROVE, SEND_BACK, WITHDRAW)
+
+#: How a transfer starts (`transfer_request`): either side may ask; the sending side's turn.
+REQUEST_STATE = TransferStatus.AWAITING_SENDER
+REQUEST_STEP_KIND = TransferStepKind.REQUESTED
+REQUEST_AUDIT_ACTION = "members.transfer_request"
+
+_CLOSED_MESSAGES: dict[str, Promise] = {
+    TransferStatus.DONE: gettext_lazy("This transfer is already done."),
+    TransferStatus.WITHDRAWN: gettext_lazy("This transfer was withdrawn."),
+    TransferStatus.SENT_BACK: gettext_lazy("This transfer was sent back."),
+}
+
+
+def transition(transfer: Transfer, action: str, *, seen: str | None = None) -> Transition:
+    """The step `action` from the transfer's present state, or the refusal (`transfer_state`)
+    when it does not fit that state, or not the state the caller last `seen`."""
+    if action not in ACTIONS:
+        raise ApplicationError(_("Unknown step %(action)s.") % {"action": action}, field="action")
+    found = TRANSITIONS.get((transfer.status, action))
+    if found is not None and seen in (None, transfer.status):
+        return found
+    closed = _CLOSED_MESSAGES.get(transfer.status)
+    message = (
+        str(closed)
+        if closed is not None
+        else _("This transfer changed while you were looking at it; check it again.")
+    )
+    raise ApplicationError(message, code="transfer_state", field="status")
+
+
+def turn(transfer: Transfer) -> str:
+    """The side whose turn it is: the one that approves next ("" once closed)."""
+    found = TRANSITIONS.get((transfer.status, APPROVE))
+    return found.side if found is not None else ""
+
+
+def _may(user: User, transfer: Transfer, step: Transition, sides: set[str]) -> bool:
+    if step.side in sides:
+        return True
+    return step.requester_too and bool(sides) and user.pk == transfer.requested_by_id
+
+
+def actions_for(user: User, transfer: Transfer) -> list[str]:
+    """The actions the user may take on the transfer in its present state, in the map's
+    order: the page's buttons, the API's `actions` and the services' permission check."""
+    sides = sides_of(user, MEMBERS_TRANSFER, transfer)
+    return [
+        step.action
+        for (state, _action), step in TRANSITIONS.items()
+        if state == transfer.status and _may(user, transfer, step, sides)
+    ]
+
+
+def may_request(user: User, from_org: Organization, to_org: Organization) -> bool:
+    """Either side may start a transfer: the sending branch, or the receiving branch the
+    member has come to."""
+    return can(user, MEMBERS_TRANSFER, from_org) or can(user, MEMBERS_TRANSFER, to_org)
+
+
+def side_org(transfer: Transfer, side: str) -> Organization:
+    org: Organization = getattr(transfer, SIDE_ORG[side])
+    return org
+
+
+def markdown_table() -> str:
+    """The state machine as the Markdown table of decision 0006 (a test keeps them equal)."""
+    rows = [
+        "| state | action | next state | who acts | history step | audit action |",
+        "|---|---|---|---|---|---|",
+        f"| (new) | request | `{REQUEST_STATE}` | {SENDING} or {RECEIVING} side"
+        f" | `{REQUEST_STEP_KIND}` | `{REQUEST_AUDIT_ACTION}` |",
+    ]
+    rows += [
+        f"| `{t.state}` | {t.action} | `{t.target}` | {t.acting}"
+        f" | `{t.step_kind}` | `{t.audit_action}` |"
+        for t in TRANSITIONS.values()
+    ]
+    return "\n".join(rows) + "\n"
