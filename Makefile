@@ -10,7 +10,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 CHROMIUM ?= /usr/bin/chromium
 export MASSLINE_VAR_DIR ?= $(CURDIR)/var
 
-.PHONY: setup demo serve test test-sqlite test-postgres test-browser lint format bench bench-quick clean
+.PHONY: setup demo serve test test-sqlite test-postgres test-browser test-api lint format bench bench-quick clean
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -47,10 +47,15 @@ format: setup
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: lint test-sqlite test-postgres test-browser
+test: lint test-sqlite test-postgres test-api test-browser
 
 test-sqlite: setup
 	DATABASE_URL= $(BIN)/pytest -q -m "not browser"
+
+# The API against its own OpenAPI document: Schemathesis on a live server (SQLite), a couple
+# of minutes. `pytest -m "not browser"` leaves it out; this target runs it.
+test-api: setup
+	DATABASE_URL= $(BIN)/pytest -q -m api_contract
 
 # PostgreSQL: DATABASE_URL when set, else the local server when it answers.
 test-postgres: setup

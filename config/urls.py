@@ -2,6 +2,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from massline.api.urls import api
+from massline.core.error_responses import error_response
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="orgs:tree", permanent=False), name="home"),
@@ -13,3 +14,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),
 ]
+
+# Errors Django raises itself (an unknown address, ...) look like the ones our code raises.
+handler400 = handler403 = handler404 = error_response

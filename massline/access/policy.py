@@ -18,11 +18,10 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, TypeVar
 
-from django.core.exceptions import PermissionDenied
 from django.db.models import Model, Q, QuerySet
-from django.http import Http404
 from django.utils import timezone
 
+from massline.core.errors import Forbidden, NotFound
 from massline.core.models import AuditEvent
 from massline.orgs.models import Organization
 from massline.orgs.paths import subtree_bounds
@@ -202,23 +201,23 @@ def side_q(user: Any, perm: str, model: type[Model], side: str) -> Q | None:
 
 
 def access_org(user: Any, org_id: int | str, perm: str) -> Organization:
-    """The only way to get one organization: 404 when outside the user's view, 403 when seen
-    but `perm` is not allowed there."""
+    """The only way to get one organization: NotFound when outside the user's view (as if it
+    did not exist), Forbidden when seen but `perm` is not allowed there."""
     try:
         org = Organization.objects.select_related("division", "parent").get(pk=int(org_id))
     except (Organization.DoesNotExist, ValueError, TypeError):
-        raise Http404 from None
+        raise NotFound() from None
     if not can(user, "orgs.view", org):
-        raise Http404
+        raise NotFound()
     if perm != "orgs.view" and not can(user, perm, org):
-        raise PermissionDenied
+        raise Forbidden()
     return org
 
 
 def access_org_by_code(user: Any, code: str, perm: str) -> Organization:
     pk = Organization.objects.filter(code=code).values_list("pk", flat=True).first()
     if pk is None:
-        raise Http404
+        raise NotFound()
     return access_org(user, pk, perm)
 
 
@@ -269,20 +268,20 @@ def can_move(user: Any, org: Organization) -> bool:
 
 
 def access_scoped(qs: QuerySet[M], user: Any, pk: int | str, perm: str, *, view_perm: str) -> M:
-    """One row of a scoped model: 404 when outside what the user may `view_perm`, 403 when
-    seen but `perm` is not allowed on it."""
+    """One row of a scoped model: NotFound when outside what the user may `view_perm`,
+    Forbidden when seen but `perm` is not allowed on it."""
     try:
         key = int(pk)
     except (TypeError, ValueError):
-        raise Http404 from None
+        raise NotFound() from None
     obj = scoped(qs, user, view_perm).filter(pk=key).first()
     if obj is None:
-        raise Http404
+        raise NotFound()
     if (
         perm != view_perm
         and not scoped(qs.model._default_manager.all(), user, perm).filter(pk=key).exists()
     ):
-        raise PermissionDenied
+        raise Forbidden()
     return obj
 
 

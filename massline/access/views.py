@@ -1,9 +1,9 @@
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from massline.core.audit import action_label
+from massline.core.errors import Forbidden
 from massline.core.models import AuditEvent
 
 from .permissions import AUDIT_VIEW
@@ -16,7 +16,7 @@ PAGE = 50
 def audit(request: HttpRequest) -> HttpResponse:
     """The audit trail within the viewer's scope, newest first, keyset-paginated."""
     if not can_anywhere(request.user, AUDIT_VIEW):
-        raise PermissionDenied
+        raise Forbidden()
     qs = scoped(AuditEvent.objects.select_related("actor"), request.user, AUDIT_VIEW)
     action = request.GET.get("action", "").strip()
     if action:

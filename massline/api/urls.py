@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import NinjaAPI, Schema
+from ninja import Field, NinjaAPI, Schema
+from ninja.errors import HttpError
+from ninja.errors import ValidationError as RequestInvalid
 
 from massline.accounts.services import user_authenticate
+from massline.core.api_schemas import NO_NUL, RequestBody, errors
+from massline.core.error_responses import error_response
 from massline.core.errors import ApplicationError
 
 from .auth import AUTH
@@ -22,29 +28,66 @@ api = NinjaAPI(
 )
 
 
-@api.exception_handler(ApplicationError)
-def application_error(request: HttpRequest, exc: ApplicationError) -> HttpResponse:
-    status = {"throttled": 429, "bad_credentials": 401, "not_found": 404, "forbidden": 403}.get(
-        exc.code, 400
+# Every error is answered by core.error_responses: {"code", "message", ["field"]} with the
+# status of its code (docs/architecture.md, "Errors").
+for _error_type in (ApplicationError, Http404, PermissionDenied, ValidationError):
+    api.add_exception_handler(_error_type, error_response)  # type: ignore[arg-type]
+
+HTTP_ERROR_CODES = {401: "unauthenticated", 403: "forbidden"}
+
+
+@api.exception_handler(HttpError)
+def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    """ninja's own refusals: no token or a bad one (401), a session without its CSRF token
+    (403), a body that is not JSON (400)."""
+    code = HTTP_ERROR_CODES.get(exc.status_code, "bad_request")
+    message = {
+        "unauthenticated": _("Sign in, or send a valid token."),
+        "forbidden": _("Permission denied."),
+    }.get(code, _("The request could not be understood."))
+    return error_response(request, ApplicationError(message, code=code))
+
+
+@api.exception_handler(RequestInvalid)
+def request_invalid(request: HttpRequest, exc: RequestInvalid) -> HttpResponse:
+    """A request the schema does not allow (422), every fault with its field."""
+    faults = [
+        {"field": _field_name(e.get("loc", ())), "message": e.get("msg", "")} for e in exc.errors
+    ]
+    first = faults[0]["field"] if faults else None
+    return error_response(
+        request,
+        ApplicationError(
+            _("The request does not match the API's schema."),
+            code="invalid_request",
+            field=first or None,
+            extra={"errors": faults},
+        ),
     )
-    return api.create_response(request, {"detail": exc.message, **exc.as_dict()}, status=status)
 
 
-@api.exception_handler(PermissionDenied)
-def permission_denied(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
-    return api.create_response(request, {"detail": _("Permission denied.")}, status=403)
+def _field_name(loc: Any) -> str:
+    """("body", "payload", "name") -> "name"; ("query", "limit") -> "limit"."""
+    parts = [str(p) for p in loc]
+    return ".".join(parts[2:] if parts[:1] == ["body"] and len(parts) > 2 else parts[1:])
 
 
-class TokenIn(Schema):
-    username: str
-    password: str
+class TokenIn(RequestBody):
+    username: str = Field(..., max_length=150, pattern=NO_NUL)
+    password: str = Field(..., max_length=4096, pattern=NO_NUL)
 
 
 class TokenOut(Schema):
     token: str
 
 
-@api.post("/auth/token", auth=None, response=TokenOut, tags=["auth"], summary="Get a bearer token")
+@api.post(
+    "/auth/token",
+    auth=None,
+    response={200: TokenOut, **errors(400, 401, 422, 429)},
+    tags=["auth"],
+    summary="Get a bearer token",
+)
 def token(request: HttpRequest, payload: TokenIn) -> dict[str, str]:
     from massline.accounts.services import api_token_create
 

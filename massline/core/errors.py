@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.utils.translation import gettext as _
+
 
 class ApplicationError(Exception):
     """A rule was broken. `message` is translated text for the user; `field`, `line` and
@@ -39,27 +42,45 @@ class ApplicationError(Exception):
 class NotFound(ApplicationError):
     """The object does not exist for this user (outside their scope looks the same)."""
 
-    def __init__(self, message: str = "Not found.") -> None:
-        super().__init__(message, code="not_found")
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or _("Not found."), code="not_found")
 
 
 class Forbidden(ApplicationError):
     """The user can see the object but may not do this to it."""
 
-    def __init__(self, message: str = "Permission denied.") -> None:
-        super().__init__(message, code="forbidden")
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or _("Permission denied."), code="forbidden")
+
+
+# The HTTP status of an error, by its code; every other code is a refused request (400).
+STATUS_BY_CODE = {
+    "not_found": 404,
+    "forbidden": 403,
+    "unauthenticated": 401,
+    "bad_credentials": 401,
+    "throttled": 429,
+    "invalid_request": 422,
+}
+
+
+def http_status(exc: ApplicationError) -> int:
+    return STATUS_BY_CODE.get(exc.code, 400)
+
+
+def from_validation_error(exc: ValidationError) -> ApplicationError:
+    """A model's ValidationError as an ApplicationError naming its first field."""
+    if hasattr(exc, "error_dict"):
+        field, errors = next(iter(exc.error_dict.items()))
+        message = "; ".join(str(m) for e in errors for m in e.messages)
+        return ApplicationError(message, field=None if field == NON_FIELD_ERRORS else field)
+    return ApplicationError("; ".join(exc.messages))
 
 
 def clean_or_raise(instance: Any) -> None:
     """`full_clean()` with the first problem raised as an ApplicationError naming its field,
     so services answer every bad input the same way."""
-    from django.core.exceptions import ValidationError
-
     try:
         instance.full_clean()
     except ValidationError as exc:
-        if hasattr(exc, "error_dict"):
-            field, errors = next(iter(exc.error_dict.items()))
-            message = "; ".join(str(m) for e in errors for m in e.messages)
-            raise ApplicationError(message, field=None if field == "__all__" else field) from None
-        raise ApplicationError("; ".join(exc.messages)) from None
+        raise from_validation_error(exc) from None

@@ -5,7 +5,7 @@ it; anyone else gets 404, as for a job that does not exist."""
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template import Template
 from django.template.exceptions import TemplateDoesNotExist
@@ -13,6 +13,7 @@ from django.template.loader import get_template
 from django.views.decorators.http import require_GET
 
 from . import jobs
+from .errors import NotFound
 from .models import Job, JobStatus
 
 MY_JOBS = 50
@@ -20,10 +21,9 @@ MY_JOBS = 50
 
 def _own_job(request: HttpRequest, job_id: int) -> Job:
     job = Job.objects.filter(pk=job_id, actor_id=request.user.pk).first()
-    if job is not None:
-        jobs.live(job)
     if job is None:
-        raise Http404
+        raise NotFound()
+    jobs.live(job)
     return job
 
 
@@ -73,7 +73,7 @@ def job_file(request: HttpRequest, job_id: int, name: str) -> FileResponse:
     job = _own_job(request, job_id)
     found = jobs.result_file(job, name) if job.status == JobStatus.DONE else None
     if found is None:
-        raise Http404
+        raise NotFound()
     path, entry = found
     response = FileResponse(path.open("rb"), as_attachment=True, filename=entry["filename"])
     response["Cache-Control"] = "no-store"

@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Query, Router, Schema
 
 from massline.access.permissions import MEMBERS_VIEW
 from massline.access.policy import access_org, access_scoped, scoped
+from massline.core.api_schemas import NO_NUL, errors
 
 from .models import Member
 from .selectors import PAGE, MemberFilter, member_list
@@ -56,16 +57,20 @@ class MemberPage(Schema):
     next_after: str | None
 
 
-@router.get("", response=MemberPage, summary="Members in scope, filtered, keyset-paginated")
+@router.get(
+    "",
+    response={200: MemberPage, **errors(401, 403, 404, 422)},
+    summary="Members in scope, filtered, keyset-paginated",
+)
 def members_list(
     request: HttpRequest,
     org: int | None = None,
-    q: str = "",
-    status: str = "",
-    mobility: str = "",
+    q: str = Query("", pattern=NO_NUL),
+    status: str = Query("", pattern=NO_NUL),
+    mobility: str = Query("", pattern=NO_NUL),
     lost_contact: bool | None = None,
-    after: str = "",
-    limit: int = PAGE,
+    after: str = Query("", pattern=NO_NUL),
+    limit: int = Query(PAGE, ge=1, le=500),
 ) -> dict[str, object]:
     """`mobility`: outflow, inflow or any. `after`: the `next_after` of the previous page."""
     filters = MemberFilter(
@@ -76,13 +81,13 @@ def members_list(
         lost_contact=lost_contact,
     )
     visible = scoped(Member.objects.all(), request.user, MEMBERS_VIEW)
-    rows, cursor = member_list(
-        visible=visible, filters=filters, after=after, limit=max(1, min(limit, 500))
-    )
+    rows, cursor = member_list(visible=visible, filters=filters, after=after, limit=limit)
     return {"items": rows, "next_after": cursor or None}
 
 
-@router.get("/{member_id}", response=MemberOut, summary="One member")
+@router.get(
+    "/{member_id}", response={200: MemberOut, **errors(401, 404, 422)}, summary="One member"
+)
 def member_get(request: HttpRequest, member_id: int) -> Member:
     return access_scoped(
         Member.objects.select_related("org"),

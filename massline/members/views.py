@@ -11,10 +11,8 @@ from urllib.parse import urlencode
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import (
     FileResponse,
-    Http404,
     HttpRequest,
     HttpResponse,
     HttpResponseBadRequest,
@@ -47,7 +45,7 @@ from massline.access.policy import (
 )
 from massline.accounts.requests import request_user
 from massline.core import jobs
-from massline.core.errors import ApplicationError
+from massline.core.errors import ApplicationError, Forbidden, NotFound
 from massline.core.reference import ETHNIC_GROUPS
 from massline.orgs.models import Organization
 from massline.orgs.selectors import org_figures, org_search
@@ -98,7 +96,7 @@ def _totals(user: Any, org: Organization | None) -> list[tuple[str, int]] | None
 @login_required
 def member_list_view(request: HttpRequest) -> HttpResponse:
     if not can_anywhere(request.user, MEMBERS_VIEW):
-        raise PermissionDenied
+        raise Forbidden()
     filters, query = _filters(request)
     visible = scoped(Member.objects.all(), request.user, MEMBERS_VIEW)
     members, cursor = member_list(
@@ -153,7 +151,7 @@ def member_export(request: HttpRequest) -> HttpResponseBase:
     the import template: sent at once up to `roster_export.stream_max()` rows, else made by a
     background job, and the user is sent to the job's page."""
     if not can_anywhere(request.user, MEMBERS_VIEW):
-        raise PermissionDenied
+        raise Forbidden()
     fmt = request.POST.get("format", "")
     if fmt not in roster_export.FORMATS:
         return HttpResponseBadRequest()
@@ -387,7 +385,7 @@ def org_options(request: HttpRequest) -> HttpResponse:
     """The branches in the user's scope whose code or name matches what is typed, as the
     options of the mobility form's list."""
     if not can_anywhere(request.user, MEMBERS_MANAGE):
-        raise PermissionDenied
+        raise Forbidden()
     q = request.GET.get("attached_org", "").strip()[:64]
     visible = scoped(
         Organization.objects.filter(kind__in=services.MEMBER_ORG_KINDS), request.user, ORGS_VIEW
@@ -466,7 +464,7 @@ def member_new(request: HttpRequest) -> HttpResponse:
     the page never writes it back but in the field the user typed it into."""
     org_id = request.GET.get("org", "")
     if not org_id.isdigit():
-        raise Http404
+        raise NotFound()
     org = access_org(request.user, org_id, MEMBERS_MANAGE)
     takes_members = org.kind in services.MEMBER_ORG_KINDS
     form = MemberCreateForm(request.POST or None)

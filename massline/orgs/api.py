@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
-from ninja import Field, Router, Schema
+from ninja import Field, Query, Router, Schema
 
 from massline.access.permissions import ORGS_MANAGE, ORGS_VIEW, STATS_VIEW
 from massline.access.policy import access_org, can_move, scoped
 from massline.accounts.requests import request_user
+from massline.core.api_schemas import LINE, NO_NUL, RequestBody, errors
+from massline.core.errors import Forbidden
 
 from .models import AreaType, Organization, OrgKind, UnitType
 from .selectors import (
@@ -21,6 +22,9 @@ from .selectors import (
 from .services import org_create, org_move, org_update
 
 router = Router(tags=["organizations"])
+
+# No organization has more subordinates than this; a larger offset is an error, not a query.
+MAX_OFFSET = 1_000_000
 
 
 class OrgOut(Schema):
@@ -40,23 +44,23 @@ class OrgPage(Schema):
     next_after: str | None = Field(None, description="pass as `after` for the next page")
 
 
-class OrgIn(Schema):
+class OrgIn(RequestBody):
     parent: int
-    code: str
-    name: str
+    code: str = Field(..., max_length=32, pattern=LINE)
+    name: str = Field(..., max_length=128, pattern=LINE)
     kind: OrgKind
     unit_type: UnitType
     area_type: AreaType | None = None
 
 
-class OrgPatch(Schema):
-    name: str | None = None
+class OrgPatch(RequestBody):
+    name: str | None = Field(None, max_length=128, pattern=LINE)
     kind: OrgKind | None = None
     unit_type: UnitType | None = None
     area_type: AreaType | None = None
 
 
-class MoveIn(Schema):
+class MoveIn(RequestBody):
     parent: int
 
 
@@ -75,13 +79,20 @@ def _visible(request: HttpRequest, admin_only: bool = False):  # type: ignore[no
     return administrative_only(visible) if admin_only else visible
 
 
-@router.get("", response=OrgPage, summary="Organizations in scope, by name or code")
+@router.get(
+    "",
+    response={200: OrgPage, **errors(401, 422)},
+    summary="Organizations in scope, by name or code",
+)
 def org_list(
-    request: HttpRequest, q: str = "", after: str = "", limit: int = 50, admin_only: bool = False
+    request: HttpRequest,
+    q: str = Query("", pattern=NO_NUL),
+    after: str = Query("", pattern=NO_NUL),
+    limit: int = Query(50, ge=1, le=500),
+    admin_only: bool = False,
 ) -> dict[str, object]:
     """`admin_only` leaves out development zones, parks, farms and other non-administrative
     units and everything under them."""
-    limit = max(1, min(limit, 500))
     if q:
         return {
             "items": org_search(visible=_visible(request, admin_only), q=q, limit=limit),
@@ -99,29 +110,36 @@ def org_list(
     return {"items": items, "next_after": items[-1].code if more else None}
 
 
-@router.get("/{org_id}", response=OrgOut, summary="One organization")
+@router.get(
+    "/{org_id}", response={200: OrgOut, **errors(401, 404, 422)}, summary="One organization"
+)
 def org_get(request: HttpRequest, org_id: int) -> Organization:
     return access_org(request.user, org_id, ORGS_VIEW)
 
 
-@router.get("/{org_id}/children", response=list[OrgOut], summary="Direct subordinates in scope")
+@router.get(
+    "/{org_id}/children",
+    response={200: list[OrgOut], **errors(401, 404, 422)},
+    summary="Direct subordinates in scope",
+)
 def org_children_list(
     request: HttpRequest,
     org_id: int,
-    offset: int = 0,
-    limit: int = CHILDREN_PAGE,
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
+    limit: int = Query(CHILDREN_PAGE, ge=1, le=1000),
     admin_only: bool = False,
 ) -> list[Organization]:
     org = access_org(request.user, org_id, ORGS_VIEW)
-    limit = max(1, min(limit, 1000))
     return list(
-        org_children(org=org, visible=_visible(request, admin_only))[
-            max(0, offset) : max(0, offset) + limit
-        ]
+        org_children(org=org, visible=_visible(request, admin_only))[offset : offset + limit]
     )
 
 
-@router.get("/{org_id}/stats", response=StatsOut, summary="Counters: own and subtree figures")
+@router.get(
+    "/{org_id}/stats",
+    response={200: StatsOut, **errors(401, 403, 404, 422)},
+    summary="Counters: own and subtree figures",
+)
 def org_stats(request: HttpRequest, org_id: int) -> dict[str, object]:
     org = access_org(request.user, org_id, STATS_VIEW)
     figures = org_figures(org_ids=[org.pk])[org.pk]
@@ -134,7 +152,11 @@ def org_stats(request: HttpRequest, org_id: int) -> dict[str, object]:
     }
 
 
-@router.post("", response={201: OrgOut}, summary="Create an organization under a parent")
+@router.post(
+    "",
+    response={201: OrgOut, **errors(400, 401, 403, 404, 422)},
+    summary="Create an organization under a parent",
+)
 def org_create_endpoint(request: HttpRequest, payload: OrgIn) -> tuple[int, Organization]:
     parent = access_org(request.user, payload.parent, ORGS_MANAGE)
     org = org_create(
@@ -149,7 +171,11 @@ def org_create_endpoint(request: HttpRequest, payload: OrgIn) -> tuple[int, Orga
     return 201, org
 
 
-@router.patch("/{org_id}", response=OrgOut, summary="Change name, kind, unit or area type")
+@router.patch(
+    "/{org_id}",
+    response={200: OrgOut, **errors(400, 401, 403, 404, 422)},
+    summary="Change name, kind, unit or area type",
+)
 def org_update_endpoint(request: HttpRequest, org_id: int, payload: OrgPatch) -> Organization:
     org = access_org(request.user, org_id, ORGS_MANAGE)
     changes = payload.dict(exclude_unset=True)
@@ -165,10 +191,14 @@ def org_update_endpoint(request: HttpRequest, org_id: int, payload: OrgPatch) ->
     )
 
 
-@router.post("/{org_id}/move", response=OrgOut, summary="Move an organization and its subtree")
+@router.post(
+    "/{org_id}/move",
+    response={200: OrgOut, **errors(400, 401, 403, 404, 422)},
+    summary="Move an organization and its subtree",
+)
 def org_move_endpoint(request: HttpRequest, org_id: int, payload: MoveIn) -> Organization:
     org = access_org(request.user, org_id, ORGS_MANAGE)
     if not can_move(request.user, org):
-        raise PermissionDenied
+        raise Forbidden()
     new_parent = access_org(request.user, payload.parent, ORGS_MANAGE)
     return org_move(actor=request_user(request), org=org, new_parent=new_parent)

@@ -1,9 +1,8 @@
 """Organization pages. Permission checks come from the access app (docs/decisions/0002)."""
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
@@ -24,7 +23,7 @@ from massline.access.policy import (
     sees_whole_subtree,
 )
 from massline.accounts.requests import request_user
-from massline.core.errors import ApplicationError
+from massline.core.errors import ApplicationError, Forbidden, NotFound
 from massline.core.htmx import wants_fragment
 
 from .forms import OrgEditForm, OrgForm, OrgMoveForm
@@ -204,7 +203,7 @@ def edit(request: HttpRequest, org_id: int) -> HttpResponse:
 def move(request: HttpRequest, org_id: int) -> HttpResponse:
     org = access_org(request.user, org_id, ORGS_MANAGE)
     if not can_move(request.user, org):
-        raise PermissionDenied
+        raise Forbidden()
     form = OrgMoveForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -212,12 +211,12 @@ def move(request: HttpRequest, org_id: int) -> HttpResponse:
                 request.user, form.cleaned_data["parent_code"].strip(), ORGS_MANAGE
             )
             org_move(actor=request_user(request), org=org, new_parent=new_parent)
+        except NotFound:
+            form.add_error("parent_code", _("No organization with this code in your scope."))
+        except Forbidden:
+            form.add_error("parent_code", _("You may not place organizations under that one."))
         except ApplicationError as exc:
             _apply_error(form, exc)
-        except Http404:
-            form.add_error("parent_code", _("No organization with this code in your scope."))
-        except PermissionDenied:
-            form.add_error("parent_code", _("You may not place organizations under that one."))
         else:
             return redirect("orgs:detail", org.pk)
     return render(

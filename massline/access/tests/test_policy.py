@@ -11,8 +11,6 @@ from datetime import date, timedelta
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
-from django.core.exceptions import PermissionDenied
-from django.http import Http404
 from django.utils import timezone
 
 from massline.access.models import DataScope, Role
@@ -26,6 +24,7 @@ from massline.access.policy import (
 )
 from massline.access.services import assignment_create
 from massline.core.audit import audit_record
+from massline.core.errors import Forbidden, NotFound
 from massline.core.models import AuditEvent
 from massline.orgs.models import Organization
 
@@ -173,7 +172,7 @@ def test_anonymous_and_missing_users_are_denied(tree):
     assert can(anonymous, "orgs.view", tree.root) is False
     assert can(None, "orgs.view", tree.root) is False
     assert not scoped(Organization.objects.all(), anonymous, "orgs.view").exists()
-    with pytest.raises(Http404):
+    with pytest.raises(NotFound):
         access_org(anonymous, tree.root.pk, "orgs.view")
 
 
@@ -360,7 +359,7 @@ def test_a_permission_applies_only_within_the_scope_of_the_assignment_that_holds
     assert _names(stats_orgs) == {tree.county_b1.name}
     assert can(user, "stats.view", tree.county_b1) is True
     assert can(user, "stats.view", tree.town_a1) is False
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(Forbidden):
         access_org(user, tree.town_a1.pk, "stats.view")
     assert access_org(user, tree.county_b1.pk, "stats.view") == tree.county_b1
 
@@ -399,9 +398,9 @@ def test_access_org_returns_visible_organizations_and_hides_the_rest(
         assert access_org(user, target.pk, "orgs.view") == target
         assert access_org(user, str(target.pk), "stats.view") == target
     else:
-        with pytest.raises(Http404):
+        with pytest.raises(NotFound):
             access_org(user, target.pk, "orgs.view")
-        with pytest.raises(Http404):
+        with pytest.raises(NotFound):
             access_org(user, target.pk, "stats.view")
 
 
@@ -413,7 +412,7 @@ def test_access_org_forbids_a_missing_permission_only_where_the_org_is_visible(
     user = _user_with_scope(tree, make_user, scope, role="member")
     target = getattr(tree, RELATIVES[relation])
     # when / then
-    with pytest.raises(PermissionDenied if expected else Http404):
+    with pytest.raises(Forbidden if expected else NotFound):
         access_org(user, target.pk, "stats.view")
 
 
@@ -421,9 +420,9 @@ def test_access_org_is_404_for_a_member_at_self_scope_even_at_its_own_org(tree, 
     # given
     user = make_user("member", tree.village_a1, DataScope.SELF)
     # when / then
-    with pytest.raises(Http404):
+    with pytest.raises(NotFound):
         access_org(user, tree.village_a1.pk, "orgs.view")
-    with pytest.raises(Http404):
+    with pytest.raises(NotFound):
         access_org(user, tree.village_a1.pk, "stats.view")
 
 
@@ -432,7 +431,7 @@ def test_access_org_is_404_for_an_id_that_names_no_organization(tree, make_user,
     # given
     user = make_user("system_admin", tree.root, DataScope.ALL)
     # when / then
-    with pytest.raises(Http404):
+    with pytest.raises(NotFound):
         access_org(user, org_id, "orgs.view")
 
 
@@ -441,11 +440,11 @@ def test_access_org_by_code_applies_the_same_rules(tree, make_user):
     user = make_user("member", tree.county_a1, DataScope.SUBTREE)
     # when / then
     assert access_org_by_code(user, tree.town_a1.code, "orgs.view") == tree.town_a1
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(Forbidden):
         access_org_by_code(user, tree.town_a1.code, "stats.view")
-    with pytest.raises(Http404):
+    with pytest.raises(NotFound):
         access_org_by_code(user, tree.county_a2.code, "orgs.view")
-    with pytest.raises(Http404):
+    with pytest.raises(NotFound):
         access_org_by_code(user, "no-such-code", "orgs.view")
 
 

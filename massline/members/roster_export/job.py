@@ -5,16 +5,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import Http404
 from django.utils.translation import gettext as _
 
 from massline.access.permissions import MEMBERS_VIEW
 from massline.access.policy import can_anywhere, scoped
 from massline.core import jobs
 from massline.core.audit import audit_record
-from massline.core.errors import ApplicationError
+from massline.core.errors import ApplicationError, Forbidden, NotFound
 from massline.core.models import Job
 from massline.members.models import Member
 from massline.members.selectors import (
@@ -91,7 +89,7 @@ def run_export_job(job: Job, progress: jobs.Progress) -> dict[str, Any]:
         raise ApplicationError(_("You may no longer view the member roster."), code="forbidden")
     try:
         filters = filters_from_params(user, job.params.get("filters") or {})
-    except (Http404, PermissionDenied):
+    except (NotFound, Forbidden):
         raise ApplicationError(
             _("The organization of this export is no longer in your view."), code="forbidden"
         ) from None

@@ -5,16 +5,18 @@ progress and per-row report; POST …/apply to import a clean dry run."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpRequest
 from ninja import File, Form, Router, Schema
 from ninja.files import UploadedFile
 
 from massline.accounts.requests import request_user
+from massline.core.api_schemas import errors, one_of
 from massline.core.models import Job
 
 from .jobs import apply_import, get_import, start_upload
+from .reading import ENCODINGS
 
 router = Router(tags=["imports"])
 
@@ -67,12 +69,16 @@ def _out(job: Job) -> dict[str, Any]:
     }
 
 
-@router.post("/members", response={202: ImportOut}, summary="Import a roster (.xlsx or .csv)")
+@router.post(
+    "/members",
+    response={202: ImportOut, **errors(400, 401, 403, 422)},
+    summary="Import a roster (.xlsx or .csv)",
+)
 def import_members(
     request: HttpRequest,
     file: UploadedFile = File(...),  # noqa: B008
     dry_run: bool = Form(True),
-    encoding: str = Form("auto"),
+    encoding: Annotated[str, one_of(ENCODINGS)] = Form("auto"),  # unknown: 400
 ) -> tuple[int, dict[str, Any]]:
     """Starts a job; poll GET /imports/{id}. Up to 1,000 problems come with the job."""
     job = start_upload(
@@ -85,12 +91,20 @@ def import_members(
     return 202, _out(job)
 
 
-@router.get("/{job_id}", response=ImportOut, summary="An import: status, progress, report")
+@router.get(
+    "/{job_id}",
+    response={200: ImportOut, **errors(401, 404, 422)},
+    summary="An import: status, progress, report",
+)
 def import_get(request: HttpRequest, job_id: int) -> dict[str, Any]:
     return _out(get_import(actor=request_user(request), job_id=job_id))
 
 
-@router.post("/{job_id}/apply", response={202: ImportOut}, summary="Import a clean dry run")
+@router.post(
+    "/{job_id}/apply",
+    response={202: ImportOut, **errors(400, 401, 403, 404, 422)},
+    summary="Import a clean dry run",
+)
 def import_apply(request: HttpRequest, job_id: int) -> tuple[int, dict[str, Any]]:
     job = get_import(actor=request_user(request), job_id=job_id)
     return 202, _out(apply_import(actor=request_user(request), job=job))

@@ -8,8 +8,7 @@ import io
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -18,25 +17,23 @@ from massline.access.permissions import MEMBERS_MANAGE
 from massline.access.policy import can_anywhere
 from massline.accounts.requests import request_user
 from massline.core import jobs
-from massline.core.errors import ApplicationError, NotFound
+from massline.core.errors import ApplicationError, Forbidden, NotFound
 from massline.core.htmx import wants_fragment
+from massline.core.models import Job
 from massline.members import template
 
 from .jobs import apply_import, get_import, recent_imports, start_upload
 from .reading import ENCODINGS
 
 
-def _job_or_404(request: HttpRequest, job_id: int):  # type: ignore[no-untyped-def]
-    try:
-        return get_import(actor=request_user(request), job_id=job_id)
-    except NotFound:
-        raise Http404 from None
+def _job_or_404(request: HttpRequest, job_id: int) -> Job:
+    return get_import(actor=request_user(request), job_id=job_id)
 
 
 @login_required
 def import_start(request: HttpRequest) -> HttpResponse:
     if not can_anywhere(request.user, MEMBERS_MANAGE):
-        raise PermissionDenied
+        raise Forbidden()
     error = ""
     encoding = request.POST.get("encoding", "auto")
     if request.method == "POST":
@@ -113,7 +110,7 @@ def import_report(request: HttpRequest, job_id: int) -> FileResponse:
     job = _job_or_404(request, job_id)
     path = jobs.folder(job) / "report.csv"
     if not path.is_file():
-        raise Http404
+        raise NotFound()
     return FileResponse(
         path.open("rb"),
         as_attachment=True,
@@ -126,7 +123,7 @@ def import_report(request: HttpRequest, job_id: int) -> FileResponse:
 def import_template(request: HttpRequest, fmt: str) -> FileResponse:
     """The blank roster template."""
     if not can_anywhere(request.user, MEMBERS_MANAGE):
-        raise PermissionDenied
+        raise Forbidden()
     if fmt == "csv":
         data = ("\ufeff" + ",".join(template.HEADERS) + "\r\n").encode("utf-8")
         content_type = "text/csv; charset=utf-8"

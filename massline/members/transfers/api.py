@@ -5,14 +5,16 @@ whose turn it is (decision 0006). Errors: 400 with the message, 403, 404."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated, Literal
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Router, Schema
+from ninja import Field, Query, Router, Schema
 
 from massline.access.permissions import MEMBERS_TRANSFER, MEMBERS_VIEW
 from massline.access.policy import access_scoped, can, can_anywhere, scoped
 from massline.accounts.requests import request_user
+from massline.core.api_schemas import LINE, NO_NUL, NOTE, RequestBody, errors, one_of
 from massline.core.errors import ApplicationError, Forbidden, NotFound
 
 from ..idnumber import InvalidNumber, validate_id
@@ -95,23 +97,29 @@ class TransferPage(Schema):
     next_after: str | None
 
 
-class TransferIn(Schema):
+class TransferIn(RequestBody):
     """Name the member by `member` (id, for the sending side) or by `id_number` and `name`
     (for the receiving side, whose `to_org` must then be in its scope): an ID number alone
     does not find a member, so the roster cannot be probed with numbers."""
 
     member: int | None = None
-    id_number: str | None = None
-    name: str | None = None  # with id_number: the member's name, which must match
-    to_org: str
-    reason: str
+    id_number: str | None = Field(None, max_length=32, pattern=LINE)
+    # with id_number: the member's name, which must match
+    name: str | None = Field(None, max_length=64, pattern=LINE)
+    to_org: str = Field(..., max_length=32, pattern=LINE)
+    reason: str = Field(..., max_length=2000, pattern=NOTE)
     on: dt.date | None = None
 
 
-class StepIn(Schema):
-    note: str = ""
+# Statuses are checked in the code (an unknown one is 400); the document lists them.
+StatusName = Annotated[str, one_of(TransferStatus.values)]
+ListStatus = Annotated[str, one_of(["", "open", "closed", *TransferStatus.values])]
+
+
+class StepIn(RequestBody):
+    note: str = Field("", max_length=2000, pattern=NO_NUL)
     # The status the client last saw; when given and different, the step is refused.
-    status: str | None = None
+    status: StatusName | None = None
 
 
 def _get(request: HttpRequest, transfer_id: int) -> Transfer:
@@ -131,14 +139,18 @@ def _detail(request: HttpRequest, t: Transfer) -> Transfer:
     return t
 
 
-@router.get("", response=TransferPage, summary="Transfers in scope, newest first")
+@router.get(
+    "",
+    response={200: TransferPage, **errors(400, 401, 403, 422)},
+    summary="Transfers in scope, newest first",
+)
 def transfers_list(
     request: HttpRequest,
-    box: str = "all",
-    status: str = "",
+    box: Literal["waiting", "outgoing", "incoming", "all"] = "all",
+    status: ListStatus = "",
     overdue: bool = False,
-    after: str = "",
-    limit: int = TRANSFER_PAGE,
+    after: str = Query("", pattern=NO_NUL),
+    limit: int = Query(TRANSFER_PAGE, ge=1, le=500),
 ) -> dict[str, object]:
     """`box`: waiting (for a step the caller may take), outgoing, incoming or all.
     `status`: open, closed or one status."""
@@ -154,12 +166,20 @@ def transfers_list(
     return {"items": rows, "next_after": cursor or None}
 
 
-@router.get("/{transfer_id}", response=TransferDetail, summary="One transfer with its history")
+@router.get(
+    "/{transfer_id}",
+    response={200: TransferDetail, **errors(401, 404, 422)},
+    summary="One transfer with its history",
+)
 def transfer_get(request: HttpRequest, transfer_id: int) -> Transfer:
     return _detail(request, _get(request, transfer_id))
 
 
-@router.post("", response={201: TransferDetail}, summary="Request a transfer")
+@router.post(
+    "",
+    response={201: TransferDetail, **errors(400, 401, 403, 404, 422)},
+    summary="Request a transfer",
+)
 def transfer_create(request: HttpRequest, payload: TransferIn) -> tuple[int, Transfer]:
     to_org = org_by_code(payload.to_org)
     if to_org is None:
@@ -199,7 +219,7 @@ def transfer_create(request: HttpRequest, payload: TransferIn) -> tuple[int, Tra
 
 @router.post(
     "/{transfer_id}/{action}",
-    response=TransferDetail,
+    response={200: TransferDetail, **errors(400, 401, 403, 404, 422)},
     summary="Take a step: approve, send_back or withdraw",
 )
 def transfer_act(request: HttpRequest, transfer_id: int, action: str, payload: StepIn) -> Transfer:

@@ -9,8 +9,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -20,7 +19,7 @@ from django.views.decorators.http import require_POST
 from massline.access.permissions import MEMBERS_TRANSFER, MEMBERS_VIEW
 from massline.access.policy import access_scoped, can, can_anywhere, scoped
 from massline.accounts.requests import request_user
-from massline.core.errors import ApplicationError, Forbidden
+from massline.core.errors import ApplicationError, Forbidden, NotFound
 from massline.core.normalize import to_halfwidth
 from massline.orgs.models import Organization
 
@@ -78,7 +77,7 @@ def _apply_error(form: forms.Form, exc: ApplicationError) -> None:
 def transfer_list_view(request: HttpRequest) -> HttpResponse:
     user = request_user(request)
     if not can_anywhere(user, MEMBERS_VIEW):
-        raise PermissionDenied
+        raise Forbidden()
     may_transfer = can_anywhere(user, MEMBERS_TRANSFER)
     box = request.GET.get("box", "")
     if box not in BOXES:
@@ -157,9 +156,9 @@ def transfer_act(request: HttpRequest, transfer_id: int, action: str) -> HttpRes
     user = request_user(request)
     transfer = _get_transfer(request, transfer_id)
     if action not in workflow.ACTIONS:
-        raise Http404
+        raise NotFound()
     if transfer.is_open and action not in workflow.actions_for(user, transfer):
-        raise PermissionDenied
+        raise Forbidden()
     form = StepForm(request.POST)
     if form.is_valid():
         seen = form.cleaned_data["status"]
@@ -242,7 +241,7 @@ def transfer_incoming_view(request: HttpRequest) -> HttpResponse:
     """The receiving side starts a transfer for a member who has come to one of its
     branches: the member is named by their ID number, the branch must be in the user's scope."""
     if not can_anywhere(request.user, MEMBERS_TRANSFER):
-        raise PermissionDenied
+        raise Forbidden()
     form = IncomingTransferForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         member = None
@@ -281,7 +280,7 @@ def org_suggestions(request: HttpRequest) -> HttpResponse:
     (its beginning) or name (a part of it), across the whole tree, since a member may move
     anywhere in the province (decision 0006); `mine=1` keeps to the user's transfer scope."""
     if not can_anywhere(request.user, MEMBERS_TRANSFER):
-        raise PermissionDenied
+        raise Forbidden()
     q = to_halfwidth(request.GET.get("to_org", request.GET.get("q", ""))).strip()[:64]
     orgs: list[Organization] = []
     if len(q) >= 2:
