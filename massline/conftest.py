@@ -78,7 +78,7 @@ def tree(db) -> SimpleNamespace:
 
 @pytest.fixture
 def roles(db) -> dict[str, Role]:
-    roles_ensure_builtin()
+    roles_ensure_builtin(actor=None)
     return {r.code: r for r in Role.objects.all()}
 
 

@@ -14,5 +14,6 @@ class AccessConfig(AppConfig):
             {
                 "access.assign": _("assigned a role"),
                 "access.end": _("ended a role assignment"),
+                "access.role_builtin": _("created or restored a built-in role"),
             }
         )

@@ -21,12 +21,33 @@ if TYPE_CHECKING:
     from massline.accounts.models import User
 
 
-def roles_ensure_builtin() -> None:
-    """Create or refresh the roles the platform ships with."""
+@transaction.atomic
+def roles_ensure_builtin(*, actor: User | None) -> list[str]:
+    """Create or refresh the roles the platform ships with; the codes of those it created or
+    changed, each with an audit row (none when all were as shipped)."""
+    existing = {r.code: r for r in Role.objects.select_for_update().filter(code__in=BUILTIN_ROLES)}
+    changed = []
     for code, (label, perms) in BUILTIN_ROLES.items():
-        Role.objects.update_or_create(
-            code=code, defaults={"name": str(label), "permissions": perms, "is_builtin": True}
+        role = existing.get(code)
+        shipped = {"name": str(label), "permissions": list(perms), "is_builtin": True}
+        if role is not None and all(getattr(role, k) == v for k, v in shipped.items()):
+            continue
+        before = None if role is None else {"name": role.name, "permissions": role.permissions}
+        if role is None:
+            role = Role.objects.create(code=code, **shipped)
+        else:
+            for field, value in shipped.items():
+                setattr(role, field, value)
+            role.save(update_fields=list(shipped))
+        audit_record(
+            actor=actor,
+            action="access.role_builtin",
+            target=role,
+            before=before,
+            after={"name": role.name, "permissions": role.permissions},
         )
+        changed.append(code)
+    return changed
 
 
 def _snapshot(a: RoleAssignment, custom: list[int]) -> dict[str, Any]:

@@ -76,7 +76,7 @@ def demo_load(
             actor=actor, count=DEMO_MEMBERS, seed=seed, province=PROVINCE, favour=DEMO_COUNTY
         ).created
     with transaction.atomic():
-        roles_ensure_builtin()
+        roles_ensure_builtin(actor=actor)
         result = []
         users: list[str] = []
         assignments: list[str] = []

@@ -299,10 +299,28 @@ def test_assignment_end_rejects_a_day_before_the_start_and_changes_nothing(tree,
 
 def test_roles_ensure_builtin_restores_the_shipped_permissions(db):
     # given: a built-in role was tampered with
-    roles_ensure_builtin()
+    roles_ensure_builtin(actor=None)
     Role.objects.filter(code="member").update(permissions=["orgs.view", "audit.view"])
     # when
-    roles_ensure_builtin()
+    roles_ensure_builtin(actor=None)
     # then
     stored = {r.code: r.permissions for r in Role.objects.filter(is_builtin=True)}
     assert stored == {code: perms for code, (_label, perms) in BUILTIN_ROLES.items()}
+
+
+def test_roles_ensure_builtin_audits_what_it_restores_and_nothing_else(db):
+    # given: the roles as shipped, then one tampered with
+    roles_ensure_builtin(actor=None)
+    before = AuditEvent.objects.filter(action="access.role_builtin").count()
+    assert roles_ensure_builtin(actor=None) == []
+    Role.objects.filter(code="member").update(permissions=["orgs.view", "audit.view"])
+    # when
+    changed = roles_ensure_builtin(actor=None)
+    # then: one row, for that role, with what it held and what it holds now
+    assert changed == ["member"]
+    rows = AuditEvent.objects.filter(action="access.role_builtin").order_by("id")
+    assert rows.count() == before + 1
+    assert rows.last().before == {
+        "name": Role.objects.get(code="member").name,
+        "permissions": ["orgs.view", "audit.view"],
+    }
