@@ -46,6 +46,31 @@ class Mobility(models.TextChoices):
     INFLOW = "inflow", _("inflow (from elsewhere)")
 
 
+#: A member's person and roster columns, in the order the bulk paths write them (the roster
+#: import's staging table, the generator's rows): they start their rows with these.
+BULK_PERSON_COLUMNS = (
+    "org_id",
+    "org_path",
+    "name",
+    "name_folded",
+    "gender",
+    "ethnicity",
+    "birth_date",
+    "id_number_enc",
+    "id_number_hash",
+    "id_masked",
+    "id_tail",
+    "phone_enc",
+    "phone_hash",
+    "phone_masked",
+    "education",
+    "category",
+    "join_date",
+    "full_date",
+    "status",
+)
+
+
 class Member(models.Model):
     """A party member, held by a branch (`org`). The ID number and phone are stored encrypted,
     with a keyed hash for uniqueness and exact search, and a masked form for display."""

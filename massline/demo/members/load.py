@@ -36,7 +36,7 @@ from massline.core.normalize import fold_for_search
 from massline.members import counters as member_counters
 from massline.members import template
 from massline.members.idnumber import mask_id, mask_phone
-from massline.members.models import Member
+from massline.members.models import BULK_PERSON_COLUMNS, Member
 from massline.orgs import counters as org_counters
 
 from .people import INFLOW, IdBlocks, Person, allocate, branches, people
@@ -52,25 +52,7 @@ Progress = Callable[[int, int], None]
 
 COLUMNS = (
     "id",
-    "org_id",
-    "org_path",
-    "name",
-    "name_folded",
-    "gender",
-    "ethnicity",
-    "birth_date",
-    "id_number_enc",
-    "id_number_hash",
-    "id_masked",
-    "id_tail",
-    "phone_enc",
-    "phone_hash",
-    "phone_masked",
-    "education",
-    "category",
-    "join_date",
-    "full_date",
-    "status",
+    *BULK_PERSON_COLUMNS,
     "party_group",
     "position",
     "mobility",

@@ -17,37 +17,15 @@ from typing import Any
 from django.conf import settings
 from django.db import connection
 
+from massline.members.models import BULK_PERSON_COLUMNS
+
 from .context import Context
 
 STAGE = "members_import_stage"
 MEMBERS = "members_member"
 
 # Staging columns: the row number, then the member's columns as the table has them.
-STAGE_COLUMNS = (
-    "row_no",
-    "org_id",
-    "org_path",
-    "name",
-    "name_folded",
-    "gender",
-    "ethnicity",
-    "birth_date",
-    "id_number_enc",
-    "id_number_hash",
-    "id_masked",
-    "id_tail",
-    "phone_enc",
-    "phone_hash",
-    "phone_masked",
-    "education",
-    "category",
-    "join_date",
-    "full_date",
-    "status",
-    "mobility",
-    "mobility_place",
-    "lost_contact",
-)
+STAGE_COLUMNS = ("row_no", *BULK_PERSON_COLUMNS, "mobility", "mobility_place", "lost_contact")
 # A first load's columns (Context.target "member"): the member table's, the row number as id;
 # the others take their database defaults (blank, and the time of the COPY).
 MEMBER_COLUMNS = ("id", *STAGE_COLUMNS[1:], "attached_org_id")
