@@ -2,8 +2,9 @@ from collections.abc import Callable
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 
-from .error_responses import error_response
+from .error_responses import API_PREFIX, error_response
 from .errors import ApplicationError
 
 # Every script and style comes from our own static files; no inline scripts anywhere.
@@ -43,9 +44,30 @@ class ApplicationErrorMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not request.path.startswith(API_PREFIX) and _holds_nul(request):
+            # No database stores it (PostgreSQL refuses NUL in text): refused before any view.
+            # The API refuses it in its schemas, with the rest of a request's faults.
+            return error_response(
+                request,
+                ApplicationError(
+                    _("The request contains a character that cannot be stored (NUL)."),
+                    code="bad_request",
+                ),
+            )
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if isinstance(exception, ApplicationError | ValidationError):
             return error_response(request, exception)
         return None
+
+
+def _holds_nul(request: HttpRequest) -> bool:
+    fields = [request.GET]
+    if request.method == "POST":
+        fields.append(request.POST)
+    return any(
+        "\x00" in key or any("\x00" in value for value in values)
+        for data in fields
+        for key, values in data.lists()
+    )

@@ -1,3 +1,5 @@
+import pytest
+
 from massline.conftest import login_client
 from massline.core.audit import audit_record
 from massline.core.models import AuditEvent
@@ -91,3 +93,23 @@ def test_audit_log_names_actions_and_targets_in_words(tree, make_user):
     # then
     assert "调整了党组织隶属关系" in page
     assert "中共保合少镇委员会" in page
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["/members/?q=a%00", "/orgs/?q=%00", "/members/transfers/?box=%00", "/access/audit/?q=%00"],
+)
+def test_a_page_refuses_a_nul_character_before_any_database_sees_it(tree, make_user, url):
+    # given (PostgreSQL refuses NUL in text: unchecked, this was a server error there)
+    client = login_client(make_user("org_admin", tree.root))
+    # when
+    response = client.get(url)
+    # then: the error page, with the reason, not a server error
+    assert response.status_code == 400
+    assert "NUL" in response.content.decode()
+
+
+def test_a_form_refuses_a_nul_character_in_what_was_typed(tree, make_user):
+    client = login_client(make_user("org_admin", tree.root))
+    response = client.post("/members/new/", {"name": "张\x00伟"})
+    assert response.status_code == 400
