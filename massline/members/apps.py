@@ -33,8 +33,8 @@ class MembersConfig(AppConfig):
         register_path_copy("members_member", "org_path")
         register_scoped_model(Member, path_field="org_path", org_field="org_id")
         # A transfer is in view for either side: the sending and the receiving organization.
-        register_path_copy("members_transfer", "from_path")
-        register_path_copy("members_transfer", "to_path")
+        for path_field, _org_field in workflow.SIDES.values():
+            register_path_copy("members_transfer", path_field)
         register_two_sided_model(Transfer, workflow.SIDES)
         register_actions(
             {

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cache
 
 from django.db import connection, transaction
 from django.db.models import Count, Model
@@ -63,8 +64,10 @@ def _recount(model: type[Model], metric: Counted, org_field: str) -> Source:
     return source
 
 
+@cache
 def org_metrics() -> tuple[Counted, ...]:
-    """The organization figures: all organizations, and those of each kind."""
+    """The organization figures: all organizations, and those of each kind (built once: the
+    organization generator asks for every organization it writes)."""
     from .models import OrgKind
 
     return (

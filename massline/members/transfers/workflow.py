@@ -30,7 +30,6 @@ SENDING = "sending"
 RECEIVING = "receiving"
 #: Each side's organization on a transfer: (path field, org id field), for the scope rules.
 SIDES = {SENDING: ("from_path", "from_org_id"), RECEIVING: ("to_path", "to_org_id")}
-SIDE_ORG = {SENDING: "from_org", RECEIVING: "to_org"}
 
 APPROVE = "approve"
 SEND_BACK = "send_back"
@@ -198,7 +197,8 @@ def may_request(user: User, from_org: Organization, to_org: Organization) -> boo
 
 
 def side_org(transfer: Transfer, side: str) -> Organization:
-    org: Organization = getattr(transfer, SIDE_ORG[side])
+    """The organization acting for `side`: the foreign key behind its org id field."""
+    org: Organization = getattr(transfer, SIDES[side][1].removesuffix("_id"))
     return org
 
 
