@@ -31,8 +31,8 @@ setup: $(BIN)/.installed node_modules/.installed locale/zh_Hans/LC_MESSAGES/djan
 demo: setup
 	$(BIN)/massline migrate --no-input -v 0
 	$(BIN)/massline load-demo
-	@echo "massline is running on http://127.0.0.1:$(PORT)/ (Ctrl-C stops it)"
-	$(BIN)/gunicorn config.wsgi --bind 127.0.0.1:$(PORT) --workers 2 --threads 4 --access-logfile -
+	@echo "massline is running on http://127.0.0.1:$(PORT)/ with its background work consumer (Ctrl-C stops both)"
+	$(BIN)/massline serve --bind 127.0.0.1:$(PORT)
 
 lint: setup
 	$(BIN)/ruff check .

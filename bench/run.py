@@ -18,6 +18,8 @@ date and each target's pass or fail. Progress goes to stderr.
    page, and the member counts read from the counters. Takes several minutes per database.
 5. import_postgresql, import_sqlite: bench/imports.py (its own process): a generated roster
    CSV of as many members checked (dry run), imported into an empty roster and imported again.
+6. queue_embedded, queue_redis: bench/jobqueue.py (its own process): 1,000 small jobs (200
+   with --quick) through real consumers, on the embedded default and on Redis with PostgreSQL.
 
 Options: --requests N (timed requests per endpoint, default 200), --no-postgres,
 --members N (members for 4., default 1,300,000; 0 skips it), --quick (50 requests per
@@ -169,15 +171,19 @@ def bench_postgres(requests: int) -> list[dict[str, Any]]:
     ]
 
 
-def member_lists(members: int, requests: int, postgres: bool) -> list[dict[str, Any]]:
-    """bench/member_lists.py in its own process (its progress shows on stderr)."""
-    args = [PYTHON, str(ROOT / "bench" / "member_lists.py"), "--count", str(members)]
-    args += ["--requests", str(requests)] + ([] if postgres else ["--no-postgres"])
-    log(f"member lists with {members} members ...")
-    done = subprocess.run(args, cwd=ROOT, stdout=subprocess.PIPE, text=True, check=False)
+def script(name: str, *args: str) -> list[dict[str, Any]]:
+    """bench/NAME in its own process (its progress on stderr); the JSON lines it prints."""
+    command = [PYTHON, str(ROOT / "bench" / name), *args]
+    done = subprocess.run(command, cwd=ROOT, stdout=subprocess.PIPE, text=True, check=False)
     if done.returncode != 0:
-        raise SystemExit(f"failed ({done.returncode}): {' '.join(args)}")
+        raise SystemExit(f"failed ({done.returncode}): {' '.join(command)}")
     return [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+
+
+def member_lists(members: int, requests: int, postgres: bool) -> list[dict[str, Any]]:
+    log(f"member lists with {members} members ...")
+    extra = [] if postgres else ["--no-postgres"]
+    return script("member_lists.py", "--count", str(members), "--requests", str(requests), *extra)
 
 
 TARGET_IMPORT_S = {"import_postgresql": 20.0, "import_sqlite": 40.0}
@@ -185,14 +191,13 @@ TARGET_IMPORT_RSS_MB = 1024
 
 
 def imports(members: int, postgres: bool) -> list[dict[str, Any]]:
-    """bench/imports.py in its own process."""
-    args = [PYTHON, str(ROOT / "bench" / "imports.py"), "--count", str(members)]
-    args += [] if postgres else ["--no-postgres"]
     log(f"roster import of {members} members ...")
-    done = subprocess.run(args, cwd=ROOT, stdout=subprocess.PIPE, text=True, check=False)
-    if done.returncode != 0:
-        raise SystemExit(f"failed ({done.returncode}): {' '.join(args)}")
-    return [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    return script("imports.py", "--count", str(members), *([] if postgres else ["--no-postgres"]))
+
+
+def job_queue(postgres: bool, jobs: int) -> list[dict[str, Any]]:
+    log(f"task queue: {jobs} small jobs ...")
+    return script("jobqueue.py", "--jobs", str(jobs), *([] if postgres else ["--no-postgres"]))
 
 
 def machine() -> dict[str, Any]:
@@ -280,6 +285,10 @@ def main() -> None:
                     <= TARGET_IMPORT_RSS_MB
                 )
                 checks[f"{name}: counters match a recount"] = record["counters_match"]
+    for record in job_queue(not args.no_postgres, 200 if args.quick else 1000):
+        emit(record)
+        if "checks" in record:
+            checks["queue_redis: paced p95 queue-to-start <= 1 s"] = record["checks"]["pass"]
     emit(
         {
             "benchmark": "summary",

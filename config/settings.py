@@ -2,6 +2,7 @@
 
 import os
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
@@ -37,6 +38,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "ninja",
+    "huey.contrib.djhuey",
     "massline.core",
     "massline.accounts",
     "massline.orgs",
@@ -76,6 +78,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "massline.access.context.navigation",
+                "massline.core.context.system",
             ],
         },
     },
@@ -115,12 +118,21 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
+CACHES: dict[str, dict[str, Any]]
 if REDIS_URL:
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # What every process of the machine must agree on (login failure counts, the
+    # consumers' heartbeats) is shared through a cache on disk: no server needed.
+    CACHES = {
+        "default": {
+            "BACKEND": "diskcache.DjangoCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+            "TIMEOUT": 300,
+        }
+    }
 
 # Login throttling: after this many failures for one username (or, higher, from one address:
 # an office signs in from behind one address) in the window,
@@ -143,11 +155,44 @@ STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 
 # Background jobs (massline.core.jobs): their uploaded and produced files live under
-# JOBS_DIR. JOBS_MODE "thread" runs a job in a thread of the process that queued it (one
-# machine, `make demo`); "worker" leaves it to `massline worker` processes (production);
-# "immediate" runs it before the request returns (tests).
+# JOBS_DIR. JOBS_MODE "queue" puts a job on the task queue (Huey), run by `massline consumer`
+# processes (`make demo` starts one beside the web server); "immediate" runs it before the
+# request returns (tests). The queue: Redis when MASSLINE_QUEUE_URL (or REDIS_URL) is set, any
+# number of consumers on any number of machines; else a SQLite file under VAR_DIR, no server.
 JOBS_DIR = Path(os.environ.get("MASSLINE_JOBS_DIR", VAR_DIR / "jobs"))
-JOBS_MODE = os.environ.get("MASSLINE_JOBS_MODE", "thread")
+JOBS_MODE = os.environ.get("MASSLINE_JOBS_MODE", "queue")
+QUEUE_URL = os.environ.get("MASSLINE_QUEUE_URL", REDIS_URL)
+# Finished jobs' files (uploaded rosters, reports, exports) are removed after this many days.
+JOB_FILES_RETENTION_DAYS = int(os.environ.get("MASSLINE_JOB_FILES_RETENTION_DAYS", "14"))
+# A consumer says it is alive every JOB_HEARTBEAT seconds; a running job whose consumer has
+# not said so for JOB_HEARTBEAT_TTL seconds is taken as dead (failed, or queued again when
+# its kind is safe to repeat), at most JOB_ATTEMPTS times in all.
+JOB_HEARTBEAT = float(os.environ.get("MASSLINE_JOB_HEARTBEAT", "5"))
+JOB_HEARTBEAT_TTL = float(os.environ.get("MASSLINE_JOB_HEARTBEAT_TTL", "20"))
+JOB_ATTEMPTS = int(os.environ.get("MASSLINE_JOB_ATTEMPTS", "3"))
+JOB_RETRY_DELAY = int(os.environ.get("MASSLINE_JOB_RETRY_DELAY", "30"))
+_HUEY_CONSUMER = {
+    "workers": int(os.environ.get("MASSLINE_CONSUMER_WORKERS", "2")),
+    "worker_type": "thread",
+    "periodic": True,
+    "initial_delay": 0.05,
+    "backoff": 1.5,
+    "max_delay": 0.5,
+    "check_worker_health": True,
+}
+HUEY = {
+    "name": "massline",
+    # Periodic tasks' crontabs read the local time, which Django sets to TIME_ZONE.
+    "utc": False,
+    "results": False,
+    "immediate": False,
+    "consumer": _HUEY_CONSUMER,
+}
+if QUEUE_URL:
+    HUEY.update({"huey_class": "huey.RedisHuey", "url": QUEUE_URL, "blocking": True})
+else:
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    HUEY.update({"huey_class": "huey.SqliteHuey", "filename": str(VAR_DIR / "queue.sqlite3")})
 # Uploaded rosters can be large (1.3 million rows is about 150 MB as CSV); they stream to a
 # temporary file, never into memory.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
@@ -183,4 +228,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
+    # The consumer says what it runs (Huey's own logger, configured here so it logs once).
+    "loggers": {"huey": {"handlers": ["console"], "level": "INFO", "propagate": False}},
 }

@@ -11,6 +11,7 @@ urlpatterns = [
     path("access/", include("massline.access.urls")),
     path("members/", include("massline.members.urls")),
     path("jobs/", include("massline.core.urls")),
+    path("system/", include("massline.core.system_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),
 ]

@@ -10,6 +10,7 @@ from types import SimpleNamespace
 import pytest
 from django.core.cache import cache
 from django.test import Client
+from huey.contrib.djhuey import HUEY
 
 from massline.access.models import DataScope, Role
 from massline.access.services import assignment_create, roles_ensure_builtin
@@ -18,6 +19,10 @@ from massline.orgs.models import Organization, OrgKind, UnitType
 from massline.orgs.services import org_create
 
 PASSWORD = "test-pass-123"
+
+# Nothing a test does reaches the machine's queue: what is put on it runs at once, and
+# locks and schedules live in memory.
+HUEY.immediate = True
 
 
 @pytest.fixture(autouse=True)
@@ -28,6 +33,9 @@ def _fast_and_clean(settings, tmp_path):
     # the test's folder.
     settings.JOBS_MODE = "immediate"
     settings.JOBS_DIR = tmp_path / "jobs"
+    # Each test's own cache, in memory (the machine's shared cache is for the processes of a
+    # running site; tests that need it across processes start those processes).
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     cache.clear()
     yield
     cache.clear()

@@ -6,3 +6,25 @@ class CoreConfig(AppConfig):
     name = "massline.core"
     label = "core"
     verbose_name = _("Core")
+
+    def ready(self) -> None:
+        from . import jobs, schedule, watch  # noqa: F401  (watch: the consumers' heartbeat)
+        from .audit import register_actions
+
+        register_actions(
+            {
+                "core.job_retry": _("tried a failed background job again"),
+                "core.schedule_run": _("ran a scheduled task by hand"),
+            }
+        )
+        jobs.register(jobs.QUEUE_CHECK, jobs.queue_check, label=_("Queue check"), idempotent=True)
+        schedule.register_periodic(
+            "core.job_files",
+            "15 3 * * *",
+            jobs.expired_files_task,
+            label=_("Removing old job files"),
+            description=_(
+                "Removes the uploaded and produced files of background jobs that ended more "
+                "than the retention period ago."
+            ),
+        )

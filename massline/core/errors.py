@@ -61,6 +61,7 @@ STATUS_BY_CODE = {
     "bad_credentials": 401,
     "throttled": 429,
     "invalid_request": 422,
+    "queue_unavailable": 503,
 }
 
 

@@ -2,18 +2,20 @@
 
 A job is a row (`Job`) and a folder of files (`folder(job)`: the uploaded roster, the
 report, the produced export). A kind of job is registered with `register(kind, handler,
-label=)`, the label naming the kind for people on the job page (`label(kind)`);
+label=, idempotent=)`, the label naming the kind for people on the job page (`label(kind)`);
 `enqueue` saves the row and starts it according to settings.JOBS_MODE:
 
-- "thread": in a thread of the process that queued it (one machine, `make demo`);
-- "worker": left for `massline worker` processes, which claim queued jobs one at a time
-  (production, several machines);
+- "queue": on the task queue (massline.core.queue, Huey), run by a `massline consumer`;
 - "immediate": before `enqueue` returns, on the caller's connection (tests).
 
 The handler gets the job and a `Progress` to report how far it has got. What it returns is
 stored as the job's result; an ApplicationError it raises is stored as the job's error (a
-translated message for the user), any other exception as a generic failure, logged in full.
-Progress is written outside the handler's transactions, so it is seen while the job runs.
+translated message for the user), any other exception as a generic failure, logged in full,
+and tried again (by the queue, after JOB_RETRY_DELAY seconds) only when the kind is
+`idempotent`. The row says which consumer runs the job (`worker`); a job whose consumer dies
+is found by massline.core.job_watch and failed, or queued again when its kind is idempotent
+(`abandon`). Progress is written outside the handler's transactions, so it is seen while the
+job runs.
 """
 
 from __future__ import annotations
@@ -22,28 +24,47 @@ import json
 import logging
 import os
 import shutil
-import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
 from django.conf import settings
-from django.db import OperationalError, close_old_connections, connection, transaction
+from django.db import OperationalError, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
-from django.utils.translation import override
+from django.utils.translation import gettext_lazy, ngettext, override
 
-from .errors import ApplicationError
+from . import queue
+from .audit import audit_record
+from .errors import ApplicationError, Forbidden, NotFound
 from .models import Job, JobStatus
+from .outcome import Outcome
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Job, "Progress"], dict[str, Any]]
-_handlers: dict[str, Handler] = {}
-_labels: dict[str, str | Promise] = {}
-_phases: dict[str, dict[str, str | Promise]] = {}
+
+
+@dataclass(frozen=True)
+class Kind:
+    """A kind of job. `idempotent`: running it again after a failure or a dead consumer
+    gives the same outcome (an export), so the platform does so by itself; otherwise (an
+    import) the job fails and its user decides. `interrupted`: what its user is told when
+    its consumer died under it."""
+
+    handler: Handler
+    label: str | Promise | None = None
+    phases: dict[str, str | Promise] | None = None
+    idempotent: bool = False
+    interrupted: str | Promise | None = None
+
+
+_kinds: dict[str, Kind] = {}
 
 
 def register(
@@ -52,23 +73,28 @@ def register(
     *,
     label: str | Promise | None = None,
     phases: dict[str, str | Promise] | None = None,
+    idempotent: bool = False,
+    interrupted: str | Promise | None = None,
 ) -> None:
     """Make `kind` runnable by `handler`. `label` names the kind for people and `phases` the
-    phase codes its handler reports (both lazily translated), for the job pages."""
-    _handlers[kind] = handler
-    if label is not None:
-        _labels[kind] = label
-    if phases:
-        _phases[kind] = dict(phases)
+    phase codes its handler reports (both lazily translated), for the job pages; see `Kind`
+    for `idempotent` and `interrupted`."""
+    _kinds[kind] = Kind(handler, label, dict(phases or {}), idempotent, interrupted)
+
+
+def registered(kind: str) -> Kind | None:
+    return _kinds.get(kind)
 
 
 def label(kind: str) -> str:
     """What a kind of job is called on the job pages (the code itself when none is known)."""
-    return str(_labels.get(kind, kind))
+    known = _kinds.get(kind)
+    return str(known.label) if known and known.label is not None else kind
 
 
 def phase_label(kind: str, phase: str) -> str:
-    return str(_phases.get(kind, {}).get(phase, phase))
+    known = _kinds.get(kind)
+    return str((known.phases or {}).get(phase, phase)) if known else phase
 
 
 def folder(job: Job) -> Path:
@@ -133,22 +159,30 @@ def enqueue(
     mode: str | None = None,
 ) -> Job:
     """Save a job of `kind` and start it (see the module's notes). `files` are moved into the
-    job's folder under the given names."""
-    if kind not in _handlers:
+    job's folder under the given names. When the queue cannot be reached, QueueUnavailable
+    (503), and neither the row nor the folder remains."""
+    if kind not in _kinds:
         raise ValueError(f"no handler for job kind {kind!r}")
-    job = Job.objects.create(
-        kind=kind,
-        actor=actor if getattr(actor, "pk", None) else None,
-        params=params or {},
-    )
-    for name, source in (files or {}).items():
-        shutil.move(str(source), folder(job) / name)
     mode = mode or settings.JOBS_MODE
+    with transaction.atomic():
+        job = Job.objects.create(
+            kind=kind,
+            actor=actor if getattr(actor, "pk", None) else None,
+            params=params or {},
+        )
+        for name, source in (files or {}).items():
+            shutil.move(str(source), folder(job) / name)
+        if mode != "immediate":
+            try:
+                # Sent before the row is committed: a consumer that is quicker than the
+                # commit waits for it (`execute`).
+                queue.put(lambda: run_queued(job.pk))
+            except queue.QueueUnavailable:
+                shutil.rmtree(Path(settings.JOBS_DIR) / str(job.pk), ignore_errors=True)
+                raise
     if mode == "immediate":
         run(job)
         job.refresh_from_db()
-    elif mode == "thread":
-        transaction.on_commit(lambda: _start_thread(job.pk))
     return job
 
 
@@ -169,56 +203,119 @@ def _locked_retry(action: Callable[[], T]) -> T:
     raise AssertionError("unreachable")
 
 
-def _start_thread(job_id: int) -> None:
-    def target() -> None:
-        try:
-            job = _locked_retry(lambda: claim(job_id))
-            if job is not None:
-                run(job)
-        finally:
-            connection.close()
-
-    threading.Thread(target=target, name=f"job-{job_id}", daemon=True).start()
+#: How long a consumer waits for the row of a job sent before its transaction committed.
+COMMIT_WAIT = 10.0
 
 
-def claim(job_id: int | None = None) -> Job | None:
-    """Take a queued job (the given one, or the oldest) for this process: it becomes
-    running, and no other worker takes it."""
-    with transaction.atomic():
-        queued = Job.objects.filter(status=JobStatus.QUEUED).order_by("id")
-        if job_id is not None:
-            queued = queued.filter(pk=job_id)
-        if connection.vendor == "postgresql":
-            queued = queued.select_for_update(skip_locked=True)
-        job = queued.first()
-        if job is None:
-            return None
-        job.status = JobStatus.RUNNING
-        job.started_at = timezone.now()
-        job.save(update_fields=["status", "started_at"])
-    return job
+def execute(job_id: int, *, retries_left: int = 0) -> None:
+    """Run a job the queue handed to this consumer. The job is taken only while it waits
+    (never twice); a job whose row never appears was rolled back and is dropped. An
+    idempotent kind that crashed raises `Retry`, so the queue tries it again later."""
+    deadline = time.monotonic() + COMMIT_WAIT
+    while True:
+        job = _take(job_id)
+        if job is not None:
+            break
+        status = Job.objects.filter(pk=job_id).values_list("status", flat=True).first()
+        if status is None and time.monotonic() > deadline:
+            return  # never committed
+        if status is not None and status != JobStatus.QUEUED:
+            return  # taken by another consumer, or finished
+        time.sleep(0.1)
+    if run(job, retries_left=retries_left) == "retry":
+        raise Retry(job_id)
 
 
-def run(job: Job) -> None:
-    """Run a claimed (or, in immediate mode, just created) job to its end."""
+class Retry(Exception):
+    """An idempotent job crashed and goes back to the queue (the queue retries the task)."""
+
+
+def _take(job_id: int) -> Job | None:
+    now = timezone.now()
+    taken = _locked_retry(
+        lambda: Job.objects.filter(pk=job_id, status=JobStatus.QUEUED).update(
+            status=JobStatus.RUNNING,
+            worker=queue.worker_name(),
+            started_at=now,
+            attempts=F("attempts") + 1,
+        )
+    )
+    return Job.objects.get(pk=job_id) if taken else None
+
+
+def run(job: Job, *, retries_left: int = 0) -> str:
+    """Run a taken (or, in immediate mode, just created) job to its end: "done", "failed",
+    or "retry" (it crashed, its kind is idempotent and the queue has tries left; the job
+    waits again)."""
     if job.status == JobStatus.QUEUED:
         job.status = JobStatus.RUNNING
         job.started_at = timezone.now()
-        job.save(update_fields=["status", "started_at"])
-    handler = _handlers[job.kind]
+        job.attempts += 1
+        job.save(update_fields=["status", "started_at", "attempts"])
+    kind = _kinds.get(job.kind)
     language = job.params.get("language") or settings.LANGUAGE_CODE
+    with override(language):
+        if kind is None:
+            _finish(job, JobStatus.FAILED, error=str(UNKNOWN_KIND))
+            return "failed"
+        try:
+            result = kind.handler(job, Progress(job))
+        except ApplicationError as exc:
+            _finish(job, JobStatus.FAILED, error=exc.message, result=exc.as_dict())
+        except FileNotFoundError as exc:
+            if not _in_folder(job, exc.filename):
+                return _crashed(job, kind, retries_left)
+            log.warning("job %s (%s): its file %s is gone", job.pk, job.kind, exc.filename)
+            _finish(job, JobStatus.FAILED, error=str(FILES_GONE))
+        except Exception:
+            return _crashed(job, kind, retries_left)
+        else:
+            _finish(job, JobStatus.DONE, result=result or {})
+            return "done"
+    return "failed"
+
+
+UNKNOWN_KIND = gettext_lazy(
+    "This kind of job is no longer part of the platform, so it cannot run. Nothing was changed."
+)
+FILES_GONE = gettext_lazy(
+    "The files this job works on are no longer there (they are removed some days after a "
+    "job ends, or were removed by hand). Nothing was changed; start it again with the file."
+)
+CRASHED = gettext_lazy("The job failed because of an error in the system. It has been logged.")
+INTERRUPTED = gettext_lazy(
+    "The job stopped because the process running it ended (it was stopped or its machine "
+    "restarted). Nothing it was doing was kept; start it again."
+)
+
+
+def _crashed(job: Job, kind: Kind, retries_left: int) -> str:
+    log.exception("job %s (%s) failed", job.pk, job.kind)
+    if kind.idempotent and retries_left > 0:
+        _requeue(job)
+        return "retry"
+    _finish(job, JobStatus.FAILED, error=str(CRASHED))
+    return "failed"
+
+
+def _in_folder(job: Job, filename: Any) -> bool:
     try:
-        with override(language):
-            result = handler(job, Progress(job))
-    except ApplicationError as exc:
-        _finish(job, JobStatus.FAILED, error=exc.message, result=exc.as_dict())
-    except Exception:
-        log.exception("job %s (%s) failed", job.pk, job.kind)
-        with override(language):
-            message = _("The job failed because of an error in the system. It has been logged.")
-        _finish(job, JobStatus.FAILED, error=message)
-    else:
-        _finish(job, JobStatus.DONE, result=result or {})
+        return (
+            Path(str(filename))
+            .resolve()
+            .is_relative_to((Path(settings.JOBS_DIR) / str(job.pk)).resolve())
+        )
+    except (OSError, ValueError):
+        return False
+
+
+def _requeue(job: Job) -> None:
+    job.status = JobStatus.QUEUED
+    job.worker = ""
+    job.phase = ""
+    job.done = 0
+    _locked_retry(lambda: job.save(update_fields=["status", "worker", "phase", "done"]))
+    (Path(settings.JOBS_DIR) / str(job.pk) / PROGRESS_FILE).unlink(missing_ok=True)
 
 
 def _finish(
@@ -238,22 +335,125 @@ def _finish(
     (Path(settings.JOBS_DIR) / str(job.pk) / PROGRESS_FILE).unlink(missing_ok=True)
 
 
-def work(*, once: bool = False, idle: float = 1.0, stop: threading.Event | None = None) -> int:
-    """The worker loop (`massline worker`): run queued jobs one after another. Returns how
-    many it ran."""
-    ran = 0
-    while stop is None or not stop.is_set():
-        if not connection.in_atomic_block:  # (a test's transaction)
-            close_old_connections()
-        job = claim()
+def abandon(job_id: int, worker: str) -> str | None:
+    """The job `worker` was running when it died: queued again (its kind is idempotent and
+    it has attempts left) or failed with a message its user understands. Nothing happens if
+    the job has since moved on. Returns "queued", "failed" or None."""
+    with transaction.atomic():
+        job = (
+            Job.objects.select_for_update()
+            .filter(pk=job_id, status=JobStatus.RUNNING, worker=worker)
+            .first()
+        )
         if job is None:
-            if once:
-                break
-            time.sleep(idle)
-            continue
-        run(job)
-        ran += 1
-    return ran
+            return None
+        kind = _kinds.get(job.kind)
+        if kind is not None and kind.idempotent and job.attempts < settings.JOB_ATTEMPTS:
+            _requeue(job)
+            queue.put(lambda: run_queued(job.pk))
+            outcome = "queued"
+        else:
+            language = job.params.get("language") or settings.LANGUAGE_CODE
+            with override(language):
+                message = str((kind and kind.interrupted) or INTERRUPTED)
+            _finish(job, JobStatus.FAILED, error=message, result={"code": "interrupted"})
+            outcome = "failed"
+    log.warning("job %s (%s) lost its consumer %s: %s", job.pk, job.kind, worker, outcome)
+    return outcome
+
+
+def retry(job: Job, *, actor: Any) -> Job:
+    """A failed job, queued again by a system administrator: its files and parameters as
+    they were. Refused for a kind no longer registered and for a job whose files are gone."""
+    if actor is not None and not actor.is_superuser:
+        raise Forbidden()
+    with transaction.atomic():
+        locked = Job.objects.select_for_update().filter(pk=job.pk).first()
+        if locked is None:
+            raise NotFound()
+        if locked.status != JobStatus.FAILED:
+            raise ApplicationError(_("Only a failed job can be tried again."), code="not_failed")
+        if locked.kind not in _kinds:
+            raise ApplicationError(str(UNKNOWN_KIND), code="unknown_kind")
+        if locked.files_removed_at is not None:
+            raise ApplicationError(str(FILES_GONE), code="files_gone")
+        before = {"status": locked.status, "error": locked.error}
+        locked.status = JobStatus.QUEUED
+        locked.error = ""
+        locked.result = {}
+        locked.worker = ""
+        locked.phase = ""
+        locked.done = 0
+        locked.finished_at = None
+        locked.save(
+            update_fields=["status", "error", "result", "worker", "phase", "done", "finished_at"]
+        )
+        audit_record(
+            actor=actor,
+            action="core.job_retry",
+            target=locked,
+            before=before,
+            after={"status": locked.status},
+        )
+        if settings.JOBS_MODE != "immediate":
+            queue.put(lambda: run_queued(locked.pk))
+    if settings.JOBS_MODE == "immediate":
+        run(locked)
+        locked.refresh_from_db()
+    return locked
+
+
+def remove_expired_files(*, now: Any = None) -> int:
+    """Remove the folders of jobs that ended more than JOB_FILES_RETENTION_DAYS ago, and say
+    so on their rows. Safe to run again: a removed folder is not looked for twice."""
+    cutoff = (now or timezone.now()) - timedelta(days=settings.JOB_FILES_RETENTION_DAYS)
+    expired = Job.objects.filter(
+        status__in=[JobStatus.DONE, JobStatus.FAILED],
+        finished_at__lt=cutoff,
+        files_removed_at__isnull=True,
+    ).values_list("pk", flat=True)
+    removed = 0
+    for job_id in list(expired.iterator(2000)):
+        shutil.rmtree(Path(settings.JOBS_DIR) / str(job_id), ignore_errors=True)
+        Job.objects.filter(pk=job_id).update(files_removed_at=timezone.now())
+        removed += 1
+    return removed
+
+
+QUEUE_CHECK = "core.queue_check"
+
+
+def queue_check(job: Job, progress: Progress) -> dict[str, Any]:
+    """A job that only says when it started: whether, and how fast, the queue runs work (the
+    system page's check, and the queue's benchmark)."""
+    started = job.started_at or timezone.now()
+    return {"waited_ms": round((started - job.created_at).total_seconds() * 1000, 1)}
+
+
+def expired_files_task() -> Outcome:
+    """The periodic clean-up of job files (massline.core.schedule)."""
+    removed = remove_expired_files()
+    return Outcome(
+        message=ngettext(
+            "Removed the files of %(count)d job.",
+            "Removed the files of %(count)d jobs.",
+            removed,
+        )
+        % {"count": removed},
+        details={"removed": removed},
+    )
+
+
+@queue.huey.task(
+    retries=settings.JOB_ATTEMPTS - 1, retry_delay=settings.JOB_RETRY_DELAY, context=True
+)
+def run_queued(job_id: int, task: Any = None) -> None:
+    """The queue's task: run job `job_id` here (see `execute`)."""
+    queue.close_connections()
+    try:
+        execute(job_id, retries_left=getattr(task, "retries", 0))
+    finally:
+        queue.close_connections()
 
 
 def result_files(job: Job) -> list[dict[str, str]]:

@@ -70,6 +70,11 @@ class Job(models.Model):
     created_at = models.DateTimeField(_("requested at"), auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    # The consumer running it (massline.core.queue.worker_name), and how many times it has
+    # been started.
+    worker = models.CharField(max_length=120, blank=True, default="")
+    attempts = models.PositiveSmallIntegerField(default=0)
+    files_removed_at = models.DateTimeField(_("files removed at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("background job")
@@ -91,3 +96,47 @@ class Job(models.Model):
         if not self.total:
             return 0
         return min(99, int(self.done * 100 / self.total))
+
+
+class RunStatus(models.TextChoices):
+    QUEUED = "queued", _("waiting")
+    RUNNING = "running", _("running")
+    OK = "ok", _("fine")
+    FINDINGS = "findings", _("found problems")
+    FAILED = "failed", _("failed")
+    SKIPPED = "skipped", _("skipped: the previous run was still going")
+
+
+class ScheduledRun(models.Model):
+    """One run of a periodic task (massline.core.schedule): the time it was due (`slot`; a
+    run asked for by hand has its own), who ran it and what came of it. (task, slot) is
+    unique, so two consumers that both find a task due run it once."""
+
+    task = models.CharField(_("task"), max_length=64)
+    slot = models.DateTimeField(_("due at"))
+    status = models.CharField(
+        _("outcome"), max_length=16, choices=RunStatus.choices, default=RunStatus.RUNNING
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("run by hand by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    worker = models.CharField(max_length=120, blank=True, default="")
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    message = models.TextField(blank=True, default="")
+    details = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("scheduled run")
+        verbose_name_plural = _("scheduled runs")
+        ordering = ["-id"]
+        constraints = [models.UniqueConstraint(fields=["task", "slot"], name="scheduled_run_once")]
+        indexes = [models.Index(fields=["task", "-id"], name="scheduled_run_task")]
+
+    def __str__(self) -> str:
+        return f"{self.task} {self.slot:%Y-%m-%d %H:%M} {self.status}"

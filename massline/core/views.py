@@ -57,7 +57,11 @@ def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
         "job": job,
         "kind_label": jobs.label(job.kind),
         "phase_label": jobs.phase_label(job.kind, job.phase) if job.phase else "",
-        "files": jobs.result_files(job) if job.status == JobStatus.DONE else [],
+        "files": (
+            jobs.result_files(job)
+            if job.status == JobStatus.DONE and not job.files_removed_at
+            else []
+        ),
         "result": job.result,
         "result_template": _result_template(job.kind) if job.finished else None,
     }

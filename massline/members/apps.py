@@ -29,6 +29,11 @@ class MembersConfig(AppConfig):
                 "checking": _("checking the whole file"),
                 "writing": _("writing to the roster"),
             },
+            interrupted=_(
+                "The import stopped because the process running it ended (it was stopped or "
+                "its machine restarted). Nothing was written to the roster: an import writes "
+                "all its rows or none. Start the import again."
+            ),
         )
         register_path_copy("members_member", "org_path")
         register_scoped_model(Member, path_field="org_path", org_field="org_id")
@@ -60,4 +65,5 @@ class MembersConfig(AppConfig):
             roster_export.run_export_job,
             label=_("Member roster export"),
             phases={"writing": _("writing the file")},
+            idempotent=True,
         )

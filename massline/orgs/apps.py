@@ -19,6 +19,18 @@ class OrgsConfig(AppConfig):
             }
         )
 
-        from . import counters
+        from massline.core.schedule import register_periodic
+
+        from . import counters, drift
 
         counters.register_org_metrics()
+        register_periodic(
+            "orgs.counter_drift",
+            "30 2 * * *",
+            drift.drift_check,
+            label=_("Counter drift check"),
+            description=_(
+                "Recounts every figure from the records and compares it with the stored "
+                "counters; changes nothing."
+            ),
+        )

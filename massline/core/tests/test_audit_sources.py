@@ -13,6 +13,8 @@ ROOT = Path(massline.__file__).resolve().parent
 # writing the audit row of its write in that write's transaction.
 SERVICE_MODULES = {
     "core/audit.py",  # audit_record itself
+    "core/jobs.py",  # retry: a system administrator tries a failed job again
+    "core/schedule.py",  # run_now: a system administrator runs a periodic task now
     "orgs/divisions.py",  # load_divisions: the division loader
     "members/importer.py",  # the roster import's apply step, until it moves to:
     "members/roster_import/apply.py",  # the roster import's apply step

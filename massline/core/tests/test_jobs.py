@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import threading
-import time
-
 import pytest
 
 from massline.core import jobs
 from massline.core.errors import ApplicationError
-from massline.core.models import Job, JobStatus
+from massline.core.models import JobStatus
 
 
 def _count(job, progress):
@@ -73,38 +70,6 @@ def test_unexpected_error_is_logged_and_the_user_sees_a_generic_message(caplog):
 def test_unknown_kind_is_refused():
     with pytest.raises(ValueError):
         jobs.enqueue("test.nothing", actor=None)
-
-
-@pytest.mark.django_db
-def test_worker_runs_queued_jobs_in_order():
-    first = jobs.enqueue("test.count", actor=None, params={"n": 2}, mode="worker")
-    second = jobs.enqueue("test.refuse", actor=None, mode="worker")
-    assert Job.objects.get(pk=first.pk).status == JobStatus.QUEUED
-    assert jobs.work(once=True) == 2
-    assert Job.objects.get(pk=first.pk).status == JobStatus.DONE
-    assert Job.objects.get(pk=second.pk).status == JobStatus.FAILED
-    assert jobs.work(once=True) == 0
-
-
-@pytest.mark.django_db
-def test_a_claimed_job_is_not_claimed_again():
-    job = jobs.enqueue("test.count", actor=None, params={"n": 1}, mode="worker")
-    assert jobs.claim(job.pk) is not None
-    assert jobs.claim(job.pk) is None
-
-
-@pytest.mark.django_db(transaction=True)
-def test_thread_mode_runs_after_commit():
-    job = jobs.enqueue("test.count", actor=None, params={"n": 5}, mode="thread")
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        job.refresh_from_db()
-        if job.finished:
-            break
-        time.sleep(0.05)
-    assert job.status == JobStatus.DONE
-    assert job.result == {"counted": 5}
-    assert not [t for t in threading.enumerate() if t.name == f"job-{job.pk}" and t.is_alive()]
 
 
 def _watching(job, progress):
