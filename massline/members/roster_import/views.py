@@ -17,7 +17,7 @@ from massline.access.permissions import MEMBERS_MANAGE
 from massline.access.policy import can_anywhere
 from massline.accounts.requests import request_user
 from massline.core import jobs
-from massline.core.errors import ApplicationError, Forbidden, NotFound
+from massline.core.errors import ApplicationError, Forbidden, NotFound, http_status
 from massline.core.htmx import wants_fragment
 from massline.core.models import Job
 from massline.members import template
@@ -35,11 +35,13 @@ def import_start(request: HttpRequest) -> HttpResponse:
     if not can_anywhere(request.user, MEMBERS_MANAGE):
         raise Forbidden()
     error = ""
+    status = 200
     encoding = request.POST.get("encoding", "auto")
     if request.method == "POST":
         upload = request.FILES.get("file")
         if upload is None:
             error = _("Choose a roster file (.xlsx or .csv).")
+            status = 400
         else:
             try:
                 job = start_upload(
@@ -51,6 +53,7 @@ def import_start(request: HttpRequest) -> HttpResponse:
                 )
             except ApplicationError as exc:
                 error = exc.message
+                status = http_status(exc)  # 503 when the queue cannot be reached
             else:
                 return redirect("members:import_job", job_id=job.pk)
     recent = recent_imports(actor=request_user(request))
@@ -65,7 +68,7 @@ def import_start(request: HttpRequest) -> HttpResponse:
             "recent": recent,
             "max_mb": settings.ROSTER_UPLOAD_MAX_BYTES // (1024 * 1024),
         },
-        status=400 if error else 200,
+        status=status,
     )
 
 
