@@ -221,7 +221,7 @@ def execute(job_id: int, *, retries_left: int = 0) -> None:
             return  # never committed
         if status is not None and status != JobStatus.QUEUED:
             return  # taken by another consumer, or finished
-        time.sleep(0.1)
+        time.sleep(0.02)
     if run(job, retries_left=retries_left) == "retry":
         raise Retry(job_id)
 

@@ -12,7 +12,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from . import jobs, schedule
+from . import jobs, schedule, watch
 from .errors import Forbidden, NotFound
 from .models import Job, JobStatus, ScheduledRun
 
@@ -72,7 +72,11 @@ def retry_job(request: HttpRequest, job_id: int) -> HttpResponse:
 @require_GET
 def scheduled_tasks(request: HttpRequest) -> HttpResponse:
     _system_admin(request)
-    return render(request, "system/schedule.html", {"nav": "system", "rows": schedule.overview()})
+    return render(
+        request,
+        "system/schedule.html",
+        {"nav": "system", "rows": schedule.overview(), "consumer_alive": watch.any_alive()},
+    )
 
 
 @login_required

@@ -4,6 +4,7 @@ it; anyone else gets 404, as for a job that does not exist."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -12,7 +13,7 @@ from django.template.exceptions import TemplateDoesNotExist
 from django.template.loader import get_template
 from django.views.decorators.http import require_GET
 
-from . import jobs
+from . import jobs, watch
 from .errors import NotFound
 from .models import Job, JobStatus
 
@@ -63,6 +64,10 @@ def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
             else []
         ),
         "result": job.result,
+        # a job waiting while no consumer runs: say so rather than wait in silence
+        "no_consumer": job.status == JobStatus.QUEUED
+        and settings.JOBS_MODE != "immediate"
+        and not watch.any_alive(),
         "result_template": _result_template(job.kind) if job.finished else None,
     }
     template = "jobs/detail.html#panel" if getattr(request, "htmx", False) else "jobs/detail.html"

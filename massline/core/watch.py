@@ -29,14 +29,24 @@ from .models import Job, JobStatus, RunStatus, ScheduledRun
 log = logging.getLogger(__name__)
 
 KEY = "massline:consumer:%s"
+#: Set by every consumer's beat: whether any consumer at all is alive.
+ANY = "massline:consumers"
 
 
 def beat() -> None:
-    cache.set(KEY % queue.worker_name(), 1, timeout=settings.JOB_HEARTBEAT_TTL)
+    cache.set_many(
+        {KEY % queue.worker_name(): 1, ANY: queue.worker_name()},
+        timeout=settings.JOB_HEARTBEAT_TTL,
+    )
 
 
 def alive(worker: str) -> bool:
     return bool(worker) and cache.get(KEY % worker) is not None
+
+
+def any_alive() -> bool:
+    """Whether some consumer has beaten lately: a queued job will be run."""
+    return cache.get(ANY) is not None
 
 
 class Sweeper:

@@ -287,3 +287,14 @@ def test_old_job_files_are_removed_once_and_the_row_says_so(tmp_path, settings):
     with pytest.raises(ApplicationError) as refused:
         admin_retry(old, actor=None)
     assert refused.value.code == "files_gone"
+
+
+def test_a_waiting_job_says_when_no_consumer_runs(on_queue, make_user):
+    from massline.conftest import login_client
+
+    user = make_user()
+    job = jobs.enqueue("test.count", actor=user)
+    client = login_client(user)
+    assert 'data-testid="job-no-consumer"' in client.get(f"/jobs/{job.pk}/").text
+    watch.beat()  # a consumer is alive
+    assert 'data-testid="job-no-consumer"' not in client.get(f"/jobs/{job.pk}/").text

@@ -88,3 +88,12 @@ def test_an_unknown_task_is_404(admin):
     client = login_client(admin)
     assert client.get("/system/schedule/no.such/").status_code == 404
     assert client.post("/system/schedule/no.such/run").status_code == 404
+
+
+def test_the_schedule_page_says_whether_a_consumer_runs(admin):
+    from massline.core import watch
+
+    client = login_client(admin)
+    assert 'data-testid="consumer-missing"' in client.get("/system/schedule/").text
+    watch.beat()
+    assert 'data-testid="consumer-alive"' in client.get("/system/schedule/").text
