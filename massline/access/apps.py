@@ -8,12 +8,23 @@ class AccessConfig(AppConfig):
     verbose_name = _("Access")
 
     def ready(self) -> None:
+        from massline.core import jobs
         from massline.core.audit import register_actions
+
+        from .auditlog import export
 
         register_actions(
             {
+                export.JOB_KIND: _("exported the audit log"),
                 "access.assign": _("assigned a role"),
                 "access.end": _("ended a role assignment"),
                 "access.role_builtin": _("created or restored a built-in role"),
             }
+        )
+        jobs.register(
+            export.JOB_KIND,
+            export.run_audit_export,
+            label=_("Audit log export"),
+            phases={"writing": _("writing the file")},
+            idempotent=True,
         )

@@ -21,6 +21,26 @@ def action_label(code: str) -> str:
     return str(_ACTION_LABELS.get(code, code))
 
 
+def action_labels() -> dict[str, str]:
+    """Every registered action code with its label, in the order of their labels."""
+    labels = {code: str(label) for code, label in _ACTION_LABELS.items()}
+    return dict(sorted(labels.items(), key=lambda item: item[1]))
+
+
+# Labels of the keys an audit row's before/after may hold that are not fields of its target
+# model (a row count, an export's format): each app registers its own, as with actions.
+_FIELD_LABELS: dict[str, str | Promise] = {}
+
+
+def register_field_labels(labels: Mapping[str, str | Promise]) -> None:
+    _FIELD_LABELS.update(labels)
+
+
+def field_label(key: str) -> str | None:
+    label = _FIELD_LABELS.get(key)
+    return None if label is None else str(label)
+
+
 def audit_record(
     *,
     actor: Any,

@@ -8,7 +8,7 @@ class DemoConfig(AppConfig):
     verbose_name = _("Demo")
 
     def ready(self) -> None:
-        from massline.core.audit import register_actions
+        from massline.core.audit import register_actions, register_field_labels
 
         # The generators' actions keep the codes of the domains they write to.
         register_actions(
@@ -18,3 +18,4 @@ class DemoConfig(AppConfig):
                 "members.generate": _("generated members"),
             }
         )
+        register_field_labels({"seed": _("random seed"), "province": _("province")})

@@ -10,7 +10,7 @@ class MembersConfig(AppConfig):
     def ready(self) -> None:
         from massline.access.policy import register_scoped_model, register_two_sided_model
         from massline.core import jobs
-        from massline.core.audit import register_actions
+        from massline.core.audit import register_actions, register_field_labels
         from massline.orgs.services import register_path_copy
 
         from . import counters, roster_export
@@ -58,6 +58,14 @@ class MembersConfig(AppConfig):
                 "members.transfer_withdraw": _("withdrew a member transfer"),
                 "members.transfer_send_back": _("sent a member transfer back"),
                 "members.export": _("exported the member roster"),
+            }
+        )
+        register_field_labels(
+            {
+                "id_number": _("ID number"),
+                "phone": _("phone"),
+                "full_numbers": _("full ID and phone numbers"),
+                "transfer": _("transfer"),
             }
         )
         jobs.register(

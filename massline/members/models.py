@@ -82,7 +82,7 @@ class Member(models.Model):
         related_name="members",
     )
     org_path = PathField(max_length=255)
-    name = models.CharField(_("name"), max_length=64)
+    name = models.CharField(_("Full name"), max_length=64)
     name_folded = BytewiseCharField(max_length=64)  # simplified, for search
     gender = models.CharField(_("gender"), max_length=8, choices=Gender.choices)
     ethnicity = models.CharField(_("ethnicity"), max_length=2, choices=ETHNIC_GROUPS)

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from massline.access.permissions import MEMBERS_VIEW
-from massline.access.policy import can_anywhere, scoped
+from massline.access.policy import can_anywhere, scope_roots, scoped
 from massline.core import jobs
 from massline.core.audit import audit_record
 from massline.core.errors import ApplicationError, Forbidden, NotFound
@@ -21,6 +21,7 @@ from massline.members.selectors import (
     filter_members,
     filters_from_params,
 )
+from massline.orgs.models import Organization
 
 from .policy import FORMATS, download_name, format_label, may_show_full
 from .rows import iter_rows
@@ -55,19 +56,22 @@ def record_export(
     *, actor: User | None, filters: MemberFilter, fmt: str, count: int, full_numbers: bool
 ) -> None:
     """The audit row of an export: how many rows, the filters, the format, and whether the
-    numbers were in full; never a number."""
-    audit_record(
-        actor=actor,
-        action="members.export",
-        org=filters.org,
-        target_type="members.member",
-        after={
-            "count": count,
-            "format": fmt,
-            "full_numbers": full_numbers,
-            "filters": describe_filters(filters),
-        },
+    numbers were in full; never a number. It is recorded against the organization filtered
+    on, else against each organization at the top of the user's view (the export covers
+    their members), so that every level above sees it in its log."""
+    after = {
+        "count": count,
+        "format": fmt,
+        "full_numbers": full_numbers,
+        "filters": describe_filters(filters),
+    }
+    orgs: list[Organization | None] = (
+        [filters.org] if filters.org is not None else [*scope_roots(actor, MEMBERS_VIEW)]
     )
+    for org in orgs or [None]:
+        audit_record(
+            actor=actor, action="members.export", org=org, target_type="members.member", after=after
+        )
 
 
 def job_params(query: dict[str, str], fmt: str, language: str) -> dict[str, Any]:
