@@ -1,11 +1,13 @@
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from massline.access.account_views import profile
 from massline.api.urls import api
 from massline.core.error_responses import error_response
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="orgs:tree", permanent=False), name="home"),
+    path("accounts/profile/", profile, name="profile"),
     path("accounts/", include("massline.accounts.urls")),
     path("orgs/", include("massline.orgs.urls")),
     path("access/", include("massline.access.urls")),

@@ -9,7 +9,7 @@ class AccessConfig(AppConfig):
 
     def ready(self) -> None:
         from massline.core import jobs
-        from massline.core.audit import register_actions
+        from massline.core.audit import register_actions, register_field_labels
 
         from .auditlog import export
 
@@ -17,10 +17,13 @@ class AccessConfig(AppConfig):
             {
                 export.JOB_KIND: _("exported the audit log"),
                 "access.assign": _("assigned a role"),
+                "access.password_reset": _("reset a user's password"),
+                "access.unlock": _("unlocked a user's account"),
                 "access.end": _("ended a role assignment"),
                 "access.role_builtin": _("created or restored a built-in role"),
             }
         )
+        register_field_labels({"locked": _("was locked")})
         jobs.register(
             export.JOB_KIND,
             export.run_audit_export,

@@ -4,6 +4,7 @@ from django.http import HttpRequest
 
 from .permissions import AUDIT_VIEW, MEMBERS_VIEW
 from .policy import can_anywhere
+from .users import manages_anyone
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
@@ -13,4 +14,5 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     return {
         "nav_audit": signed_in and can_anywhere(user, AUDIT_VIEW),
         "nav_members": signed_in and can_anywhere(user, MEMBERS_VIEW),
+        "nav_users": signed_in and manages_anyone(user),
     }

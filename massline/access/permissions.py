@@ -11,6 +11,7 @@ MEMBERS_VIEW = "members.view"
 MEMBERS_MANAGE = "members.manage"
 MEMBERS_VIEW_SENSITIVE = "members.view_sensitive"
 MEMBERS_TRANSFER = "members.transfer"
+ACCOUNTS_MANAGE = "accounts.manage"
 
 ALL_PERMISSIONS = {
     ORGS_VIEW: _("view organizations"),
@@ -22,6 +23,7 @@ ALL_PERMISSIONS = {
     MEMBERS_MANAGE: _("keep the member roster"),
     MEMBERS_VIEW_SENSITIVE: _("see full ID and phone numbers"),
     MEMBERS_TRANSFER: _("request and approve member transfers"),
+    ACCOUNTS_MANAGE: _("reset passwords and unlock the accounts of users under it"),
 }
 
 # code: (label, permissions)
@@ -29,7 +31,15 @@ BUILTIN_ROLES = {
     "system_admin": (_("system administrator"), list(ALL_PERMISSIONS)),
     "campaign_office": (
         _("campaign office"),
-        [ORGS_VIEW, ORGS_MANAGE, STATS_VIEW, AUDIT_VIEW, ACCESS_MANAGE, MEMBERS_VIEW],
+        [
+            ORGS_VIEW,
+            ORGS_MANAGE,
+            STATS_VIEW,
+            AUDIT_VIEW,
+            ACCESS_MANAGE,
+            MEMBERS_VIEW,
+            ACCOUNTS_MANAGE,
+        ],
     ),
     "org_admin": (
         _("organization administrator"),
@@ -42,6 +52,7 @@ BUILTIN_ROLES = {
             MEMBERS_MANAGE,
             MEMBERS_VIEW_SENSITIVE,
             MEMBERS_TRANSFER,
+            ACCOUNTS_MANAGE,
         ],
     ),
     "supervisor": (_("supervision team member"), [ORGS_VIEW, STATS_VIEW, MEMBERS_VIEW]),

@@ -1,4 +1,4 @@
-"""Granting and revoking roles."""
+"""Granting and revoking roles; looking after the accounts of users under an administrator."""
 
 from __future__ import annotations
 
@@ -9,13 +9,15 @@ from typing import TYPE_CHECKING, Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from massline.accounts.services import login_unlock, password_store
 from massline.core.audit import audit_record
-from massline.core.errors import ApplicationError
+from massline.core.errors import ApplicationError, Forbidden
 from massline.orgs.models import Organization
 
 from .models import DataScope, Role, RoleAssignment
 from .permissions import BUILTIN_ROLES
 from .policy import forget_grants
+from .users import current_assignments, may_manage
 
 if TYPE_CHECKING:
     from massline.accounts.models import User
@@ -145,3 +147,31 @@ def assignment_end(*, actor: User | None, assignment: RoleAssignment, on: date) 
     )
     forget_grants(assignment.user)
     return assignment
+
+
+def _account_audit(*, actor: User, user: User, action: str, after: dict[str, Any]) -> None:
+    """Against each organization where the user holds a role, so the levels above see it."""
+    orgs = {a.org_id: a.org for a in current_assignments(user)}
+    for org in orgs.values() or [None]:
+        audit_record(actor=actor, action=action, org=org, target=user, after=after)
+
+
+@transaction.atomic
+def user_password_reset(*, actor: User, user: User, new_password: str, repeated: str) -> User:
+    """An administrator sets the password of a user under them (and so unlocks the account);
+    the user should change it at their next sign-in. The audit row never holds it."""
+    if not may_manage(actor, user):
+        raise Forbidden(_("You may not reset the password of this user."))
+    user = password_store(user=user, new_password=new_password, repeated=repeated)
+    _account_audit(actor=actor, user=user, action="access.password_reset", after={})
+    return user
+
+
+@transaction.atomic
+def user_unlock(*, actor: User, user: User) -> bool:
+    """An administrator lets a user locked by failed sign-ins try again now; was it locked?"""
+    if not may_manage(actor, user):
+        raise Forbidden(_("You may not unlock the account of this user."))
+    was_locked = login_unlock(username=user.username)
+    _account_audit(actor=actor, user=user, action="access.unlock", after={"locked": was_locked})
+    return was_locked

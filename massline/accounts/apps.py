@@ -14,5 +14,6 @@ class AccountsConfig(AppConfig):
             {
                 "accounts.user_create": _("created a user"),
                 "accounts.token_create": _("issued an API token"),
+                "accounts.password_change": _("changed their own password"),
             }
         )

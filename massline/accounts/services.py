@@ -5,11 +5,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from datetime import timedelta
+import time
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
-from django.contrib.auth import authenticate
+from django.contrib.auth import authenticate, password_validation
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
@@ -23,13 +25,34 @@ from .models import ApiToken, User
 TOKEN_LIFETIME = timedelta(days=30)
 
 
-def _throttle_keys(*, username: str, address: str) -> list[str]:
+def _key(kind: str, value: str) -> str:
     # Keyed hashes: neither the username nor the address is kept in the cache in clear.
-    def key(kind: str, value: str) -> str:
-        digest = hmac.new(settings.SECRET_KEY.encode(), value.encode(), hashlib.sha256)
-        return f"login-fail:{kind}:{digest.hexdigest()[:32]}"
+    digest = hmac.new(settings.SECRET_KEY.encode(), value.encode(), hashlib.sha256)
+    return f"login-fail:{kind}:{digest.hexdigest()[:32]}"
 
-    return [key("user", username.strip().lower()), key("addr", address)]
+
+def _throttle_keys(*, username: str, address: str) -> list[str]:
+    return [_key("user", username.strip().lower()), _key("addr", address)]
+
+
+def _lock_key(username: str) -> str:
+    """Where the time a locked username may try again is kept."""
+    return _key("until", username.strip().lower())
+
+
+def login_locked_until(*, username: str) -> datetime | None:
+    """When a username locked by too many failures may try again; None when it is not."""
+    until = cache.get(_lock_key(username))
+    if not isinstance(until, int | float) or until <= time.time():
+        return None
+    return datetime.fromtimestamp(until, tz=UTC)
+
+
+def login_unlock(*, username: str) -> bool:
+    """Forget a username's failures (an administrator unlocks it); was it locked?"""
+    locked = login_locked_until(username=username) is not None
+    cache.delete_many([_throttle_keys(username=username, address="")[0], _lock_key(username)])
+    return locked
 
 
 def login_is_throttled(*, username: str, address: str) -> bool:
@@ -42,12 +65,18 @@ def login_is_throttled(*, username: str, address: str) -> bool:
 
 
 def login_failed(*, username: str, address: str) -> None:
+    counts = []
     for key in _throttle_keys(username=username, address=address):
         cache.add(key, 0, timeout=settings.LOGIN_FAILURE_WINDOW)
         try:
-            cache.incr(key)
+            counts.append(cache.incr(key))
         except ValueError:
             cache.set(key, 1, timeout=settings.LOGIN_FAILURE_WINDOW)
+            counts.append(1)
+    if counts[0] >= settings.LOGIN_FAILURE_LIMIT:
+        # the first failure past the limit starts the lock; later ones do not extend it
+        until = int(time.time()) + settings.LOGIN_FAILURE_WINDOW
+        cache.add(_lock_key(username), until, timeout=settings.LOGIN_FAILURE_WINDOW)
 
 
 def login_succeeded(*, username: str, address: str) -> None:
@@ -59,6 +88,13 @@ def user_authenticate(
 ) -> User:
     """Check a username and password, refusing while too many recent attempts failed."""
     if login_is_throttled(username=username, address=address):
+        until = login_locked_until(username=username)
+        if until is not None:
+            raise ApplicationError(
+                _("Too many failed sign-in attempts. You may try again after %(time)s.")
+                % {"time": timezone.localtime(until).strftime("%H:%M")},
+                code="throttled",
+            )
         raise ApplicationError(
             _("Too many failed sign-in attempts. Please wait %(minutes)d minutes and try again.")
             % {"minutes": max(1, settings.LOGIN_FAILURE_WINDOW // 60)},
@@ -134,3 +170,45 @@ def user_create(
         after={"username": username, "display_name": display_name},
     )
     return user
+
+
+def _check_new_password(user: User, new_password: str, repeated: str) -> None:
+    if new_password != repeated:
+        raise ApplicationError(_("The two new passwords differ."), field="new_password2")
+    try:
+        password_validation.validate_password(new_password, user)
+    except ValidationError as exc:
+        # Django's Chinese catalog lacks its current wording of this one message
+        words = [
+            _("The password is too short: it needs at least %(count)d characters.")
+            % {"count": (e.params or {}).get("min_length", 8)}
+            if e.code == "password_too_short"
+            else " ".join(e.messages)
+            for e in exc.error_list
+        ]
+        raise ApplicationError(" ".join(words), field="new_password1") from None
+
+
+@transaction.atomic
+def password_change(*, user: User, old_password: str, new_password: str, repeated: str) -> User:
+    """A user changes their own password, giving the one they have. The audit row says that
+    it changed, never what it is."""
+    locked = User.objects.select_for_update().get(pk=user.pk)
+    if not locked.check_password(old_password):
+        raise ApplicationError(_("The current password is wrong."), field="old_password")
+    _check_new_password(locked, new_password, repeated)
+    locked.set_password(new_password)
+    locked.save(update_fields=["password"])
+    audit_record(actor=locked, action="accounts.password_change", target=locked)
+    return locked
+
+
+def password_store(*, user: User, new_password: str, repeated: str) -> User:
+    """Set a user's password (an administrator's reset): the caller checks who may and writes
+    the audit row in the same transaction."""
+    locked = User.objects.select_for_update().get(pk=user.pk)
+    _check_new_password(locked, new_password, repeated)
+    locked.set_password(new_password)
+    locked.save(update_fields=["password"])
+    login_unlock(username=locked.username)
+    return locked

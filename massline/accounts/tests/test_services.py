@@ -13,6 +13,7 @@ from massline.accounts.services import (
     TOKEN_LIFETIME,
     api_token_create,
     api_token_user,
+    login_locked_until,
     user_authenticate,
 )
 from massline.conftest import PASSWORD
@@ -77,8 +78,15 @@ def test_user_authenticate_throttles_after_the_failure_limit_even_with_the_right
         user_authenticate(request=None, username="wangfang", password=PASSWORD, address=ADDRESS)
     # then
     assert caught.value.code == "throttled"
-    minutes = settings.LOGIN_FAILURE_WINDOW // 60
-    assert caught.value.message == f"登录失败次数过多，请 {minutes} 分钟后再试。"
+    until = login_locked_until(username="wangfang")
+    assert until is not None
+    assert caught.value.message == (
+        f"登录失败次数过多，请在 {timezone.localtime(until):%H:%M} 之后再试。"
+    )
+    window = until - timezone.now()
+    assert (
+        settings.LOGIN_FAILURE_WINDOW - 5 <= window.total_seconds() <= settings.LOGIN_FAILURE_WINDOW
+    )
 
 
 def test_user_authenticate_allows_the_right_password_one_failure_below_the_limit(user):
