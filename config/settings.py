@@ -125,12 +125,15 @@ if REDIS_URL:
     }
 else:
     # What every process of the machine must agree on (login failure counts, the
-    # consumers' heartbeats) is shared through a cache on disk: no server needed.
+    # consumers' heartbeats) is shared through a cache on disk: no server needed. Its values
+    # are JSON, never pickles; its folder is the platform user's alone; an operation waits
+    # at most MASSLINE_CACHE_LOCK_WAIT seconds for another process's write (massline.core.cache).
     CACHES = {
         "default": {
-            "BACKEND": "diskcache.DjangoCache",
+            "BACKEND": "massline.core.cache.SharedDiskCache",
             "LOCATION": str(VAR_DIR / "cache"),
             "TIMEOUT": 300,
+            "OPTIONS": {"lock_wait": float(os.environ.get("MASSLINE_CACHE_LOCK_WAIT", "0.5"))},
         }
     }
 

@@ -42,12 +42,16 @@ def login_is_throttled(*, username: str, address: str) -> bool:
 
 
 def login_failed(*, username: str, address: str) -> None:
+    """Count a failure in the cache every web process shares. Both steps are atomic there
+    (an insert only if absent, an increment), so failures sent to different processes at
+    once all count; the window runs from the first failure (an increment keeps the expiry)."""
     for key in _throttle_keys(username=username, address=address):
-        cache.add(key, 0, timeout=settings.LOGIN_FAILURE_WINDOW)
+        if cache.add(key, 1, timeout=settings.LOGIN_FAILURE_WINDOW):
+            continue
         try:
             cache.incr(key)
-        except ValueError:
-            cache.set(key, 1, timeout=settings.LOGIN_FAILURE_WINDOW)
+        except ValueError:  # expired between the two steps: this failure opens a new window
+            cache.add(key, 1, timeout=settings.LOGIN_FAILURE_WINDOW)
 
 
 def login_succeeded(*, username: str, address: str) -> None:
