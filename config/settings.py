@@ -17,14 +17,52 @@ def env_bool(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+# Production mode (MASSLINE_PRODUCTION=1): served over HTTPS behind a reverse proxy. DEBUG is
+# off, cookies are sent over HTTPS only, browsers are told to use nothing else (HSTS), and the
+# platform refuses to start without a real SECRET_KEY and the host names it answers for.
+PRODUCTION = env_bool("MASSLINE_PRODUCTION", False)
+DEVELOPMENT_SECRET_KEY = "massline-local-only-not-for-production"
 DEBUG = env_bool("DEBUG", False)
-SECRET_KEY = os.environ.get("SECRET_KEY", "massline-local-only-not-for-production")
+SECRET_KEY = os.environ.get("SECRET_KEY", "") or DEVELOPMENT_SECRET_KEY
+
+
+def secret_key_problem(key: str) -> str:
+    """Why `key` may not sign production sessions ("" when it may): Django's own rule for
+    `check --deploy` (50 characters, 5 different ones, not a generated development key)."""
+    if not key or key == DEVELOPMENT_SECRET_KEY:
+        return "it is not set"
+    if key.startswith("django-insecure-"):
+        return "it is a development key"
+    if len(key) < 50:
+        return f"it is {len(key)} characters long, fewer than 50"
+    if len(set(key)) < 5:
+        return f"it has {len(set(key))} different characters, fewer than 5"
+    return ""
+
+
+if PRODUCTION:
+    _refusals = []
+    if _problem := secret_key_problem(os.environ.get("SECRET_KEY", "")):
+        _refusals.append(
+            f"set SECRET_KEY to a long random value ({_problem}); for example the output of "
+            '`python -c "import secrets; print(secrets.token_urlsafe(50))"`'
+        )
+    if not os.environ.get("ALLOWED_HOSTS", "").strip(" ,"):
+        _refusals.append("set ALLOWED_HOSTS to the host names the site answers for")
+    if DEBUG:
+        _refusals.append("unset DEBUG: production never shows debugging pages")
+    if _refusals:
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured("MASSLINE_PRODUCTION=1: " + "; ".join(_refusals) + ".")
 # Key material for encrypting sensitive fields (ID numbers, phones) and their lookup hashes
 # (massline.core.crypto). Set it in production: it falls back to SECRET_KEY, and changing it
 # makes every encrypted value unreadable, so it cannot be rotated the way SECRET_KEY is.
 FIELD_ENCRYPTION_KEY = os.environ.get("MASSLINE_FIELD_KEY") or SECRET_KEY
 ALLOWED_HOSTS = [
-    h.strip() for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
+    h.strip()
+    for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
+    if h.strip()
 ]
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 
@@ -125,12 +163,15 @@ if REDIS_URL:
     }
 else:
     # What every process of the machine must agree on (login failure counts, the
-    # consumers' heartbeats) is shared through a cache on disk: no server needed.
+    # consumers' heartbeats) is shared through a cache on disk: no server needed. Its values
+    # are JSON, never pickles; its folder is the platform user's alone; an operation waits
+    # at most MASSLINE_CACHE_LOCK_WAIT seconds for another process's write (massline.core.cache).
     CACHES = {
         "default": {
-            "BACKEND": "diskcache.DjangoCache",
+            "BACKEND": "massline.core.cache.SharedDiskCache",
             "LOCATION": str(VAR_DIR / "cache"),
             "TIMEOUT": 300,
+            "OPTIONS": {"lock_wait": float(os.environ.get("MASSLINE_CACHE_LOCK_WAIT", "0.5"))},
         }
     }
 
@@ -222,6 +263,18 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+if PRODUCTION:
+    # The reverse proxy terminates HTTPS and says so in X-Forwarded-Proto: it must set that
+    # header itself on every request, replacing whatever the client sent.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    # A year, the subdomains too, and consent to browsers' preload lists (submitting the
+    # domain to them is a separate step, which MASSLINE_HSTS_PRELOAD=0 declines).
+    SECURE_HSTS_SECONDS = int(os.environ.get("MASSLINE_HSTS_SECONDS", str(365 * 24 * 3600)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = env_bool("MASSLINE_HSTS_PRELOAD", True)
 
 LOGGING = {
     "version": 1,

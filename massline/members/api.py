@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.http import HttpRequest
 from ninja import Query, Router, Schema
@@ -11,8 +12,8 @@ from massline.access.permissions import MEMBERS_VIEW
 from massline.access.policy import access_org, access_scoped, scoped
 from massline.core.api_schemas import NO_NUL, errors
 
-from .models import Member
-from .selectors import PAGE, MemberFilter, member_list
+from .models import Member, MemberEvent, MemberEventRange
+from .selectors import PAGE, MemberFilter, member_history, member_list
 
 router = Router(tags=["members"])
 
@@ -96,3 +97,46 @@ def member_get(request: HttpRequest, member_id: int) -> Member:
         MEMBERS_VIEW,
         view_perm=MEMBERS_VIEW,
     )
+
+
+class HistoryEntryOut(Schema):
+    kind: str
+    kind_label: str
+    on: dt.date
+    recorded_at: dt.datetime
+    actor: str | None
+    bulk: bool
+    detail: dict[str, Any]
+
+    @staticmethod
+    def resolve_kind_label(obj: MemberEvent | MemberEventRange) -> str:
+        return str(obj.get_kind_display())
+
+    @staticmethod
+    def resolve_recorded_at(obj: MemberEvent | MemberEventRange) -> dt.datetime:
+        return obj.created_at
+
+    @staticmethod
+    def resolve_actor(obj: MemberEvent | MemberEventRange) -> str | None:
+        return obj.actor.username if obj.actor else None
+
+    @staticmethod
+    def resolve_bulk(obj: MemberEvent | MemberEventRange) -> bool:
+        return isinstance(obj, MemberEventRange)
+
+
+@router.get(
+    "/{member_id}/history",
+    response={200: list[HistoryEntryOut], **errors(401, 404, 422)},
+    summary="One member's history, newest first",
+)
+def member_history_get(
+    request: HttpRequest, member_id: int, limit: int = Query(50, ge=1, le=200)
+) -> list[MemberEvent | MemberEventRange]:
+    """As on the member's page: by the date each entry took effect, entries of one date in the
+    order they were recorded (the last first). `bulk`: the entry of a load that entered many
+    members at once. `detail` holds masked numbers only."""
+    member = access_scoped(
+        Member.objects.all(), request.user, member_id, MEMBERS_VIEW, view_perm=MEMBERS_VIEW
+    )
+    return member_history(member, limit=limit)

@@ -171,13 +171,20 @@ def member_list(
 
 def member_history(member: Member, limit: int = 50) -> list[MemberEvent | MemberEventRange]:
     """A member's history, newest first: their own events and the entries of the bulk loads
-    that created them (`MemberEventRange`)."""
-    own = list(member.events.select_related("actor")[:limit])
+    that created them (`MemberEventRange`).
+
+    Entries stand at the date they took effect (`on`), so one recorded late with an earlier
+    date (back-dated: a lost contact noticed in March, since January) takes its place among
+    the older ones. Entries of one date stand in the order they were recorded, the last
+    first: by the time they were written, then, within one table, by id; a bulk load's entry,
+    written before any of the member's own, goes below them should the times be equal."""
+    order = ("-on", "-created_at", "-id")
+    own = list(member.events.select_related("actor").order_by(*order)[:limit])
     shared = list(
-        MemberEventRange.objects.filter(
-            first_id__lte=member.pk, last_id__gte=member.pk
-        ).select_related("actor")[:limit]
+        MemberEventRange.objects.filter(first_id__lte=member.pk, last_id__gte=member.pk)
+        .select_related("actor")
+        .order_by(*order)[:limit]
     )
     entries: list[MemberEvent | MemberEventRange] = [*own, *shared]
-    entries.sort(key=lambda e: (e.on, e.created_at), reverse=True)
+    entries.sort(key=lambda e: (e.on, e.created_at, isinstance(e, MemberEvent), e.pk), reverse=True)
     return entries[:limit]
