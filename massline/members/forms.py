@@ -183,7 +183,7 @@ class MemberCreateForm(StyledForm):
     )
     ethnicity = forms.ChoiceField(label=_("Ethnicity"), choices=ETHNIC_GROUPS, initial="01")
     join_date = RosterDateField(label=_("Join date"))
-    status = forms.ChoiceField(label=_("Status"), choices=MemberStatus.choices)
+    status = forms.ChoiceField(label=_("Member status"), choices=MemberStatus.choices)
     full_date = RosterDateField(
         label=_("Full member since"),
         required=False,

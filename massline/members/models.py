@@ -28,7 +28,7 @@ class Category(models.TextChoices):
 
 class Education(models.TextChoices):
     POSTGRADUATE = "postgraduate", _("postgraduate")
-    UNIVERSITY = "university", _("university")
+    UNIVERSITY = "university", _("bachelor's degree")
     COLLEGE = "college", _("junior college")
     SECONDARY = "secondary", _("senior secondary")
     JUNIOR = "junior", _("junior secondary")
@@ -100,7 +100,7 @@ class Member(models.Model):
     category = models.CharField(_("category"), max_length=16, choices=Category.choices)
     join_date = models.DateField(_("join date"))
     full_date = models.DateField(_("full-membership date"), null=True, blank=True)
-    status = models.CharField(_("status"), max_length=16, choices=MemberStatus.choices)
+    status = models.CharField(_("member status"), max_length=16, choices=MemberStatus.choices)
     party_group = models.CharField(
         _("party group"), max_length=64, blank=True, default="", db_default=""
     )

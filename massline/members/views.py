@@ -124,6 +124,7 @@ def member_list_view(request: HttpRequest) -> HttpResponse:
         and can(request.user, MEMBERS_MANAGE, filters.org),
         "can_import": can_anywhere(request.user, MEMBERS_MANAGE),
         "export_query": urlencode({k: v for k, v in query.items() if k in FILTER_PARAMS}),
+        "export_masked": not roster_export.may_show_full(request.user, filters),
     }
     return render(request, "members/list.html", context)
 

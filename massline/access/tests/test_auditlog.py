@@ -93,7 +93,7 @@ def test_a_creation_lists_what_was_set_and_a_reveal_names_the_fields(tree, make_
     reveal, create = _entries(response)[:2]
     assert reveal.org == tree.village_a1.name and reveal.target == str(member)
     assert [(c.label, c.new, c.only_new) for c in reveal.changes] == [
-        ("字段", "身份证号、手机号码", True)
+        ("字段", "公民身份号码、手机号码", True)
     ]
     labels = {c.label: c.new for c in create.changes}
     assert labels["姓名"] == "张三"

@@ -109,6 +109,14 @@ def check_row(
         bad(C_ID, "", _("The ID number is missing."))
     else:
         try:
+            if "*" in text[C_ID]:
+                raise InvalidNumber(
+                    _(
+                        "it is masked, as an export without full numbers writes it; masked "
+                        "numbers do not import: type the full number or export with full numbers"
+                    ),
+                    code="masked",
+                )
             info = validate_id(text[C_ID], today=ctx.today)
         except InvalidNumber as exc:
             bad(
