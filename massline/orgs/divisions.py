@@ -6,7 +6,9 @@ Two layouts are read:
 - a single file `code,name,level,parent_code,vintage` with 12-digit codes (optionally gzipped).
 
 Everything is read and validated first; any error stops the load with the file, line and
-field named, and nothing is written. Loading the same release again changes nothing."""
+field named, and nothing is written. Loading the same release again changes nothing.
+Placeholder rows (a row that pads to its parent's code and repeats its parent's name) are
+left out and reported; any other repeated code refuses the release."""
 
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ import gzip
 import io
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -237,6 +239,26 @@ def read_single_file(path: Path, province: str | None) -> tuple[list[DivisionRow
 CODE_RE = re.compile(r"^\d{12}$")
 
 
+def drop_placeholders(rows: list[DivisionRow]) -> tuple[list[DivisionRow], list[DivisionRow]]:
+    """The rows to load, and the placeholders left out. A placeholder pads to its parent's
+    code and repeats its parent's name: it names no new division. The 2023 package has two,
+    for 金门县 (streets.csv:15128 and villages.csv:226726 are both 350527000000, the county's
+    own code). Whatever sits under a placeholder carries the same code as its parent, so it
+    hangs on the division the placeholder repeats. A row that repeats its parent's code under
+    another name is not a placeholder: `validate` refuses it."""
+    if not any(r.code == r.parent_code for r in rows):
+        return rows, []
+    names = {r.code: r.name for r in rows if r.code != r.parent_code}
+    kept: list[DivisionRow] = []
+    placeholders: list[DivisionRow] = []
+    for row in rows:
+        if row.code == row.parent_code and names.get(row.code) == row.name:
+            placeholders.append(row)
+        else:
+            kept.append(row)
+    return kept, placeholders
+
+
 def non_admin_tag(row: DivisionRow, parent_tag: str) -> str:
     if parent_tag:
         return parent_tag
@@ -248,12 +270,30 @@ def non_admin_tag(row: DivisionRow, parent_tag: str) -> str:
     return ""
 
 
+def _self_parented(row: DivisionRow, parent: DivisionRow | None) -> RowError:
+    if parent is None:
+        message = _("code %(code)s is its own parent code.") % {"code": row.code}
+    else:
+        message = _(
+            "code %(code)s repeats its parent's code (%(first)s) under another name: "
+            "%(name)s is not %(parent)s, so the row is not a placeholder to leave out."
+        ) % {"code": row.code, "first": parent.source, "name": row.name, "parent": parent.name}
+    return RowError(row.source, "code", message)
+
+
 def validate(rows: list[DivisionRow], errors: list[RowError] | None = None) -> dict[str, str]:
     """Check every row; return the non-administrative tag of each code. Raises with all errors,
     those found while reading (`errors`) included."""
     errors = list(errors or [])
     bad_level: set[str] = set()
     by_code: dict[str, DivisionRow] = {}
+    # A row that names its own code as its parent's and is still here is no placeholder
+    # (drop_placeholders took those): the row it repeats under another name, if any.
+    repeated = (
+        {r.code: r for r in rows if r.code != r.parent_code}
+        if any(r.code == r.parent_code for r in rows)
+        else {}
+    )
     for row in rows:
         if not CODE_RE.match(row.code):
             errors.append(
@@ -261,6 +301,9 @@ def validate(rows: list[DivisionRow], errors: list[RowError] | None = None) -> d
                     row.source, "code", _("code %(value)r is not 12 digits.") % {"value": row.code}
                 )
             )
+            continue
+        if row.code == row.parent_code:
+            errors.append(_self_parented(row, repeated.get(row.code)))
             continue
         if row.code in by_code:
             errors.append(
@@ -353,6 +396,7 @@ class LoadResult:
     total: int
     created: int
     updated: int
+    placeholders: list[DivisionRow] = field(default_factory=list)  # left out, see drop_placeholders
 
 
 _COLUMNS = [
@@ -447,5 +491,8 @@ def load_divisions(
     else:
         assert directory is not None
         rows, errors = read_package(directory, province), []
+    rows, placeholders = drop_placeholders(rows)
     tags = validate(rows, errors)
-    return store(rows, tags, actor=actor, province=province)
+    result = store(rows, tags, actor=actor, province=province)
+    result.placeholders = placeholders
+    return result
