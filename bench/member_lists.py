@@ -246,7 +246,7 @@ def measure(requests: int) -> None:
     from massline.orgs.paths import subtree_bounds
 
     load_before = os.getloadavg()
-    roles_ensure_builtin()
+    roles_ensure_builtin(actor=None)
 
     def biggest(**where: Any) -> Organization:
         row = (

@@ -159,7 +159,7 @@ def main() -> None:
     n = args.requests
     load_before = os.getloadavg()
 
-    roles_ensure_builtin()
+    roles_ensure_builtin(actor=None)
     root = Organization.objects.get(parent__isnull=True)
     places = {
         "root": root,
