@@ -20,10 +20,15 @@ date and each target's pass or fail. Progress goes to stderr.
    CSV of as many members checked (dry run), imported into an empty roster and imported again.
 6. queue_embedded, queue_redis: bench/jobqueue.py (its own process): 1,000 small jobs (200
    with --quick) through real consumers, on the embedded default and on Redis with PostgreSQL.
+7. nation_postgresql, only with --nation: bench/nation.py (its own process): the whole
+   country on PostgreSQL (665,271 divisions, about 2.2 million organizations) in a database of
+   its own (massline_bench_nation, created and dropped): load and skeleton timed, the database
+   size, the organization pages and stats at the national level, a province and a village.
+   15 to 20 minutes on 2 cores, so `make bench` leaves it out.
 
 Options: --requests N (timed requests per endpoint, default 200), --no-postgres,
 --members N (members for 4., default 1,300,000; 0 skips it), --quick (50 requests per
-endpoint, 50,000 members, 30 requests per member list: a few minutes in all).
+endpoint, 50,000 members, 30 requests per member list: a few minutes in all), --nation (adds 7.).
 """
 
 from __future__ import annotations
@@ -200,6 +205,11 @@ def job_queue(postgres: bool, jobs: int) -> list[dict[str, Any]]:
     return script("jobqueue.py", "--jobs", str(jobs), *([] if postgres else ["--no-postgres"]))
 
 
+def nation(requests: int) -> list[dict[str, Any]]:
+    log("the whole country on PostgreSQL ...")
+    return script("nation.py", "--requests", str(requests))
+
+
 def machine() -> dict[str, Any]:
     meminfo = Path("/proc/meminfo").read_text().splitlines()
     mem_kb = next(int(line.split()[1]) for line in meminfo if line.startswith("MemTotal:"))
@@ -237,6 +247,9 @@ def main() -> None:
     parser.add_argument("--no-postgres", action="store_true", help="SQLite only")
     parser.add_argument("--members", type=int, help=f"members for the list benchmark ({MEMBERS})")
     parser.add_argument("--quick", action="store_true", help="fewer requests, 50,000 members")
+    parser.add_argument(
+        "--nation", action="store_true", help="also the whole country on PostgreSQL (15-20 min)"
+    )
     args = parser.parse_args()
     if args.quick and args.requests == parser.get_default("requests"):
         args.requests = 50
@@ -289,6 +302,18 @@ def main() -> None:
         emit(record)
         if "checks" in record:
             checks["queue_redis: paced p95 queue-to-start <= 1 s"] = record["checks"]["pass"]
+    if args.nation and not args.no_postgres:
+        for record in nation(30 if args.quick else 100):
+            emit(record)
+            c = record.get("checks")
+            if c:
+                checks[f"nation_postgresql: pages p95 <= {TARGET_PAGE_P95_MS:g} ms"] = c[
+                    "pages_pass"
+                ]
+                checks["nation_postgresql: no page scans a subtree"] = c["no_scans_pass"]
+                checks["nation_postgresql: stats at province and village, same queries"] = c[
+                    "stats_same_cost_pass"
+                ]
     emit(
         {
             "benchmark": "summary",

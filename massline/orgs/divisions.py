@@ -6,7 +6,9 @@ Two layouts are read:
 - a single file `code,name,level,parent_code,vintage` with 12-digit codes (optionally gzipped).
 
 Everything is read and validated first; any error stops the load with the file, line and
-field named, and nothing is written. Loading the same release again changes nothing."""
+field named, and nothing is written. Loading the same release again changes nothing.
+Placeholder rows (a row that pads to its parent's code and repeats its parent's name) are
+left out and reported; any other repeated code refuses the release."""
 
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ import gzip
 import io
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,7 +25,7 @@ from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
 from massline.core.audit import audit_record
-from massline.core.db import copy_rows, is_postgres
+from massline.core.db import bulk_load_into_empty, copy_rows, is_postgres
 from massline.core.errors import ApplicationError
 
 from .models import Division
@@ -105,8 +107,10 @@ def _decode(path: Path) -> str:
 
 def _records(path: Path, required: list[str]) -> Iterator[tuple[int, dict[str, str]]]:
     text = _decode(path)
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    missing = [c for c in required if c not in (reader.fieldnames or [])]
+    # csv.reader rather than DictReader: the whole country is 665,000 rows.
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = next(reader, [])
+    missing = [c for c in required if c not in header]
     if missing:
         raise ApplicationError(
             _("%(file)s, line 1: missing columns: %(columns)s.")
@@ -114,8 +118,14 @@ def _records(path: Path, required: list[str]) -> Iterator[tuple[int, dict[str, s
             code="bad_header",
             line=1,
         )
-    for record in reader:
-        yield reader.line_num, {k: (v or "").strip() for k, v in record.items() if k}
+    columns = [(i, name) for i, name in enumerate(header) if name]
+    width = len(header)
+    for row in reader:
+        if not row:
+            continue  # a blank line, as DictReader skips it
+        if len(row) < width:
+            row += [""] * (width - len(row))
+        yield reader.line_num, {name: row[i].strip() for i, name in columns}
 
 
 def _pad(code: str) -> str:
@@ -237,6 +247,26 @@ def read_single_file(path: Path, province: str | None) -> tuple[list[DivisionRow
 CODE_RE = re.compile(r"^\d{12}$")
 
 
+def drop_placeholders(rows: list[DivisionRow]) -> tuple[list[DivisionRow], list[DivisionRow]]:
+    """The rows to load, and the placeholders left out. A placeholder pads to its parent's
+    code and repeats its parent's name: it names no new division. The 2023 package has two,
+    for 金门县 (streets.csv:15128 and villages.csv:226726 are both 350527000000, the county's
+    own code). Whatever sits under a placeholder carries the same code as its parent, so it
+    hangs on the division the placeholder repeats. A row that repeats its parent's code under
+    another name is not a placeholder: `validate` refuses it."""
+    if not any(r.code == r.parent_code for r in rows):
+        return rows, []
+    names = {r.code: r.name for r in rows if r.code != r.parent_code}
+    kept: list[DivisionRow] = []
+    placeholders: list[DivisionRow] = []
+    for row in rows:
+        if row.code == row.parent_code and names.get(row.code) == row.name:
+            placeholders.append(row)
+        else:
+            kept.append(row)
+    return kept, placeholders
+
+
 def non_admin_tag(row: DivisionRow, parent_tag: str) -> str:
     if parent_tag:
         return parent_tag
@@ -248,12 +278,30 @@ def non_admin_tag(row: DivisionRow, parent_tag: str) -> str:
     return ""
 
 
+def _self_parented(row: DivisionRow, parent: DivisionRow | None) -> RowError:
+    if parent is None:
+        message = _("code %(code)s is its own parent code.") % {"code": row.code}
+    else:
+        message = _(
+            "code %(code)s repeats its parent's code (%(first)s) under another name: "
+            "%(name)s is not %(parent)s, so the row is not a placeholder to leave out."
+        ) % {"code": row.code, "first": parent.source, "name": row.name, "parent": parent.name}
+    return RowError(row.source, "code", message)
+
+
 def validate(rows: list[DivisionRow], errors: list[RowError] | None = None) -> dict[str, str]:
     """Check every row; return the non-administrative tag of each code. Raises with all errors,
     those found while reading (`errors`) included."""
     errors = list(errors or [])
     bad_level: set[str] = set()
     by_code: dict[str, DivisionRow] = {}
+    # A row that names its own code as its parent's and is still here is no placeholder
+    # (drop_placeholders took those): the row it repeats under another name, if any.
+    repeated = (
+        {r.code: r for r in rows if r.code != r.parent_code}
+        if any(r.code == r.parent_code for r in rows)
+        else {}
+    )
     for row in rows:
         if not CODE_RE.match(row.code):
             errors.append(
@@ -261,6 +309,9 @@ def validate(rows: list[DivisionRow], errors: list[RowError] | None = None) -> d
                     row.source, "code", _("code %(value)r is not 12 digits.") % {"value": row.code}
                 )
             )
+            continue
+        if row.code == row.parent_code:
+            errors.append(_self_parented(row, repeated.get(row.code)))
             continue
         if row.code in by_code:
             errors.append(
@@ -353,6 +404,7 @@ class LoadResult:
     total: int
     created: int
     updated: int
+    placeholders: list[DivisionRow] = field(default_factory=list)  # left out, see drop_placeholders
 
 
 _COLUMNS = [
@@ -400,7 +452,14 @@ def store(
         created = sum(1 for v in changed if v[0] not in existing)
         result = LoadResult(total=len(rows), created=created, updated=len(changed) - created)
         if changed:
-            _upsert(changed)
+            # Into an empty table (a first load), the rows go straight in and each index is
+            # built once afterwards; otherwise they are merged with what is there.
+            load = None if existing else bulk_load_into_empty([Division._meta.db_table])
+            if load is not None and load.active:
+                copy_rows(Division._meta.db_table, _COLUMNS, changed)
+                load.restore()
+            else:
+                _upsert(changed)
             audit_record(
                 actor=actor,
                 action="orgs.divisions_load",
@@ -447,5 +506,8 @@ def load_divisions(
     else:
         assert directory is not None
         rows, errors = read_package(directory, province), []
+    rows, placeholders = drop_placeholders(rows)
     tags = validate(rows, errors)
-    return store(rows, tags, actor=actor, province=province)
+    result = store(rows, tags, actor=actor, province=province)
+    result.placeholders = placeholders
+    return result

@@ -349,3 +349,26 @@ def test_inner_mongolia_skeleton_has_about_seventy_thousand_organizations_and_no
     # 770 villages are named like 一家村村民委员会: their branch is 中共一家村支部委员会
     assert Organization.objects.filter(name="中共一家村支部委员会").exists()
     assert not Organization.objects.filter(name__contains="村村支部").exists()
+
+
+def test_generate_orgs_for_all_builds_every_loaded_province_once(tmp_path, capsys):
+    # given the small release for every province, with a placeholder that repeats 新城区
+    path = tmp_path / "divisions.csv"
+    rows = [*RELEASE, ("150102000000", "新城区", "4", "150102000000")]
+    lines = ["code,name,level,parent_code,vintage", *(",".join([*r, "2023"]) for r in rows)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    loaded = load_divisions(actor=None, directory=None, file=path, province=None)
+    assert [r.code for r in loaded.placeholders] == ["150102000000"]
+    # when
+    with translation.override("en"):
+        call_command("generate-orgs", "--province", "all", "--seed", "1")
+    # then one root per province, one organization per division, and no drift
+    roots = Organization.objects.filter(parent__isnull=True).order_by("code")
+    assert [r.code for r in roots] == ["110000000000", "150000000000"]
+    assert (
+        Organization.objects.filter(division_id="150102000000").exclude(code__contains="-").count()
+        == 1
+    )
+    out = capsys.readouterr().out
+    assert "Province 11:" in out and "Province 15:" in out
+    assert counters.rebuild(check_only=True) == []

@@ -33,6 +33,16 @@ class Command(BaseCommand):
                 )
         except ApplicationError as exc:
             raise CommandError(exc.message) from exc
+        if result.placeholders:
+            self.stdout.write(
+                _(
+                    "%(count)d placeholder rows left out (each pads to its parent's code and "
+                    "repeats its parent's name):"
+                )
+                % {"count": len(result.placeholders)}
+            )
+            for row in result.placeholders:
+                self.stdout.write(f"  {row.source} {row.code} {row.name}")
         self.stdout.write(
             _("%(total)d divisions checked: %(created)d new, %(updated)d updated.")
             % {"total": result.total, "created": result.created, "updated": result.updated}
