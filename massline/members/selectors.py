@@ -107,8 +107,23 @@ def _cursor(after: str) -> tuple[str, int] | None:
     return (path, int(last_id)) if path and last_id.isdigit() else None
 
 
+def counter_conditions(f: MemberFilter) -> dict[str, str | bool] | None:
+    """The filters as the field equalities a counter metric declares (`Counted.when`), or
+    None when a filter no counter can serve is set (a search, an age band, ...)."""
+    if f.q.strip() or f.age or f.ethnicity or f.category or f.mobility == "any":
+        return None
+    out: dict[str, str | bool] = {}
+    if f.status:
+        out["status"] = f.status
+    if f.mobility:
+        out["mobility"] = f.mobility
+    if f.lost_contact is not None:
+        out["lost_contact"] = f.lost_contact
+    return out
+
+
 def member_queryset(
-    *, visible: QuerySet[Member], filters: MemberFilter, after: str = ""
+    *, visible: QuerySet[Member], filters: MemberFilter, after: str = "", before: str = ""
 ) -> QuerySet[Member]:
     """The members of `visible` that pass the filters, after the keyset cursor `after` (the
     `org_path:id` of the last row seen), unordered and unpaginated.
@@ -123,8 +138,11 @@ def member_queryset(
     f = filters
     bounds = Q()
     cursor = _cursor(after) if after else None
+    back = _cursor(before) if before and cursor is None else None
     if cursor is not None:
         bounds &= Q(org_path__gte=cursor[0])
+    if back is not None:
+        bounds &= Q(org_path__lte=back[0])
     if f.org is not None:
         low, high = subtree_bounds(f.org.path)
         bounds &= Q(org_path__gte=low, org_path__lt=high)
@@ -132,6 +150,9 @@ def member_queryset(
     if cursor is not None:
         path, last_id = cursor
         qs = qs.filter(Q(org_path__gt=path) | Q(org_path=path, id__gt=last_id))
+    if back is not None:
+        path, first_id = back
+        qs = qs.filter(Q(org_path__lt=path) | Q(org_path=path, id__lt=first_id))
     if f.q.strip():
         qs = qs.filter(_search(f.q))
     if f.status:
@@ -156,17 +177,63 @@ def filter_members(visible: QuerySet[Member], filters: MemberFilter) -> QuerySet
     return member_queryset(visible=visible, filters=filters)
 
 
-def member_list(
-    *, visible: QuerySet[Member], filters: MemberFilter, after: str = "", limit: int = PAGE
-) -> tuple[list[Member], str]:
-    """One page of members in tree order, and the cursor for the next page ("" at the end).
-    Never counts: a total comes from the counters."""
+@dataclass
+class MemberPage:
+    rows: list[Member]
+    next: str  # the `after` cursor of the next page ("" at the end)
+    previous: str  # the `before` cursor of the previous page ("" on the first)
+
+
+def member_page(
+    *,
+    visible: QuerySet[Member],
+    filters: MemberFilter,
+    after: str = "",
+    before: str = "",
+    limit: int = PAGE,
+) -> MemberPage:
+    """One page of members in tree order, forwards from `after` or backwards from `before`
+    (the `org_path:id` of a row), with the cursors of the pages on either side. Never
+    counts."""
+    if before and not after:
+        qs = member_queryset(visible=visible, filters=filters, before=before)
+        rows = list(
+            qs.select_related("org", "attached_org").order_by("-org_path", "-id")[: limit + 1]
+        )
+        more = len(rows) > limit
+        rows = rows[:limit][::-1]
+        return MemberPage(
+            rows,
+            next=_key(rows[-1]) if rows else "",
+            previous=_key(rows[0]) if more and rows else "",
+        )
     qs = member_queryset(visible=visible, filters=filters, after=after)
     rows = list(qs.select_related("org", "attached_org").order_by("org_path", "id")[: limit + 1])
     more = len(rows) > limit
     rows = rows[:limit]
-    cursor = f"{rows[-1].org_path}:{rows[-1].pk}" if more and rows else ""
-    return rows, cursor
+    return MemberPage(
+        rows,
+        next=_key(rows[-1]) if more and rows else "",
+        previous=_key(rows[0]) if after and rows else "",
+    )
+
+
+def _key(m: Member) -> str:
+    return f"{m.org_path}:{m.pk}"
+
+
+def member_list(
+    *, visible: QuerySet[Member], filters: MemberFilter, after: str = "", limit: int = PAGE
+) -> tuple[list[Member], str]:
+    """One page of members in tree order, and the cursor for the next page ("" at the end)
+    (the API's pages)."""
+    page = member_page(visible=visible, filters=filters, after=after, limit=limit)
+    return page.rows, page.next
+
+
+def count_up_to(qs: QuerySet[Member], limit: int) -> int:
+    """How many rows, counting no further than `limit` + 1 (a bounded read)."""
+    return qs.order_by()[: limit + 1].count()
 
 
 def member_history(member: Member, limit: int = 50) -> list[MemberEvent | MemberEventRange]:

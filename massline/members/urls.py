@@ -1,12 +1,12 @@
 from django.urls import path, re_path
 
-from . import views
+from . import list_views, views
 from .roster_import import views as import_views
 from .transfers import views as transfer_views
 
 app_name = "members"
 urlpatterns = [
-    path("", views.member_list_view, name="list"),
+    path("", list_views.member_list_view, name="list"),
     path("export/", views.member_export, name="export"),
     path("<int:member_id>/", views.member_detail, name="detail"),
     path("<int:member_id>/reveal/", views.member_reveal, name="reveal"),

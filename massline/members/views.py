@@ -6,7 +6,6 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
@@ -39,19 +38,15 @@ from massline.access.policy import (
     access_scoped,
     can,
     can_anywhere,
-    scope_roots,
     scoped,
-    sees_whole_subtree,
 )
 from massline.accounts.requests import request_user
 from massline.core import jobs
 from massline.core.errors import ApplicationError, Forbidden, NotFound
-from massline.core.reference import ETHNIC_GROUPS
 from massline.orgs.models import Organization
-from massline.orgs.selectors import org_figures, org_search
+from massline.orgs.selectors import org_search
 
 from . import roster_export, services
-from .counters import METRICS
 from .forms import (
     FoundForm,
     LostForm,
@@ -60,73 +55,13 @@ from .forms import (
     MobilityForm,
     TracingForm,
 )
-from .models import Category, Member, MemberStatus, Mobility
+from .models import Member, Mobility
 from .selectors import (
-    FILTER_PARAMS,
-    MemberFilter,
     filter_members,
     filters_from_params,
     member_history,
-    member_list,
 )
 from .transfers.selectors import with_overdue
-
-
-def _filters(request: HttpRequest) -> tuple[MemberFilter, dict[str, Any]]:
-    g = request.GET
-    f = filters_from_params(request.user, g)
-    query = {k: v for k, v in g.items() if k != "after" and v}
-    return f, query
-
-
-def _totals(user: Any, org: Organization | None) -> list[tuple[str, int]] | None:
-    """The roster figures of the organizations the list covers (the filtered one, or the
-    tops of the user's scope), from the counters; None when the user does not see every
-    member below them (a custom list or a single organization), since the counters would
-    then count members the user may not see."""
-    orgs = [org] if org is not None else scope_roots(user, MEMBERS_VIEW)
-    if not orgs or not all(sees_whole_subtree(user, MEMBERS_VIEW, o) for o in orgs):
-        return None
-    figures = org_figures(org_ids=[o.pk for o in orgs])
-    return [
-        (str(metric.label), sum(figures[o.pk].get(metric.code) for o in orgs)) for metric in METRICS
-    ]
-
-
-@login_required
-def member_list_view(request: HttpRequest) -> HttpResponse:
-    if not can_anywhere(request.user, MEMBERS_VIEW):
-        raise Forbidden()
-    filters, query = _filters(request)
-    visible = scoped(Member.objects.all(), request.user, MEMBERS_VIEW)
-    members, cursor = member_list(
-        visible=visible, filters=filters, after=request.GET.get("after", "")
-    )
-    context = {
-        "nav": "members",
-        "members": members,
-        "cursor": cursor,
-        "filters": filters,
-        "query": query,
-        "statuses": MemberStatus.choices,
-        "categories": Category.choices,
-        "ethnicities": ETHNIC_GROUPS,
-        "age_bands": [
-            ("under35", "35岁以下"),
-            ("35to45", "35–45岁"),
-            ("46to60", "46–60岁"),
-            ("over60", "60岁以上"),
-        ],
-        "register": "lost" if filters.lost_contact else ("mobile" if filters.mobility else "all"),
-        "totals": _totals(request.user, filters.org),
-        "can_add": filters.org is not None
-        and filters.org.kind in services.MEMBER_ORG_KINDS
-        and can(request.user, MEMBERS_MANAGE, filters.org),
-        "can_import": can_anywhere(request.user, MEMBERS_MANAGE),
-        "export_query": urlencode({k: v for k, v in query.items() if k in FILTER_PARAMS}),
-        "export_masked": not roster_export.may_show_full(request.user, filters),
-    }
-    return render(request, "members/list.html", context)
 
 
 def _transfer_context(request: HttpRequest, member: Member) -> dict[str, Any]:

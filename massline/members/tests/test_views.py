@@ -88,15 +88,47 @@ def test_keyset_pages_walk_the_whole_list_once(tree, make_user, django_assert_ma
         add(tree.village_a1, f"甲{i}", 100 + i)
         add(tree.village_a2, f"乙{i}", 300 + i)
     client = login_client(make_user("system_admin", tree.root, "all"))
-    seen, url, pages = [], "/members/", 0
+    seen, url, pages, last = [], "/members/", 0, None
     while url:
         with django_assert_max_num_queries(8):
             response = client.get(url)
         seen += [m.pk for m in response.context["members"]]
-        cursor = response.context["cursor"]
-        url = f"/members/?after={cursor}" if cursor else ""
+        last = response
+        url = f"/members/{response.context['next_url']}" if response.context["next_url"] else ""
         pages += 1
     assert pages == 3 and len(seen) == len(set(seen)) == 120
+    assert response.context["total"] == 120 and response.context["total_exact"]
+    # and back, page by page, to the first
+    back = []
+    while last is not None:
+        back = [m.pk for m in last.context["members"]] + back
+        previous = last.context["previous_url"]
+        last = client.get(f"/members/{previous}") if previous else None
+    assert back == seen
+
+
+def test_page_size_total_and_a_filter_no_counter_serves(tree, make_user):
+    for i in range(30):
+        add(tree.village_a1, f"甲{i}", 100 + i)
+    client = login_client(make_user("system_admin", tree.root, "all"))
+    response = client.get("/members/", {"size": "20", "q": "甲1"})
+    assert len(response.context["members"]) == 11  # 甲1, 甲10 … 甲19
+    assert response.context["total"] == 11 and response.context["total_exact"]
+    response = client.get("/members/", {"size": "20"})
+    assert len(response.context["members"]) == 20 and response.context["size"] == 20
+    assert "size=20" in response.context["next_url"]
+    assert client.get("/members/", {"size": "7"}).context["size"] == 50  # not offered
+
+
+def test_the_organization_typed_without_the_picker_is_found(tree, make_user):
+    add(tree.village_a1, "甲", 100)
+    add(tree.village_a2, "乙", 300)
+    client = login_client(make_user("system_admin", tree.root, "all"))
+    response = client.get("/members/", {"org_q": tree.village_a2.name})
+    assert response.context["filters"].org == tree.village_a2
+    assert [m.name for m in response.context["members"]] == ["乙"]
+    response = client.get("/members/", {"org_q": "没有这个组织"})
+    assert response.context["org_error"]
 
 
 def test_member_page_masks_numbers_and_the_reveal_is_audited(tree, roster, make_user):

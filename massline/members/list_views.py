@@ -1,0 +1,155 @@
+"""The roster page: filters (with an organization picker), pages both ways in tree order, a
+page size, and the total for the filters: exact from the counters where a counter serves,
+else counted up to a bound where that is cheap."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+from massline.access.permissions import MEMBERS_MANAGE, MEMBERS_VIEW
+from massline.access.policy import can, can_anywhere, scope_roots, scoped, sees_whole_subtree
+from massline.core.errors import Forbidden
+from massline.core.reference import ETHNIC_GROUPS
+from massline.orgs.models import Organization
+from massline.orgs.selectors import org_figures, org_search
+
+from . import roster_export, services
+from .counters import METRICS
+from .models import Category, Member, MemberStatus
+from .selectors import (
+    FILTER_PARAMS,
+    PAGE,
+    MemberFilter,
+    count_up_to,
+    counter_conditions,
+    filters_from_params,
+    member_page,
+    member_queryset,
+)
+
+PAGE_SIZES = (20, 50, 100, 200)
+# Counting the rows a filter keeps reads at most this many: past it the page says "10,000+".
+COUNT_LIMIT = 10_000
+# A search for words reads every row of the scope it cannot rule out; it is counted only
+# where the scope holds at most this many members (from the counters).
+SEARCH_COUNT_SCOPE = 100_000
+
+
+def _scope_orgs(user: Any, org: Organization | None) -> list[Organization] | None:
+    """The organizations whose subtrees the list covers, when the user sees all of each
+    (then the counters speak for the list); else None."""
+    orgs = [org] if org is not None else scope_roots(user, MEMBERS_VIEW)
+    if not orgs or not all(sees_whole_subtree(user, MEMBERS_VIEW, o) for o in orgs):
+        return None
+    return orgs
+
+
+def _totals(orgs: list[Organization] | None) -> list[tuple[str, int]] | None:
+    if orgs is None:
+        return None
+    figures = org_figures(org_ids=[o.pk for o in orgs])
+    return [
+        (str(metric.label), sum(figures[o.pk].get(metric.code) for o in orgs)) for metric in METRICS
+    ]
+
+
+def _total(
+    orgs: list[Organization] | None, totals: list[tuple[str, int]] | None, filters: MemberFilter
+) -> tuple[int | None, bool]:
+    """(the number, is it exact) for the list's filters from the counters, or (None, _)."""
+    when = counter_conditions(filters)
+    if orgs is None or totals is None or when is None:
+        return None, False
+    for metric, (_label, value) in zip(METRICS, totals, strict=True):
+        if dict(metric.when) == when:
+            return value, True
+    return None, False
+
+
+def _org_from_words(request: HttpRequest) -> tuple[dict[str, str], str]:
+    """The query with `org` filled from the words typed in the picker when script did not
+    (one match in the user's view); and a message when the words do not name one."""
+    params: dict[str, str] = {k: v for k, v in request.GET.dict().items() if v}
+    words = params.pop("org_q", "").strip()[:64]
+    if not words or params.get("org"):
+        return params, ""
+    visible = scoped(Organization.objects.all(), request.user, MEMBERS_VIEW)
+    found = org_search(visible=visible, q=words, limit=2)
+    if len(found) == 1:
+        params["org"] = str(found[0].pk)
+        return params, ""
+    if not found:
+        return params, _("No organization in your view matches “%(words)s”.") % {"words": words}
+    return params, _("Several organizations match “%(words)s”: pick one from the list.") % {
+        "words": words
+    }
+
+
+@login_required
+def member_list_view(request: HttpRequest) -> HttpResponse:
+    if not can_anywhere(request.user, MEMBERS_VIEW):
+        raise Forbidden()
+    params, org_error = _org_from_words(request)
+    filters = filters_from_params(request.user, params)
+    size = int(params["size"]) if params.get("size", "").isdigit() else PAGE
+    size = size if size in PAGE_SIZES else PAGE
+    visible = scoped(Member.objects.all(), request.user, MEMBERS_VIEW)
+    page = member_page(
+        visible=visible,
+        filters=filters,
+        after=params.get("after", ""),
+        before=params.get("before", ""),
+        limit=size,
+    )
+    query = {k: v for k, v in params.items() if k in FILTER_PARAMS or k == "size"}
+    orgs = _scope_orgs(request.user, filters.org)
+    totals = _totals(orgs)
+    total, exact = _total(orgs, totals, filters)
+    if total is None:
+        in_scope = sum(v for _label, v in totals[:1]) if totals else None
+        cheap = not filters.q.strip() or (in_scope is not None and in_scope <= SEARCH_COUNT_SCOPE)
+        if cheap:
+            total = count_up_to(member_queryset(visible=visible, filters=filters), COUNT_LIMIT)
+            exact = total <= COUNT_LIMIT
+            total = min(total, COUNT_LIMIT)
+    filtered = any(k in query for k in FILTER_PARAMS if k != "org")
+    context = {
+        "nav": "members",
+        "members": page.rows,
+        "next_url": f"?{urlencode({**query, 'after': page.next})}" if page.next else "",
+        "previous_url": f"?{urlencode({**query, 'before': page.previous})}"
+        if page.previous
+        else "",
+        "filters": filters,
+        "filtered": filtered or bool(filters.org),
+        "org_error": org_error,
+        "query": query,
+        "size": size,
+        "page_sizes": PAGE_SIZES,
+        "total": total,
+        "total_exact": exact,
+        "statuses": MemberStatus.choices,
+        "categories": Category.choices,
+        "ethnicities": ETHNIC_GROUPS,
+        "age_bands": [
+            ("under35", _("under 35")),
+            ("35to45", _("35 to 45")),
+            ("46to60", _("46 to 60")),
+            ("over60", _("over 60")),
+        ],
+        "register": "lost" if filters.lost_contact else ("mobile" if filters.mobility else "all"),
+        "totals": totals,
+        "can_add": filters.org is not None
+        and filters.org.kind in services.MEMBER_ORG_KINDS
+        and can(request.user, MEMBERS_MANAGE, filters.org),
+        "can_import": can_anywhere(request.user, MEMBERS_MANAGE),
+        "export_query": urlencode({k: v for k, v in query.items() if k in FILTER_PARAMS}),
+        "export_masked": not roster_export.may_show_full(request.user, filters),
+    }
+    return render(request, "members/list.html", context)
