@@ -3,7 +3,7 @@ from django.views.generic import RedirectView
 
 from massline.access.account_views import profile
 from massline.api.urls import api
-from massline.core.error_responses import error_response
+from massline.core.error_responses import error_response, server_error
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="orgs:tree", permanent=False), name="home"),
@@ -18,5 +18,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
 ]
 
-# Errors Django raises itself (an unknown address, ...) look like the ones our code raises.
+# Errors Django raises itself (an unknown address, ...) look like the ones our code raises;
+# a crash gets a page (or JSON) that needs neither the database nor the request's context.
 handler400 = handler403 = handler404 = error_response
+handler500 = server_error

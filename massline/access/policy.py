@@ -27,7 +27,6 @@ from massline.orgs.models import Organization
 from massline.orgs.paths import subtree_bounds
 
 from .models import DataScope, RoleAssignment
-from .permissions import ORGS_MANAGE
 
 M = TypeVar("M", bound=Model)
 
@@ -255,15 +254,6 @@ def sees_whole_subtree(user: Any, perm: str, org: Organization) -> bool:
             or (g.scope == DataScope.SUBTREE and org.path.startswith(g.org_path))
         )
         for g in grants(user)
-    )
-
-
-def can_move(user: Any, org: Organization) -> bool:
-    """Moving an organization takes authority over it and over where it sits now."""
-    return (
-        org.parent is not None
-        and can(user, ORGS_MANAGE, org)
-        and can(user, ORGS_MANAGE, org.parent)
     )
 
 

@@ -59,8 +59,10 @@ STATUS_BY_CODE = {
     "forbidden": 403,
     "unauthenticated": 401,
     "bad_credentials": 401,
+    "method_not_allowed": 405,
     "throttled": 429,
     "invalid_request": 422,
+    "server_error": 500,
     "queue_unavailable": 503,
 }
 

@@ -1,10 +1,10 @@
 from collections.abc import Callable
 
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.utils.translation import gettext as _
 
-from .error_responses import API_PREFIX, error_response
+from .error_responses import API_PREFIX, error_response, method_not_allowed
 from .errors import ApplicationError
 
 # Every script and style comes from our own static files; no inline scripts anywhere.
@@ -38,7 +38,8 @@ class ContentSecurityPolicyMiddleware:
 
 class ApplicationErrorMiddleware:
     """Turns the errors a view raises into responses (`core.error_responses`): NotFound 404,
-    Forbidden 403, any other ApplicationError 400, as a page or, under /api/, as JSON."""
+    Forbidden 403, any other ApplicationError 400, as a page or, under /api/, as JSON. A 405
+    that Django or ninja answered with an empty page gets the same shape."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -54,7 +55,10 @@ class ApplicationErrorMiddleware:
                     code="bad_request",
                 ),
             )
-        return self.get_response(request)
+        response = self.get_response(request)
+        if isinstance(response, HttpResponseNotAllowed):
+            return method_not_allowed(request, response.get("Allow", ""))
+        return response
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if isinstance(exception, ApplicationError | ValidationError):

@@ -11,9 +11,9 @@ class MembersConfig(AppConfig):
         from massline.access.policy import register_scoped_model, register_two_sided_model
         from massline.core import jobs
         from massline.core.audit import register_actions, register_field_labels
-        from massline.orgs.services import register_path_copy
+        from massline.orgs.services import register_kind_rule, register_path_copy
 
-        from . import counters, roster_export
+        from . import counters, roster_export, rules
         from .models import Member, Transfer
         from .roster_import import JOB_KIND as IMPORT_JOB_KIND
         from .roster_import import run_import
@@ -36,6 +36,13 @@ class MembersConfig(AppConfig):
             ),
         )
         register_path_copy("members_member", "org_path")
+        # An organization holding members keeps a kind that may hold them.
+        register_kind_rule(
+            Member,
+            kinds=rules.MEMBER_ORG_KINDS,
+            refusal=rules.strands_members,
+            code="kind_strands_members",
+        )
         register_scoped_model(Member, path_field="org_path", org_field="org_id")
         # A transfer is in view for either side: the sending and the receiving organization.
         for path_field, _org_field in workflow.SIDES.values():

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
 from massline.access.permissions import ORGS_MANAGE, ORGS_VIEW, STATS_VIEW
-from massline.access.policy import access_org, can_move, scoped
+from massline.access.policy import access_org, scoped
 from massline.accounts.requests import request_user
 from massline.core.api_schemas import LINE, NO_NUL, RequestBody, errors
 from massline.core.errors import Forbidden
 
+from .authority import can_move, refuse_own_structure_changes
 from .models import AreaType, Organization, OrgKind, UnitType
 from .selectors import (
     CHILDREN_PAGE,
@@ -175,20 +178,23 @@ def org_create_endpoint(request: HttpRequest, payload: OrgIn) -> tuple[int, Orga
     "/{org_id}",
     response={200: OrgOut, **errors(400, 401, 403, 404, 422)},
     summary="Change name, kind, unit or area type",
+    description="The name, kind and unit type are changed by the level above: someone who "
+    "also manages the organization's parent (403 naming the field otherwise). An "
+    "organization holding members stays a branch or general branch, one with subordinates "
+    "does not become a branch, and a name is free among its siblings (400 naming the field). "
+    "A request that changes nothing writes nothing.",
 )
 def org_update_endpoint(request: HttpRequest, org_id: int, payload: OrgPatch) -> Organization:
     org = access_org(request.user, org_id, ORGS_MANAGE)
-    changes = payload.dict(exclude_unset=True)
-    return org_update(
-        actor=request_user(request),
-        org=org,
-        name=changes.get("name"),
-        kind=changes["kind"].value if changes.get("kind") else None,
-        unit_type=changes["unit_type"].value if changes.get("unit_type") else None,
-        area_type=(changes["area_type"].value if changes["area_type"] else "")
-        if "area_type" in changes
-        else None,
-    )
+    sent = payload.dict(exclude_unset=True)
+    # null leaves a field as it is; for the area type (which may be empty) it clears it.
+    changes: dict[str, Any] = {
+        field: getattr(value, "value", value) for field, value in sent.items() if value is not None
+    }
+    if "area_type" in sent and sent["area_type"] is None:
+        changes["area_type"] = ""
+    refuse_own_structure_changes(request.user, org, changes)
+    return org_update(actor=request_user(request), org=org, **changes)
 
 
 @router.post(

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -22,7 +24,22 @@ class OrgForm(forms.Form):
 
 
 class OrgEditForm(OrgForm):
+    """The organization's own administrators see the fields that only the level above changes
+    (`locked`) but cannot send them: the page shows them disabled, and what the form returns
+    (`changes`) holds only the fields a request sent."""
+
     code = None  # type: ignore[assignment]
+
+    def __init__(self, *args: Any, locked: tuple[str, ...] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in locked:
+            field = self.fields[name]
+            field.required = False
+            field.widget.attrs["disabled"] = True
+            field.help_text = _("Changed by the organization above this one.")
+
+    def changes(self) -> dict[str, str]:
+        return {name: value for name, value in self.cleaned_data.items() if name in self.data}
 
 
 class OrgMoveForm(forms.Form):

@@ -17,7 +17,6 @@ from massline.access.policy import (
     access_org,
     access_org_by_code,
     can,
-    can_move,
     scope_roots,
     scoped,
     sees_whole_subtree,
@@ -26,6 +25,12 @@ from massline.accounts.requests import request_user
 from massline.core.errors import ApplicationError, Forbidden, NotFound
 from massline.core.htmx import wants_fragment
 
+from .authority import (
+    LEVEL_ABOVE_FIELDS,
+    can_change_structure,
+    can_move,
+    refuse_own_structure_changes,
+)
 from .forms import OrgEditForm, OrgForm, OrgMoveForm
 from .models import Organization, OrgKind
 from .selectors import (
@@ -186,10 +191,13 @@ def edit(request: HttpRequest, org_id: int) -> HttpResponse:
         "unit_type": org.unit_type,
         "area_type": org.area_type,
     }
-    form = OrgEditForm(request.POST or None, initial=initial)
+    locked = () if can_change_structure(request.user, org) else LEVEL_ABOVE_FIELDS
+    form = OrgEditForm(request.POST or None, initial=initial, locked=locked)
     if request.method == "POST" and form.is_valid():
+        changes = form.changes()
         try:
-            org_update(actor=request_user(request), org=org, **form.cleaned_data)
+            refuse_own_structure_changes(request.user, org, changes)
+            org_update(actor=request_user(request), org=org, **changes)
         except ApplicationError as exc:
             _apply_error(form, exc)
         else:

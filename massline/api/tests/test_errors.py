@@ -104,9 +104,9 @@ def test_pages_show_not_found_and_forbidden_through_the_site_templates(tree, mak
     # then
     assert outside.status_code == 404
     assert "404.html" in [t.name for t in outside.templates]
-    assert "未找到。" in outside.content.decode()
+    assert "页面不存在" in outside.content.decode()
     assert refused.status_code == 403
-    assert "没有权限。" in refused.content.decode()
+    assert "没有权限" in refused.content.decode()
 
 
 def test_middleware_shows_any_other_application_error_as_a_refused_request(db):
