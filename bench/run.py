@@ -25,6 +25,9 @@ date and each target's pass or fail. Progress goes to stderr.
    its own (massline_bench_nation, created and dropped): load and skeleton timed, the database
    size, the organization pages and stats at the national level, a province and a village.
    15 to 20 minutes on 2 cores, so `make bench` leaves it out.
+8. audit_log_sqlite, audit_log_postgresql: bench/auditlog.py (its own process): 1,000,000
+   audit rows (100,000 with --quick) over a province's tree, the audit log page at the root
+   filtered by action, by a subtree and by both, first and 100th page.
 
 Options: --requests N (timed requests per endpoint, default 200), --no-postgres,
 --members N (members for 4., default 1,300,000; 0 skips it), --quick (50 requests per
@@ -205,6 +208,12 @@ def job_queue(postgres: bool, jobs: int) -> list[dict[str, Any]]:
     return script("jobqueue.py", "--jobs", str(jobs), *([] if postgres else ["--no-postgres"]))
 
 
+def audit_log(postgres: bool, rows: int, requests: int) -> list[dict[str, Any]]:
+    log(f"audit log with {rows} rows ...")
+    extra = [] if postgres else ["--no-postgres"]
+    return script("auditlog.py", "--rows", str(rows), "--requests", str(requests), *extra)
+
+
 def nation(requests: int) -> list[dict[str, Any]]:
     log("the whole country on PostgreSQL ...")
     return script("nation.py", "--requests", str(requests))
@@ -302,6 +311,10 @@ def main() -> None:
         emit(record)
         if "checks" in record:
             checks["queue_redis: paced p95 queue-to-start <= 1 s"] = record["checks"]["pass"]
+    for record in audit_log(not args.no_postgres, 100_000 if args.quick else 1_000_000, 50):
+        emit(record)
+        if "pass" in record:
+            checks[f"{record['benchmark']}: pages p95 <= 100 ms"] = record["pass"]
     if args.nation and not args.no_postgres:
         for record in nation(30 if args.quick else 100):
             emit(record)
