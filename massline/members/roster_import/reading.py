@@ -281,17 +281,26 @@ def _open_xlsx(path: Path, name: str, size: int) -> Roster:
     )
 
 
-def check_header(header: list[Any]) -> None:
-    """The header must be the template's, column for column."""
+def check_header(header: list[Any]) -> int:
+    """The header must be the template's, column for column, with or without its optional
+    last columns (both or neither); how many columns the file has."""
     got = [clean_cell(h).lstrip("\ufeff") for h in header]
     while got and not got[-1]:
         got.pop()  # empty cells after the last column
-    expected = list(template.HEADERS)
-    if got == expected:
-        return
+    full = list(template.HEADERS)
+    required = list(template.REQUIRED_HEADERS)
+    if got in (full, required):
+        return len(got)
+    optional = [h for h in template.OPTIONAL_HEADERS if h in got]
+    expected = full if optional else required
     missing = [h for h in expected if h not in got]
     extra = [h or _("(blank)") for h in got if h not in expected]
     parts = []
+    if optional and len(optional) < len(template.OPTIONAL_HEADERS):
+        parts.append(
+            _("the optional columns %(columns)s go together: keep both or neither")
+            % {"columns": "、".join(template.OPTIONAL_HEADERS)}
+        )
     if missing:
         parts.append(_("missing columns: %(columns)s") % {"columns": "、".join(missing)})
     if extra:
@@ -310,9 +319,10 @@ def check_header(header: list[Any]) -> None:
             parts.append(_("columns repeated"))
     raise file_error(
         _(
-            "The first row must hold the template's columns, in its order (%(columns)s): "
-            "%(problems)s. Download the blank template and copy the data into it."
+            "The first row must hold the template's columns, in its order (%(columns)s; the "
+            "last two may be left out together): %(problems)s. Download the blank template "
+            "and copy the data into it."
         )
-        % {"columns": "、".join(expected), "problems": "; ".join(parts)},
+        % {"columns": "、".join(full), "problems": "; ".join(parts)},
         "bad_header",
     )

@@ -29,7 +29,6 @@ from massline.members import roster_export as export
 from massline.members import template
 from massline.members.idnumber import make_id
 from massline.members.models import Member
-from massline.members.roster_export import writers
 from massline.members.services import member_create, member_mark_lost, member_set_mobility
 
 HEADERS = [
@@ -48,6 +47,8 @@ HEADERS = [
     "流动情况",
     "流入流出地",
     "是否失联",
+    "党小组",
+    "支部职务",
 ]
 
 
@@ -66,13 +67,22 @@ def add(org, name, seq, *, status="full", birth=dt.date(1980, 5, 17), phone="138
         full_date=dt.date(2006, 7, 1) if status == "full" else None,
         phone=phone,
         education=kw.pop("education", "university"),
+        party_group=kw.pop("party_group", ""),
+        position=kw.pop("position", ""),
     )
     return member, number
 
 
 @pytest.fixture
 def roster(tree):
-    a1, a1_id = add(tree.village_a1, "张国华", 1, education="postgraduate")
+    a1, a1_id = add(
+        tree.village_a1,
+        "张国华",
+        1,
+        education="postgraduate",
+        party_group="第一党小组",
+        position="secretary",
+    )
     a2, a2_id = add(
         tree.village_a2, "额尔敦·巴特尔", 2, status="probationary", phone="", ethnicity="02"
     )
@@ -148,10 +158,13 @@ def test_csv_is_the_import_template_with_labels_dates_and_full_numbers(tree, ros
         "流出",
         "北京市朝阳区",
         "否",
+        "第一党小组",
+        "支部书记",
     ]
     bater = by_name["额尔敦·巴特尔"]
     assert bater[3] == roster["a2_id"] and bater[8] == "" and bater[9] == "预备党员"
     assert bater[11] == "" and bater[12] == "" and bater[14] == "是"
+    assert bater[15:] == ["", ""]
 
 
 def test_xlsx_is_the_same_template_all_text(tree, roster, make_user):
@@ -362,9 +375,9 @@ def test_streamed_csv_holds_every_row_over_many_batches(tree, make_user, setting
     assert len(rows) == 12 and len({r[3] for r in rows[1:]}) == 11
 
 
-def test_xlsx_continues_on_a_second_sheet_past_the_sheet_limit(tree, make_user, monkeypatch):
-    # given a sheet limit of 4 rows (header + 3 members)
-    monkeypatch.setattr(writers, "XLSX_SHEET_ROWS", 4)
+def test_xlsx_continues_on_a_second_sheet_past_the_sheet_limit(tree, make_user, settings):
+    # given a sheet of 3 members (and its header)
+    settings.MEMBER_EXPORT_SHEET_ROWS = 3
     for i in range(7):
         add(tree.village_a1, f"成员{i}", 300 + i)
     client = login_client(make_user("org_admin", tree.root))
