@@ -29,6 +29,7 @@ from massline.members import roster_export as export
 from massline.members import template
 from massline.members.idnumber import make_id
 from massline.members.models import Member
+from massline.members.roster_export import writers
 from massline.members.services import member_create, member_mark_lost, member_set_mobility
 
 HEADERS = [
@@ -387,6 +388,12 @@ def test_xlsx_continues_on_a_second_sheet_past_the_sheet_limit(tree, make_user, 
     assert all(rows[0] == HEADERS for rows in sheets.values())
     names = [r[0] for rows in sheets.values() for r in rows[1:]]
     assert sorted(names) == sorted(f"成员{i}" for i in range(7))
+
+
+@pytest.mark.parametrize(("setting", "rows"), [(3, 3), (10_000_000, 1_048_575), (0, 1)])
+def test_the_sheet_size_setting_stays_within_what_a_sheet_holds(settings, setting, rows):
+    settings.MEMBER_EXPORT_SHEET_ROWS = setting
+    assert writers.sheet_rows() == rows
 
 
 # -- the background job ----------------------------------------------------------------------
