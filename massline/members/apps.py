@@ -60,6 +60,7 @@ class MembersConfig(AppConfig):
                 "members.import": _("imported a roster"),
                 "members.transfer_request": _("requested a member transfer"),
                 "members.transfer_send": _("approved a transfer for the sending side"),
+                "members.transfer_letter": _("printed a transfer's introduction letter"),
                 "members.transfer_receive": _("approved a transfer for the receiving side"),
                 "members.transfer_move": _("moved a member to another organization"),
                 "members.transfer_withdraw": _("withdrew a member transfer"),

@@ -12,6 +12,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from massline.access.permissions import MEMBERS_TRANSFER, MEMBERS_VIEW_SENSITIVE
+from massline.access.policy import can, sides_of
+from massline.core import crypto
 from massline.core.audit import audit_record
 from massline.core.errors import ApplicationError, Forbidden, clean_or_raise
 from massline.orgs.models import Organization
@@ -26,6 +29,7 @@ from ..models import (
 )
 from ..services import check_member_org, member_change_save, member_locked
 from . import workflow
+from .letter import LetterContent, letter_check, letter_content, letter_issue
 
 if TYPE_CHECKING:
     from massline.accounts.models import User
@@ -38,6 +42,7 @@ def _snapshot(t: Transfer) -> dict[str, Any]:
         "from_org": t.from_org.code,
         "to_org": t.to_org.code,
         "status": t.status,
+        "letter_no": t.letter_no,
     }
 
 
@@ -51,8 +56,8 @@ def _check_transferable(member: Member) -> None:
         )
 
 
-def _forbidden() -> Forbidden:
-    return Forbidden(_("You may not take this step on this transfer."))
+def _forbidden(message: str | None = None) -> Forbidden:
+    return Forbidden(message or _("You may not take this step on this transfer."))
 
 
 def _history(
@@ -116,10 +121,13 @@ def transfer_request(
     if actor is not None and not workflow.may_request(actor, member.org, to_org):
         raise _forbidden()
     now = timezone.now()
+    committee = workflow.committee_of(member.org)
     t = Transfer(
         member=member,
         from_org=member.org,
         from_path=member.org.path,
+        from_committee=committee,
+        from_committee_path=committee.path,
         to_org=to_org,
         to_path=to_org.path,
         status=workflow.REQUEST_STATE,
@@ -151,22 +159,28 @@ def transfer_step(
     action: str,
     note: str = "",
     seen: str | None = None,
+    letter_no: str = "",
+    dues_paid_to: dt.date | None = None,
 ) -> Transfer:
     """Take the step `action` ("approve", "send_back", "withdraw") on the transfer, as the
     workflow map says for its present state. `seen`: the state the caller last saw; when the
     transfer has moved on since, the step is refused (a stale page does not approve the next
-    side by accident). `actor` None: the system (no permission check)."""
+    side by accident). The sending committee's approval numbers the introduction letter
+    (`dues_paid_to`: the month the member's dues are paid up to, printed on it); the receiving
+    side's needs that number (`letter_no`). `actor` None: the system (no permission check)."""
     t = (
         Transfer.objects.select_for_update(of=("self",))
-        .select_related("member", "from_org", "to_org")
+        .select_related("member", "from_org", "to_org", "from_committee")
         .get(pk=transfer.pk)
     )
     step = workflow.transition(t, action, seen=seen)
     if actor is not None and step.action not in workflow.actions_for(actor, t):
-        raise _forbidden()
+        raise _forbidden(workflow.refusal(actor, t, step.action))
     note = note.strip()
     if step.note_required and not note:
         raise ApplicationError(_("Say why the transfer is sent back."), field="reason")
+    if step.asks_letter_no:
+        letter_check(t, letter_no)
     if step.target == TransferStatus.DONE:
         _move_member(actor=actor, t=t)
     elif step.checks_member:
@@ -178,6 +192,8 @@ def transfer_step(
     if not t.is_open:
         t.closed_at = now
     t.save(update_fields=["status", "last_step_at", "closed_at"])
+    if step.issues_letter:
+        letter_issue(t, on=timezone.localdate(), dues_paid_to=dues_paid_to)
     _history(
         t=t,
         actor=actor,
@@ -217,3 +233,32 @@ def _move_member(*, actor: User | None, t: Transfer) -> None:
         fields=["org", "org_path"],
         detail={"from": t.from_org.code, "to": t.to_org.code, "transfer": t.pk},
     )
+
+
+def letter_printable(user: User, t: Transfer) -> bool:
+    """The sending side (its branch or committee) prints the letter once it is numbered; the
+    receiving side does not see the number: it types it from the letter the member brings."""
+    sides = sides_of(user, MEMBERS_TRANSFER, t)
+    return bool(t.letter_no) and bool(sides & {workflow.SENDING, workflow.SENDING_COMMITTEE})
+
+
+@transaction.atomic
+def transfer_letter_print(*, actor: User, transfer: Transfer) -> LetterContent:
+    """The introduction letter's content for printing, by the sending side. The full ID number
+    only for a user who may see it at the member's organization (else masked); a letter with
+    the full number is a reveal, audited like one."""
+    t = Transfer.objects.select_related("member__org", "from_org", "to_org", "from_committee").get(
+        pk=transfer.pk
+    )
+    if not letter_printable(actor, t):
+        raise _forbidden(_("Only the sending side prints the introduction letter, once approved."))
+    full = can(actor, MEMBERS_VIEW_SENSITIVE, t.member.org)
+    audit_record(
+        actor=actor,
+        action="members.transfer_letter",
+        org=workflow.side_org(t, workflow.SENDING_COMMITTEE),
+        target=t,
+        after={"letter_no": t.letter_no, "full_id_number": full},
+    )
+    number = crypto.decrypt(t.member.id_number_enc) if full else t.member.id_masked
+    return letter_content(t, id_number=number)

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 from massline.access.permissions import MEMBERS_TRANSFER, MEMBERS_VIEW
 from massline.access.policy import access_scoped, can, can_anywhere, scoped
 from massline.accounts.requests import request_user
-from massline.core.errors import ApplicationError, Forbidden, NotFound
+from massline.core.errors import ApplicationError, Forbidden, NotFound, http_status
 from massline.core.normalize import to_halfwidth
 from massline.orgs.models import Organization
 
@@ -27,6 +27,7 @@ from ..idnumber import InvalidNumber, validate_id
 from ..models import OPEN_TRANSFER_STATUSES, Member, Transfer, TransferStatus
 from ..services import MEMBER_ORG_KINDS
 from . import workflow
+from .letter_pdf import letter_pdf
 from .selectors import (
     BOXES,
     member_by_id_number,
@@ -35,7 +36,7 @@ from .selectors import (
     transfer_detail_queryset,
     transfer_list,
 )
-from .services import transfer_request, transfer_step
+from .services import letter_printable, transfer_letter_print, transfer_request, transfer_step
 
 ORG_SUGGESTIONS = 20
 
@@ -66,6 +67,10 @@ class IncomingTransferForm(TransferRequestForm):
 class StepForm(forms.Form):
     note = forms.CharField(required=False, max_length=500)
     status = forms.CharField(max_length=24)
+    letter_no = forms.CharField(required=False, max_length=40)
+    # <input type="month">: "2026-11"
+    dues_paid_to = forms.DateField(required=False, input_formats=["%Y-%m", "%Y-%m-%d"])
+    confirmed = forms.BooleanField(required=False)
 
 
 def _apply_error(form: forms.Form, exc: ApplicationError) -> None:
@@ -129,6 +134,8 @@ def _detail_context(request: HttpRequest, transfer: Transfer) -> dict[str, Any]:
         # The forms of the steps the user may take, as the workflow map describes them.
         "buttons": [workflow.TRANSITIONS[(transfer.status, a)] for a in actions],
         "turn": workflow.turn(transfer),
+        "turn_org": workflow.turn_org(transfer),
+        "letter_printable": letter_printable(user, transfer),
         "member_visible": can(user, MEMBERS_VIEW, transfer.member.org),
     }
 
@@ -157,21 +164,28 @@ def transfer_act(request: HttpRequest, transfer_id: int, action: str) -> HttpRes
     transfer = _get_transfer(request, transfer_id)
     if action not in workflow.ACTIONS:
         raise NotFound()
-    if transfer.is_open and action not in workflow.actions_for(user, transfer):
-        raise Forbidden()
     form = StepForm(request.POST)
+    status = 400
     if form.is_valid():
         seen = form.cleaned_data["status"]
+        step = workflow.TRANSITIONS.get((seen, action))
         try:
+            if step is not None and step.confirm and not form.cleaned_data["confirmed"]:
+                raise ApplicationError(
+                    _("Tick the box to confirm: %(step)s.") % {"step": step.button},
+                    field="confirmed",
+                )
             done = transfer_step(
                 actor=user,
                 transfer=transfer,
                 action=action,
                 note=form.cleaned_data["note"],
                 seen=seen,
+                letter_no=form.cleaned_data["letter_no"],
+                dues_paid_to=form.cleaned_data["dues_paid_to"],
             )
         except ApplicationError as exc:
-            error = exc.message
+            error, status = exc.message, http_status(exc)
         else:
             step = workflow.TRANSITIONS[(seen, action)]
             names = {"name": transfer.member.name, "org": transfer.to_org.name}
@@ -181,7 +195,17 @@ def transfer_act(request: HttpRequest, transfer_id: int, action: str) -> HttpRes
         error = _("This transfer changed while you were looking at it; check it again.")
     transfer = _get_transfer(request, transfer_id)
     context = {**_detail_context(request, transfer), "error": error, "error_action": action}
-    return render(request, "members/transfers/detail.html", context, status=400)
+    return render(request, "members/transfers/detail.html", context, status=status)
+
+
+@login_required
+def transfer_letter(request: HttpRequest, transfer_id: int) -> HttpResponse:
+    """The introduction letter with its receipt stub, as a PDF for the sending side."""
+    transfer = _get_transfer(request, transfer_id)
+    content = transfer_letter_print(actor=request_user(request), transfer=transfer)
+    response = HttpResponse(letter_pdf(content), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="letter-{content.number}.pdf"'
+    return response
 
 
 def _start(

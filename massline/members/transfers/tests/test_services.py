@@ -14,6 +14,7 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from massline.access.models import Role
 from massline.access.policy import scoped, scoped_side, sides_of
 from massline.core.errors import ApplicationError, Forbidden
 from massline.core.models import AuditEvent
@@ -33,7 +34,11 @@ from massline.members.transfers.selectors import (
     transfers_waiting_for,
     with_overdue,
 )
-from massline.members.transfers.services import transfer_request, transfer_step
+from massline.members.transfers.services import (
+    transfer_letter_print,
+    transfer_request,
+    transfer_step,
+)
 from massline.members.transfers.workflow import actions_for
 from massline.orgs import counters
 from massline.orgs.models import OrgKind
@@ -69,7 +74,8 @@ def w(tree, make_user) -> SimpleNamespace:
     branch_b1 (under pref_b)."""
     s = SimpleNamespace(tree=tree)
     s.member = add_member(tree.village_a1, 1)
-    s.sender = make_user("org_admin", tree.county_a1)  # sending side
+    s.branch = make_user("org_admin", tree.village_a1)  # the sending branch itself
+    s.sender = make_user("org_admin", tree.county_a1)  # sending side, over its committee
     s.receiver = make_user("org_admin", tree.pref_b)  # receiving side
     s.both = make_user("org_admin", tree.root)  # both sides
     s.outsider = make_user("org_admin", tree.county_a2)  # neither side
@@ -80,7 +86,7 @@ def w(tree, make_user) -> SimpleNamespace:
 def request(w, actor: Any = None, **kw: Any) -> Transfer:
     fields = {"member": w.member, "to_org": w.tree.branch_b1, "reason": "工作调动"}
     fields.update(kw)
-    return transfer_request(actor=actor or w.sender, **fields)
+    return transfer_request(actor=actor or w.branch, **fields)
 
 
 def approve_sending(*, actor: Any, transfer: Transfer, note: str = "") -> Transfer:
@@ -90,9 +96,19 @@ def approve_sending(*, actor: Any, transfer: Transfer, note: str = "") -> Transf
     )
 
 
-def approve_receiving(*, actor: Any, transfer: Transfer, note: str = "") -> Transfer:
+def approve_receiving(
+    *, actor: Any, transfer: Transfer, note: str = "", letter_no: str | None = None
+) -> Transfer:
+    """The receiving side's approval with the number of the letter (by default the right one)."""
+    if letter_no is None:
+        letter_no = Transfer.objects.get(pk=transfer.pk).letter_no or ""
     return transfer_step(
-        actor=actor, transfer=transfer, action="approve", note=note, seen="awaiting_receiver"
+        actor=actor,
+        transfer=transfer,
+        action="approve",
+        note=note,
+        seen="awaiting_receiver",
+        letter_no=letter_no,
     )
 
 
@@ -105,8 +121,9 @@ def send_back(*, actor: Any, transfer: Transfer, reason: str) -> Transfer:
 
 
 def in_state(w, state: str) -> Transfer:
-    """A transfer of w.member brought to `state` by the user with both sides."""
-    t = request(w, w.both)
+    """A transfer of w.member requested by its branch, brought to `state` by the user with
+    both sides."""
+    t = request(w, w.branch)
     if state == TransferStatus.AWAITING_SENDER:
         return t
     if state == TransferStatus.WITHDRAWN:
@@ -179,10 +196,11 @@ def test_requesting_again_in_every_state(w, state):
     other = w.tree.village_a2 if state == "done" else w.tree.branch_b1
     if state in ("awaiting_sender", "awaiting_receiver"):
         with pytest.raises(ApplicationError) as exc:
-            request(w, w.both, to_org=w.tree.village_a2)
+            request(w, w.branch, to_org=w.tree.village_a2)
         assert exc.value.code == "transfer_open"
     else:
-        t = request(w, w.both, to_org=other)
+        # once done, the member is at branch_b1: the county's side no longer asks for them
+        t = request(w, w.both if state == "done" else w.branch, to_org=other)
         assert t.status == TransferStatus.AWAITING_SENDER
 
 
@@ -204,10 +222,13 @@ def test_the_database_refuses_a_second_open_transfer(w):
 # Who may take each step: (state, step, user, allowed).
 WHO = [
     ("awaiting_sender", "approve_sending", "sender", True),
+    ("awaiting_sender", "approve_sending", "branch", False),  # its committee approves
     ("awaiting_sender", "approve_sending", "receiver", False),
     ("awaiting_sender", "approve_sending", "outsider", False),
     ("awaiting_sender", "approve_sending", "viewer", False),
     ("awaiting_sender", "send_back", "sender", True),
+    ("awaiting_sender", "send_back", "branch", False),
+    ("awaiting_sender", "withdraw", "branch", True),  # the requester
     ("awaiting_sender", "send_back", "receiver", False),
     ("awaiting_sender", "send_back", "viewer", False),
     ("awaiting_sender", "withdraw", "sender", True),
@@ -220,6 +241,7 @@ WHO = [
     ("awaiting_receiver", "send_back", "receiver", True),
     ("awaiting_receiver", "send_back", "sender", False),
     ("awaiting_receiver", "withdraw", "sender", True),
+    ("awaiting_receiver", "withdraw", "branch", True),
     ("awaiting_receiver", "withdraw", "receiver", False),
     ("awaiting_receiver", "withdraw", "viewer", False),
 ]
@@ -269,7 +291,7 @@ def test_a_done_transfer_moves_the_member_history_audit_and_counters(w):
         attached_org=tree.village_a1,
     )
     before = counters.read([tree.village_a1.pk, tree.pref_a.pk, tree.pref_b.pk, tree.root.pk])
-    t = transfer_request(actor=w.sender, member=member, to_org=tree.branch_b1, reason="迁居")
+    t = transfer_request(actor=w.branch, member=member, to_org=tree.branch_b1, reason="迁居")
     t = approve_sending(actor=w.sender, transfer=t, note="同意")
     t = approve_receiving(actor=w.receiver, transfer=t, note="接收")
     assert t.status == TransferStatus.DONE
@@ -294,7 +316,7 @@ def test_a_done_transfer_moves_the_member_history_audit_and_counters(w):
     }
     assert event.actor == w.receiver
     assert list(t.steps.values_list("kind", "actor", "note")) == [
-        (TransferStepKind.REQUESTED, w.sender.pk, "迁居"),
+        (TransferStepKind.REQUESTED, w.branch.pk, "迁居"),
         (TransferStepKind.SENDER_APPROVED, w.sender.pk, "同意"),
         (TransferStepKind.RECEIVER_APPROVED, w.receiver.pk, "接收"),
     ]
@@ -405,9 +427,10 @@ def test_scoped_lists_of_each_side(w):
 @pytest.mark.parametrize(
     ("who", "sides"),
     [
-        ("sender", {"sending"}),
+        ("branch", {"sending"}),
+        ("sender", {"sending", "sending_committee"}),
         ("receiver", {"receiving"}),
-        ("both", {"sending", "receiving"}),
+        ("both", {"sending", "receiving", "sending_committee"}),
         ("outsider", set()),
         ("viewer", set()),  # sees both sides, may transfer at neither
     ],
@@ -483,3 +506,127 @@ def test_overdue_days_come_from_the_environment(monkeypatch):
     assert importlib.reload(settings_module).TRANSFER_OVERDUE_DAYS == 30
     monkeypatch.undo()
     importlib.reload(settings_module)
+
+
+def test_a_transfer_approved_by_its_own_requester_is_refused(w):
+    # given a transfer requested by the sending county's administrator
+    t = request(w, w.sender)
+    audit_before = AuditEvent.objects.count()
+    # when they approve it themselves
+    with pytest.raises(Forbidden) as exc:
+        approve_sending(actor=w.sender, transfer=t)
+    # then a sentence naming who approves it, and nothing changed
+    assert "中共保合少镇委员会" in exc.value.message
+    assert "您发起了这项转接" in exc.value.message
+    t.refresh_from_db()
+    assert (t.status, t.letter_no) == (TransferStatus.AWAITING_SENDER, None)
+    assert t.steps.count() == 1 and AuditEvent.objects.count() == audit_before
+    assert actions_for(w.sender, t) == ["send_back", "withdraw"]
+    # and another person over the committee approves it
+    assert approve_sending(actor=w.both, transfer=t).status == TransferStatus.AWAITING_RECEIVER
+
+
+def test_the_sending_branch_itself_may_not_approve_for_its_committee(w):
+    # given a transfer the receiving side started, waiting for the sending side
+    t = request(w, w.receiver)
+    # when the member's own branch approves it
+    with pytest.raises(Forbidden) as exc:
+        approve_sending(actor=w.branch, transfer=t)
+    # then it is told its superior committee approves, and nothing changed
+    assert "由支部的上级党委（中共保合少镇委员会）审批" in exc.value.message
+    t.refresh_from_db()
+    assert (t.status, t.letter_no) == (TransferStatus.AWAITING_SENDER, None)
+    assert t.from_committee == w.tree.town_a1
+    assert not transfers_waiting_for(Transfer.objects.all(), w.branch).exists()
+    assert list(transfers_waiting_for(Transfer.objects.all(), w.sender)) == [t]
+
+
+def test_the_sending_approval_numbers_the_letter(w, settings):
+    # given two transfers out of 新城区 (committee code 150102…)
+    settings.TRANSFER_LETTER_VALID_DAYS = 45
+    other = add_member(w.tree.village_a2, 2, name="其其格")
+    first = approve_sending(actor=w.sender, transfer=request(w), note="")
+    second = request(w, w.both, member=other)
+    # when the second is approved, with the month the dues are paid up to
+    second = transfer_step(
+        actor=w.sender,
+        transfer=second,
+        action="approve",
+        dues_paid_to=dt.date(2026, 11, 17),
+    )
+    # then each has its own number of the year and county, in order
+    year = timezone.localdate().year
+    assert first.letter_no == f"{year}-150102-000001"
+    assert second.letter_no == f"{year}-150102-000002"
+    second.refresh_from_db()
+    assert second.dues_paid_to == dt.date(2026, 11, 1)
+    assert (second.letter_issued_on, second.letter_valid_days) == (timezone.localdate(), 45)
+    assert AuditEvent.objects.filter(action="members.transfer_send").latest("pk").after[
+        "letter_no"
+    ] == (second.letter_no)
+    # and the database refuses a number twice
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Transfer.objects.filter(pk=second.pk).update(letter_no=first.letter_no)
+
+
+@pytest.mark.parametrize(
+    ("typed", "code"),
+    [("", "letter_no_missing"), ("wrong", "letter_no_wrong"), ("used", "letter_no_used")],
+)
+def test_the_receiving_side_must_type_this_letters_number(w, typed, code):
+    # given a transfer done earlier (its letter used) and this one waiting for the receiver
+    earlier_member = add_member(w.tree.village_a2, 2, name="其其格")
+    earlier = approve_sending(actor=w.sender, transfer=request(w, w.both, member=earlier_member))
+    earlier = approve_receiving(actor=w.receiver, transfer=earlier)
+    t = approve_sending(actor=w.sender, transfer=request(w))
+    number = {"": "", "wrong": "2026-150102-999999", "used": earlier.letter_no}[typed]
+    audit_before = AuditEvent.objects.count()
+    # when the receiving side approves with that number
+    with pytest.raises(ApplicationError) as exc:
+        approve_receiving(actor=w.receiver, transfer=t, letter_no=number)
+    # then a sentence about the letter, and nothing changed
+    assert (exc.value.field, exc.value.code) == ("letter_no", code)
+    assert "介绍信" in exc.value.message or "已用过" in exc.value.message
+    t.refresh_from_db()
+    w.member.refresh_from_db()
+    assert t.status == TransferStatus.AWAITING_RECEIVER
+    assert w.member.org == w.tree.village_a1
+    assert AuditEvent.objects.count() == audit_before
+    assert counters.rebuild(check_only=True) == []
+
+
+def test_the_letter_number_is_accepted_as_people_type_it(w):
+    # given a transfer waiting for the receiving side
+    t = approve_sending(actor=w.sender, transfer=request(w))
+    assert t.letter_no is not None
+    # when the number is typed in full-width digits, without the dashes
+    typed = t.letter_no.replace("-", "").translate({c: c + 0xFEE0 for c in range(0x30, 0x3A)})
+    # then it is the letter's number
+    assert approve_receiving(actor=w.receiver, transfer=t, letter_no=typed).status == "done"
+
+
+def test_the_letter_shows_the_full_id_number_only_to_whom_may_see_it(w, make_user, roles):
+    # given a numbered letter, and a clerk of the committee who may transfer members but not
+    # see full ID numbers
+    t = approve_sending(actor=w.sender, transfer=request(w))
+    roles["clerk"] = Role.objects.create(
+        code="clerk", name="转接专员", permissions=["orgs.view", "members.view", "members.transfer"]
+    )
+    clerk = make_user("clerk", w.tree.town_a1)
+    # when the sending side prints it
+    full = transfer_letter_print(actor=w.sender, transfer=t)
+    # then the county's administrator sees the full number, audited
+    assert full.id_number == make_id("150102", dt.date(1980, 5, 17), 1)
+    assert full.number == t.letter_no and full.issuer == "中共保合少镇委员会"
+    assert full.to_org == w.tree.branch_b1.name and full.full_member
+    audit = AuditEvent.objects.get(action="members.transfer_letter")
+    assert audit.after == {"letter_no": t.letter_no, "full_id_number": True}
+    # and the receiving side may not print it (it types the number from the paper)
+    with pytest.raises(Forbidden):
+        transfer_letter_print(actor=w.receiver, transfer=t)
+    # and the clerk's letter has the masked number
+    assert transfer_letter_print(actor=clerk, transfer=t).id_number == w.member.id_masked
+    assert AuditEvent.objects.filter(action="members.transfer_letter").latest("pk").after == {
+        "letter_no": t.letter_no,
+        "full_id_number": False,
+    }

@@ -30,7 +30,8 @@ def w(tree, make_user):
     s.tree = tree
     s.member = add_member(tree.village_a1, 1)
     s.number = make_id("150102", dt.date(1980, 5, 17), 1)
-    s.sender = make_user("org_admin", tree.county_a1)
+    s.branch = make_user("org_admin", tree.village_a1)  # the member's branch
+    s.sender = make_user("org_admin", tree.county_a1)  # over the branch's committee
     s.receiver = make_user("org_admin", tree.pref_b)
     s.outsider = make_user("org_admin", tree.county_a2)
     s.viewer = make_user("supervisor", tree.root)
@@ -39,7 +40,7 @@ def w(tree, make_user):
 
 def start(w, actor=None):
     return transfer_request(
-        actor=actor or w.sender, member=w.member, to_org=w.tree.branch_b1, reason="工作调动"
+        actor=actor or w.branch, member=w.member, to_org=w.tree.branch_b1, reason="工作调动"
     )
 
 
@@ -108,10 +109,19 @@ def test_detail_access_and_buttons(w):
     assert 'data-testid="actions"' not in viewer_page.content.decode()
 
 
-def post(client, t, action, note="", status=None):
+def post(client, t, action, note="", status=None, letter_no=None, confirmed="1"):
+    """A step's form as the page sends it: by default with the letter's right number (asked
+    of the receiving side only) and the confirmation box ticked (asked for withdraw and send
+    back only)."""
+    now = Transfer.objects.get(pk=t.pk)
     return client.post(
         f"/members/transfers/{t.pk}/{action}/",
-        {"note": note, "status": status or Transfer.objects.get(pk=t.pk).status},
+        {
+            "note": note,
+            "status": status or now.status,
+            "letter_no": now.letter_no or "" if letter_no is None else letter_no,
+            "confirmed": confirmed,
+        },
     )
 
 
@@ -150,6 +160,80 @@ def test_send_back_and_withdraw_through_the_pages(w):
     assert post(sender, t2, "withdraw", "").status_code == 302
     assert Transfer.objects.get(pk=t2.pk).status == TransferStatus.WITHDRAWN
     assert post(sender, t2, "nonsense").status_code == 404
+
+
+@pytest.mark.parametrize("action", ["withdraw", "send_back"])
+def test_withdraw_and_send_back_ask_for_confirmation(w, action):
+    # given a transfer waiting for the sending side, and its page
+    t = start(w)
+    sender = login_client(w.sender)
+    page = sender.get(f"/members/transfers/{t.pk}/").content.decode()
+    assert f'id="confirm-{action}" required' in page
+    # when the step is sent without the box ticked
+    refused = post(sender, t, action, "材料不全", confirmed="")
+    # then the page asks for it, and nothing changed
+    assert refused.status_code == 400
+    assert refused.context["error"].startswith("请勾选确认：")
+    assert Transfer.objects.get(pk=t.pk).status == TransferStatus.AWAITING_SENDER
+    assert t.steps.count() == 1
+
+
+def test_the_branch_itself_and_the_requester_may_not_approve_on_the_page(w):
+    # given a transfer its branch requested, and one the county's administrator requested
+    t = start(w)
+    branch = login_client(w.branch)
+    assert branch.get(f"/members/transfers/{t.pk}/").context["actions"] == ["withdraw"]
+    # when the branch approves it for the sending side
+    refused = post(branch, t, "approve")
+    # then 403 with the reason, nothing changed
+    assert refused.status_code == 403
+    assert "上级党委（中共保合少镇委员会）" in refused.context["error"]
+    post(branch, t, "withdraw")
+    own = start(w, w.sender)
+    refused = post(login_client(w.sender), own, "approve")
+    assert refused.status_code == 403 and "您发起了这项转接" in refused.context["error"]
+    assert Transfer.objects.get(pk=own.pk).status == TransferStatus.AWAITING_SENDER
+    assert Transfer.objects.get(pk=own.pk).letter_no is None
+
+
+@pytest.mark.parametrize("typed", ["", "2026-150102-999999", "used"])
+def test_the_receiving_page_refuses_a_wrong_or_used_letter_number(w, typed):
+    # given a transfer done earlier and one waiting for the receiving side
+    earlier_member = add_member(w.tree.village_a2, 2, name="其其格")
+    earlier = transfer_request(
+        actor=None, member=earlier_member, to_org=w.tree.branch_b1, reason="调动"
+    )
+    approve_sending(actor=w.sender, transfer=earlier)
+    receiver = login_client(w.receiver)
+    assert post(receiver, earlier, "approve").status_code == 302
+    t = approve_sending(actor=w.sender, transfer=start(w))
+    number = Transfer.objects.get(pk=earlier.pk).letter_no if typed == "used" else typed
+    # when the receiving side approves with it
+    refused = post(receiver, t, "approve", letter_no=number)
+    # then the page says what is wrong with the number, and nothing changed
+    assert refused.status_code == 400
+    assert "介绍信" in refused.context["error"]
+    assert Transfer.objects.get(pk=t.pk).status == TransferStatus.AWAITING_RECEIVER
+    assert Member.objects.get(pk=w.member.pk).org == w.tree.village_a1
+
+
+def test_the_letter_number_and_pdf_are_the_sending_sides(w):
+    # given a transfer the committee approved
+    t = approve_sending(actor=w.sender, transfer=start(w))
+    number = Transfer.objects.get(pk=t.pk).letter_no
+    url = f"/members/transfers/{t.pk}/letter.pdf"
+    # then the sending side sees the number and prints the letter
+    page = login_client(w.branch).get(f"/members/transfers/{t.pk}/").content.decode()
+    assert number in page and url in page
+    pdf = login_client(w.sender).get(url)
+    assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
+    assert pdf.content.startswith(b"%PDF") and number in pdf["Content-Disposition"]
+    # and the receiving side sees neither: it types the number from the paper
+    receiving = login_client(w.receiver).get(f"/members/transfers/{t.pk}/").content.decode()
+    assert number not in receiving and url not in receiving
+    assert 'name="letter_no"' in receiving
+    assert login_client(w.receiver).get(url).status_code == 403
+    assert login_client(w.outsider).get(url).status_code == 404
 
 
 def test_a_stale_page_does_not_take_the_next_step(w, make_user):
@@ -293,7 +377,7 @@ def test_api_list_and_get(w):
 def test_api_request_and_steps(w):
     from massline.conftest import api_client
 
-    sender, receiver = api_client(w.sender), api_client(w.receiver)
+    branch, sender, receiver = api_client(w.branch), api_client(w.sender), api_client(w.receiver)
     body = {"member": w.member.pk, "to_org": w.tree.branch_b1.code, "reason": "工作调动"}
     assert (
         api_client(w.viewer)
@@ -304,10 +388,10 @@ def test_api_request_and_steps(w):
     assert (
         receiver.post("/api/v1/transfers", body, content_type="application/json").status_code == 404
     )
-    created = sender.post("/api/v1/transfers", body, content_type="application/json")
+    created = branch.post("/api/v1/transfers", body, content_type="application/json")
     assert created.status_code == 201, created.content
     tid = created.json()["id"]
-    again = sender.post("/api/v1/transfers", body, content_type="application/json")
+    again = branch.post("/api/v1/transfers", body, content_type="application/json")
     assert again.status_code == 400 and again.json()["code"] == "transfer_open"
 
     def step(client, action, **payload):
@@ -317,10 +401,21 @@ def test_api_request_and_steps(w):
 
     assert step(receiver, "approve").status_code == 403
     assert step(api_client(w.outsider), "approve").status_code == 404
+    own = step(branch, "approve")  # the branch, and the requester: its committee approves
+    assert own.status_code == 403 and "不由支部自己审批" in own.json()["message"]
     assert step(sender, "approve", status="awaiting_receiver").status_code == 400  # stale
-    assert step(sender, "approve", note="同意").json()["status"] == "awaiting_receiver"
+    approved = step(sender, "approve", note="同意", dues_paid_to="2026-11-01").json()
+    assert approved["status"] == "awaiting_receiver"
+    number = approved["letter_no"]
+    assert number and Transfer.objects.get(pk=tid).letter_no == number
+    assert receiver.get(f"/api/v1/transfers/{tid}").json()["letter_no"] is None
     assert step(receiver, "send_back").json()["field"] == "reason"
-    done = step(receiver, "approve", note="接收")
+    for typed, code in [("", "letter_no_missing"), ("2026-150102-999999", "letter_no_wrong")]:
+        refused = step(receiver, "approve", letter_no=typed)
+        assert refused.status_code == 400 and refused.json()["code"] == code
+        assert refused.json()["field"] == "letter_no" and "介绍信" in refused.json()["message"]
+    assert Transfer.objects.get(pk=tid).status == "awaiting_receiver"
+    done = step(receiver, "approve", note="接收", letter_no=number)
     assert done.status_code == 200 and done.json()["status"] == "done"
     assert Member.objects.get(pk=w.member.pk).org == w.tree.branch_b1
     assert step(receiver, "withdraw").json()["code"] == "transfer_state"
