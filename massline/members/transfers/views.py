@@ -73,6 +73,10 @@ class StepForm(forms.Form):
     confirmed = forms.BooleanField(required=False)
 
 
+#: The step form's inputs, as the services name them in errors.
+STEP_INPUTS = ("letter_no", "confirmed", "reason", "dues_paid_to")
+
+
 def _apply_error(form: forms.Form, exc: ApplicationError) -> None:
     field = exc.field if exc.field in form.fields else None
     form.add_error(field, exc.message)
@@ -185,7 +189,10 @@ def transfer_act(request: HttpRequest, transfer_id: int, action: str) -> HttpRes
                 dues_paid_to=form.cleaned_data["dues_paid_to"],
             )
         except ApplicationError as exc:
-            error, status = exc.message, http_status(exc)
+            # What the user typed or ticked comes back with its error (200, as any form);
+            # a refused step keeps its status.
+            error = exc.message
+            status = 200 if exc.field in STEP_INPUTS else http_status(exc)
         else:
             step = workflow.TRANSITIONS[(seen, action)]
             names = {"name": transfer.member.name, "org": transfer.to_org.name}
@@ -194,7 +201,12 @@ def transfer_act(request: HttpRequest, transfer_id: int, action: str) -> HttpRes
     else:
         error = _("This transfer changed while you were looking at it; check it again.")
     transfer = _get_transfer(request, transfer_id)
-    context = {**_detail_context(request, transfer), "error": error, "error_action": action}
+    context = {
+        **_detail_context(request, transfer),
+        "error": error,
+        "error_action": action,
+        "letter_typed": request.POST.get("letter_no", "")[:40],
+    }
     return render(request, "members/transfers/detail.html", context, status=status)
 
 
