@@ -28,6 +28,7 @@ from ..models import OPEN_TRANSFER_STATUSES, Member, Transfer, TransferStatus
 from ..services import MEMBER_ORG_KINDS
 from . import workflow
 from .letter_pdf import letter_pdf
+from .orgsearch import org_search
 from .selectors import (
     BOXES,
     member_by_id_number,
@@ -313,20 +314,14 @@ def transfer_incoming_view(request: HttpRequest) -> HttpResponse:
 @login_required
 def org_suggestions(request: HttpRequest) -> HttpResponse:
     """Branches for the receiving-organization field, as <option>s of a datalist: by code
-    (its beginning) or name (a part of it), across the whole tree, since a member may move
+    (its beginning), name (a part of it, 党支部 finding 支部委员会) or pinyin initials
+    ("glbc"), across the whole tree, since a member may move
     anywhere in the province (decision 0006); `mine=1` keeps to the user's transfer scope."""
     if not can_anywhere(request.user, MEMBERS_TRANSFER):
         raise Forbidden()
     q = to_halfwidth(request.GET.get("to_org", request.GET.get("q", ""))).strip()[:64]
-    orgs: list[Organization] = []
-    if len(q) >= 2:
-        qs = Organization.objects.filter(kind__in=MEMBER_ORG_KINDS)
-        if request.GET.get("mine") == "1":
-            qs = scoped(qs, request.user, MEMBERS_TRANSFER)
-        code = q.split(" ")[0].upper()
-        cond = Organization.objects.none()
-        by_name = qs.filter(name__contains=q)
-        if code.replace("-", "").isalnum() and code.isascii():
-            cond = qs.filter(code__startswith=code)
-        orgs = list((by_name | cond).order_by("code")[:ORG_SUGGESTIONS])
+    qs = Organization.objects.filter(kind__in=MEMBER_ORG_KINDS)
+    if request.GET.get("mine") == "1":
+        qs = scoped(qs, request.user, MEMBERS_TRANSFER)
+    orgs = org_search(query=q, candidates=qs, kinds=MEMBER_ORG_KINDS, limit=ORG_SUGGESTIONS)
     return render(request, "members/transfers/org_options.html", {"orgs": orgs})

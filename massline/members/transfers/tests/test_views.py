@@ -447,3 +447,53 @@ def test_api_receiving_side_requests_by_id_number(w):
     assert w.number not in created.content.decode()
     t = Transfer.objects.get()
     assert t.requested_by == w.receiver and t.member == w.member
+
+
+def options(client, text, **extra):
+    response = client.get("/members/transfers/orgs/", {"to_org": text, **extra})
+    return re.findall(r'<option value="(\S+)', response.content.decode())
+
+
+@pytest.mark.parametrize(
+    ("typed", "found"),
+    [
+        ("古路板村党支部", ["village_a1"]),  # 党支部 ↔ 支部委员会
+        ("古路板村支部委员会", ["village_a1"]),
+        ("glbc", ["village_a1"]),  # pinyin initials
+        ("GLBC", ["village_a1"]),
+        ("ｇｌｂｃ", ["village_a1"]),  # full width
+        ("dhqczj", ["branch_b1"]),
+        ("czjzb", ["branch_a2", "branch_b1"]),  # 财政局支部
+        ("古路闆村", ["village_a1"]),  # traditional characters folded
+        ("zz", []),
+    ],
+)
+def test_the_receiving_organization_is_found_as_people_type_it(w, typed, found):
+    # given branches named 中共…支部委员会 across the tree
+    client = login_client(w.sender)
+    # when the field's suggestions are asked for what people type
+    codes = options(client, typed)
+    # then the branches it means, in code order
+    assert codes == [getattr(w.tree, name).code for name in found]
+
+
+def test_initials_suggestions_keep_to_the_users_scope(w):
+    # given the receiving side asking for its own branches only
+    receiver = login_client(w.receiver)
+    # when it types initials matching a branch of each prefecture
+    # then only its own is offered
+    assert options(receiver, "czjzb", mine="1") == [w.tree.branch_b1.code]
+
+
+def test_synonym_spellings_and_initials():
+    from massline.members.transfers.orgsearch import initials, spellings
+
+    assert spellings("古路板村党支部") == [
+        "古路板村党支部",
+        "古路板村支部委员会",
+        "古路板村支部党委",
+    ]
+    assert "东河区总支部委员会" in spellings("东河区党总支")
+    assert "包头市委员会" in spellings("包头市党委")
+    assert initials("中共古路板村支部委员会") == ("zgglbczbwyh",)
+    assert "zgyh" in initials("中共中国银行呼和浩特分行支部委员会")[-1]  # 行 read as in 银行
