@@ -301,6 +301,10 @@ class Transfer(models.Model):
         _("letter valid for (days)"), null=True, blank=True
     )
     dues_paid_to = models.DateField(_("dues paid up to"), null=True, blank=True)
+    # Flags the counters count (transfers/counters.py): set by the steps and by the daily
+    # sweep, which follows the clock (waiting too long; a new year).
+    flagged_overdue = models.BooleanField(default=False)
+    done_this_year = models.BooleanField(default=False)
     reason = models.TextField(_("reason"))
     requested_on = models.DateField(_("requested on"))
     requested_by = models.ForeignKey(

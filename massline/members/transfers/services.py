@@ -9,6 +9,7 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -17,6 +18,8 @@ from massline.access.policy import can, sides_of
 from massline.core import crypto
 from massline.core.audit import audit_record
 from massline.core.errors import ApplicationError, Forbidden, clean_or_raise
+from massline.core.outcome import Outcome
+from massline.orgs import counters
 from massline.orgs.models import Organization
 
 from ..models import (
@@ -28,8 +31,10 @@ from ..models import (
     TransferStep,
 )
 from ..services import check_member_org, member_change_save, member_locked
+from . import counters as transfer_counters
 from . import workflow
 from .letter import LetterContent, letter_check, letter_content, letter_issue
+from .selectors import overdue_q
 
 if TYPE_CHECKING:
     from massline.accounts.models import User
@@ -138,6 +143,12 @@ def transfer_request(
     )
     clean_or_raise(t)
     t.save()
+    transfer_counters.bump_change(
+        from_path=t.from_path,
+        to_path=t.to_path,
+        before={"from": {}, "to": {}},
+        after=transfer_counters.figures(t),
+    )
     _history(
         t=t,
         actor=actor,
@@ -186,12 +197,23 @@ def transfer_step(
     elif step.checks_member:
         _check_transferable(t.member)
     was = t.status
+    figures_before = transfer_counters.figures(t)
     now = timezone.now()
     t.status = step.target
     t.last_step_at = now
+    t.flagged_overdue = False  # a step restarts the wait
+    t.done_this_year = step.target == TransferStatus.DONE
     if not t.is_open:
         t.closed_at = now
-    t.save(update_fields=["status", "last_step_at", "closed_at"])
+    t.save(
+        update_fields=["status", "last_step_at", "closed_at", "flagged_overdue", "done_this_year"]
+    )
+    transfer_counters.bump_change(
+        from_path=t.from_path,
+        to_path=t.to_path,
+        before=figures_before,
+        after=transfer_counters.figures(t),
+    )
     if step.issues_letter:
         letter_issue(t, on=timezone.localdate(), dues_paid_to=dues_paid_to)
     _history(
@@ -262,3 +284,56 @@ def transfer_letter_print(*, actor: User, transfer: Transfer) -> LetterContent:
     )
     number = crypto.decrypt(t.member.id_number_enc) if full else t.member.id_masked
     return letter_content(t, id_number=number)
+
+
+_SWEPT = ("pk", "from_path", "to_path", "status", "flagged_overdue", "done_this_year")
+
+
+@transaction.atomic
+def transfers_sweep(*, now: dt.datetime | None = None) -> dict[str, int]:
+    """Move the clock-bound flags the counters count: open transfers waiting longer than
+    settings.TRANSFER_OVERDUE_DAYS become overdue (and stop being overdue when the setting
+    grows); transfers done before this year stop counting as this year's. Counters change in
+    the same transaction. Safe to run again; returns how many rows changed, by flag."""
+    now = now or timezone.now()
+    year_start = dt.datetime(
+        timezone.localtime(now).year, 1, 1, tzinfo=timezone.get_current_timezone()
+    )
+    due = overdue_q(now)
+    groups = {
+        "overdue": (Q(flagged_overdue=False) & due, {"flagged_overdue": True}),
+        "not_overdue": (Q(flagged_overdue=True) & ~due, {"flagged_overdue": False}),
+        "last_year": (Q(done_this_year=True, closed_at__lt=year_start), {"done_this_year": False}),
+    }
+    changed: dict[str, int] = {}
+    for name, (where, flags) in groups.items():
+        rows = list(
+            Transfer.objects.select_for_update().filter(where).order_by("pk").values(*_SWEPT)
+        )
+        changed[name] = len(rows)
+        if not rows:
+            continue
+        counters.bump_many(
+            transfer_counters.changes(
+                [
+                    (
+                        r["from_path"],
+                        r["to_path"],
+                        transfer_counters.figures(r),
+                        transfer_counters.figures({**r, **flags}),
+                    )
+                    for r in rows
+                ]
+            )
+        )
+        Transfer.objects.filter(pk__in=[r["pk"] for r in rows]).update(**flags)
+    return changed
+
+
+def transfers_sweep_task() -> Outcome:
+    """The daily run of the sweep (core.schedule)."""
+    changed = transfers_sweep()
+    return Outcome(
+        message=_("%(n)d transfers' flags changed.") % {"n": sum(changed.values())},
+        details=changed,
+    )

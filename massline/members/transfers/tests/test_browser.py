@@ -198,6 +198,12 @@ def test_a_transfer_requested_and_approved_by_both_sides_moves_the_member(
     open_nav(committee, "组织关系转接")
     committee.get_by_test_id("boxes").get_by_role("link", name="待我办理").click()
     expect(committee.get_by_test_id("transfer-table")).to_have_count(0)
+    # and the county's page counts it as done this year
+    committee.goto(f"{site.url}/orgs/{site.tree.county_a1.pk}/")
+    figures = committee.get_by_test_id("other-figures")
+    expect(figures.locator('[data-metric="transfers.out_done_year"]')).to_have_text("1")
+    expect(figures.locator('[data-metric="transfers.out_open"]')).to_have_text("0")
+    shot(committee, "org-county-desktop")
 
     member = Member.objects.select_related("org").get(pk=site.member.pk)
     assert member.org == to and member.org_path == to.path
@@ -234,3 +240,6 @@ def test_withdrawing_asks_for_confirmation_and_pages_fit_360_px(narrow_page, sit
     page.goto(f"{site.url}/members/transfers/?box=all")
     assert page.evaluate("document.documentElement.scrollWidth") <= NARROW["width"]
     shot(page, "list-branch-360")
+    page.goto(f"{site.url}/orgs/{site.tree.village_a1.pk}/")
+    assert page.evaluate("document.documentElement.scrollWidth") <= NARROW["width"]
+    shot(page, "org-village-360")

@@ -497,3 +497,19 @@ def test_synonym_spellings_and_initials():
     assert "包头市委员会" in spellings("包头市党委")
     assert initials("中共古路板村支部委员会") == ("zgglbczbwyh",)
     assert "zgyh" in initials("中共中国银行呼和浩特分行支部委员会")[-1]  # 行 read as in 银行
+
+
+def test_the_organization_page_shows_the_transfer_figures(w):
+    # given a transfer under way out of 新城区, and one done into 东河区财政局
+    start(w)
+    # when the county's page is opened
+    page = login_client(w.sender).get(f"/orgs/{w.tree.county_a1.pk}/").content.decode()
+    # then its transfer figures are there, from the counters
+    for label, metric, value in [
+        ("转出办理中", "transfers.out_open", 1),
+        ("转出逾期", "transfers.out_overdue", 0),
+        ("本年转出完成", "transfers.out_done_year", 0),
+        ("转入办理中", "transfers.in_open", 0),
+    ]:
+        assert label in page
+        assert f'data-metric="{metric}">{value}<' in page
