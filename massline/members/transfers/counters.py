@@ -22,12 +22,16 @@ _OPEN = tuple(str(s) for s in OPEN_TRANSFER_STATUSES)
 SENDING_METRICS: tuple[Counted, ...] = (
     Counted("transfers.out_open", _("outgoing transfers in progress"), {"status": _OPEN}),
     Counted("transfers.out_overdue", _("outgoing transfers overdue"), {"flagged_overdue": True}),
-    Counted("transfers.out_done_year", _("outgoing transfers done this year"), {"done_this_year": True}),
+    Counted(
+        "transfers.out_done_year", _("outgoing transfers done this year"), {"done_this_year": True}
+    ),
 )
 RECEIVING_METRICS: tuple[Counted, ...] = (
     Counted("transfers.in_open", _("incoming transfers in progress"), {"status": _OPEN}),
     Counted("transfers.in_overdue", _("incoming transfers overdue"), {"flagged_overdue": True}),
-    Counted("transfers.in_done_year", _("incoming transfers done this year"), {"done_this_year": True}),
+    Counted(
+        "transfers.in_done_year", _("incoming transfers done this year"), {"done_this_year": True}
+    ),
 )
 
 
