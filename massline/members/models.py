@@ -295,7 +295,7 @@ class Transfer(models.Model):
         default=TransferStatus.AWAITING_SENDER,
     )
     # The introduction letter (党员组织关系介绍信), issued when the sending side approves.
-    letter_no = models.CharField(_("letter number"), max_length=32, null=True, blank=True)
+    letter_no = BytewiseCharField(_("letter number"), max_length=32, null=True, blank=True)
     letter_issued_on = models.DateField(_("letter issued on"), null=True, blank=True)
     letter_valid_days = models.PositiveSmallIntegerField(
         _("letter valid for (days)"), null=True, blank=True

@@ -38,7 +38,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='transfer',
             name='letter_no',
-            field=models.CharField(blank=True, max_length=32, null=True, verbose_name='letter number'),
+            field=massline.core.fields.BytewiseCharField(blank=True, max_length=32, null=True, verbose_name='letter number'),
         ),
         migrations.AddField(
             model_name='transfer',

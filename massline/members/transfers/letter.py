@@ -36,7 +36,7 @@ def letter_prefix(committee_code: str, on: dt.date) -> str:
 
 def _next_number(prefix: str) -> str:
     last = (
-        Transfer.objects.filter(letter_no__gte=prefix, letter_no__lt=prefix + "~")
+        Transfer.objects.filter(letter_no__startswith=prefix)
         .order_by("-letter_no")
         .values_list("letter_no", flat=True)
         .first()
