@@ -4,6 +4,7 @@ sending side, or by ID number by the receiving side). Permission checks: access 
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django import forms
@@ -20,7 +21,7 @@ from massline.access.permissions import MEMBERS_TRANSFER, MEMBERS_VIEW
 from massline.access.policy import access_scoped, can, can_anywhere, scoped
 from massline.accounts.requests import request_user
 from massline.core.errors import ApplicationError, Forbidden, NotFound, http_status
-from massline.core.normalize import to_halfwidth
+from massline.core.normalize import parse_month, to_halfwidth
 from massline.orgs.models import Organization
 
 from ..idnumber import InvalidNumber, validate_id
@@ -69,9 +70,19 @@ class StepForm(forms.Form):
     note = forms.CharField(required=False, max_length=500)
     status = forms.CharField(max_length=24)
     letter_no = forms.CharField(required=False, max_length=40)
-    # <input type="month">: "2026-11"
-    dues_paid_to = forms.DateField(required=False, input_formats=["%Y-%m", "%Y-%m-%d"])
+    # <input type="month"> sends "2026-11"; where a browser shows a text field instead,
+    # 2026年11月 and 2026.11 are taken too.
+    dues_paid_to = forms.CharField(required=False, max_length=20)
     confirmed = forms.BooleanField(required=False)
+
+    def clean_dues_paid_to(self) -> dt.date | None:
+        text = self.cleaned_data["dues_paid_to"].strip()
+        if not text:
+            return None
+        try:
+            return parse_month(text)
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc)) from None
 
 
 #: The step form's inputs, as the services name them in errors.
@@ -199,6 +210,8 @@ def transfer_act(request: HttpRequest, transfer_id: int, action: str) -> HttpRes
             names = {"name": transfer.member.name, "org": transfer.to_org.name}
             messages.success(request, str(step.done) % names)
             return redirect("members:transfer", done.pk)
+    elif "dues_paid_to" in form.errors:
+        error, status = form.errors["dues_paid_to"][0], 200
     else:
         error = _("This transfer changed while you were looking at it; check it again.")
     transfer = _get_transfer(request, transfer_id)

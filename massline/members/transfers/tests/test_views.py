@@ -513,3 +513,27 @@ def test_the_organization_page_shows_the_transfer_figures(w):
     ]:
         assert label in page
         assert f'data-metric="{metric}">{value}<' in page
+
+
+@pytest.mark.parametrize(
+    ("typed", "month"), [("2026-11", 11), ("2026年9月", 9), ("２０２６.１０", 10)]
+)
+def test_the_dues_month_is_taken_as_people_write_it(w, typed, month):
+    # given a transfer waiting for the committee
+    t = start(w)
+    # when the committee approves with the month the dues are paid up to, as written
+    response = login_client(w.sender).post(
+        f"/members/transfers/{t.pk}/approve/", {"status": t.status, "dues_paid_to": typed}
+    )
+    # then the month is on the transfer (and its letter)
+    assert response.status_code == 302
+    assert Transfer.objects.get(pk=t.pk).dues_paid_to == dt.date(2026, month, 1)
+
+
+def test_a_dues_month_that_is_not_one_is_refused_with_nothing_changed(w):
+    t = start(w)
+    response = login_client(w.sender).post(
+        f"/members/transfers/{t.pk}/approve/", {"status": t.status, "dues_paid_to": "上个月"}
+    )
+    assert response.status_code == 200 and "不是年月" in response.context["error"]
+    assert Transfer.objects.get(pk=t.pk).status == TransferStatus.AWAITING_SENDER
