@@ -130,9 +130,14 @@ def inner(rows: int, requests: int) -> None:
             cursor.execute("ANALYZE")
     fill_s = time.perf_counter() - start
 
-    prefecture = Organization.objects.filter(depth=1).order_by("code").first()
+    # 呼和浩特市 (a prefecture of about a twelfth of the tree) and a county under it
+    prefecture = (
+        Organization.objects.filter(code="150100000000").first()
+        or Organization.objects.filter(depth=1).order_by("code").first()
+    )
     county = (
-        Organization.objects.filter(depth=2, path__startswith=prefecture.path)
+        Organization.objects.filter(code="150102000000").first()  # 新城区
+        or Organization.objects.filter(depth=2, path__startswith=prefecture.path)
         .order_by("code")
         .first()
     )
@@ -204,6 +209,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=50)
     parser.add_argument("--no-postgres", action="store_true")
     parser.add_argument("--no-sqlite", action="store_true")
+    parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL database")
     parser.add_argument("--inner", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.inner:
@@ -235,8 +241,9 @@ def main() -> None:
         emit({"benchmark": "audit_log_postgresql", **outer(env, args.rows, args.requests)})
     finally:
         shutil.rmtree(var_dir, ignore_errors=True)
-        with pg_connect("postgres") as admin:
-            admin.execute(f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)")
+        if not args.keep:
+            with pg_connect("postgres") as admin:
+                admin.execute(f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)")
 
 
 if __name__ == "__main__":

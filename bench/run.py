@@ -28,6 +28,10 @@ date and each target's pass or fail. Progress goes to stderr.
 8. audit_log_sqlite, audit_log_postgresql: bench/auditlog.py (its own process): 1,000,000
    audit rows (100,000 with --quick) over a province's tree, the audit log page at the root
    filtered by action, by a subtree and by both, first and 100th page.
+9. export_xlsx, import_xlsx_vs_csv: bench/files.py (its own process): the export job's .xlsx
+   of as many members (peak memory of the job's process, then read back by a dry run), and a
+   dry run of a 200,000-row roster as .xlsx against the same rows as CSV (20,000 rows, and
+   50,000 members over sheets of 20,000, with --quick). SQLite.
 
 Options: --requests N (timed requests per endpoint, default 200), --no-postgres,
 --members N (members for 4., default 1,300,000; 0 skips it), --quick (50 requests per
@@ -203,6 +207,20 @@ def imports(members: int, postgres: bool) -> list[dict[str, Any]]:
     return script("imports.py", "--count", str(members), *([] if postgres else ["--no-postgres"]))
 
 
+TARGET_EXPORT_RSS_MIB = 500
+TARGET_XLSX_RATIO = 2.0
+FILE_ROWS = 200_000
+QUICK_FILE_ROWS = 20_000
+QUICK_SHEET_ROWS = 20_000
+
+
+def files(members: int, quick: bool) -> list[dict[str, Any]]:
+    rows = QUICK_FILE_ROWS if quick else FILE_ROWS
+    log(f"roster files: .xlsx export of {members} members, .xlsx against CSV on {rows} rows ...")
+    extra = ["--sheet-rows", str(QUICK_SHEET_ROWS)] if quick else []
+    return script("files.py", "--count", str(members), "--rows", str(rows), *extra)
+
+
 def job_queue(postgres: bool, jobs: int) -> list[dict[str, Any]]:
     log(f"task queue: {jobs} small jobs ...")
     return script("jobqueue.py", "--jobs", str(jobs), *([] if postgres else ["--no-postgres"]))
@@ -307,6 +325,15 @@ def main() -> None:
                     <= TARGET_IMPORT_RSS_MB
                 )
                 checks[f"{name}: counters match a recount"] = record["counters_match"]
+    if members > 0:
+        for record in files(members, args.quick):
+            emit(record)
+            if record["benchmark"] == "export_xlsx":
+                checks[f"export_xlsx: peak memory <= {TARGET_EXPORT_RSS_MIB} MiB"] = (
+                    record["peak_rss_mib"] <= TARGET_EXPORT_RSS_MIB
+                )
+            else:
+                checks[f"import_xlsx_vs_csv: xlsx <= {TARGET_XLSX_RATIO:g} x CSV"] = record["pass"]
     for record in job_queue(not args.no_postgres, 200 if args.quick else 1000):
         emit(record)
         if "checks" in record:

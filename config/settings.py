@@ -247,6 +247,9 @@ TRANSFER_LETTER_VALID_DAYS = int(os.environ.get("MASSLINE_TRANSFER_LETTER_VALID_
 # the response, more become a background job; members are read MEMBER_EXPORT_BATCH at a time.
 MEMBER_EXPORT_STREAM_MAX = int(os.environ.get("MASSLINE_EXPORT_STREAM_MAX", 10_000))
 MEMBER_EXPORT_BATCH = 5_000
+# Data rows per sheet of an .xlsx export (Excel's 1,048,576 rows less the header); a larger
+# export goes on in further sheets.
+MEMBER_EXPORT_SHEET_ROWS = 1_048_575
 NODE_MODULES = Path(os.environ.get("MASSLINE_NODE_MODULES", BASE_DIR / "node_modules"))
 STATICFILES_DIRS = [
     BASE_DIR / "static",

@@ -22,7 +22,13 @@ from massline.core.errors import ApplicationError, Forbidden, NotFound
 
 from .models import RoleAssignment
 from .services import user_password_reset, user_unlock
-from .users import current_assignments, manages_anyone, may_manage, users_in_view
+from .users import (
+    current_assignments,
+    current_assignments_of,
+    manages_anyone,
+    may_manage,
+    users_in_view,
+)
 
 USERS_PAGE = 100
 
@@ -73,9 +79,11 @@ def users(request: HttpRequest) -> HttpResponse:
         raise Forbidden()
     q = request.GET.get("q", "")[:64]
     found = list(users_in_view(request.user, q)[: USERS_PAGE + 1])
+    held = current_assignments_of(found[:USERS_PAGE])
     rows = [
         {"user": u, "locked_until": login_locked_until(username=u.username)}
         for u in found[:USERS_PAGE]
+        if may_manage(request.user, u, held.get(u.pk, []))
     ]
     context = {"nav": "users", "rows": rows, "q": q, "more": len(found) > USERS_PAGE}
     return render(request, "access/users.html", context)

@@ -38,7 +38,6 @@ BUILTIN_ROLES = {
             AUDIT_VIEW,
             ACCESS_MANAGE,
             MEMBERS_VIEW,
-            ACCOUNTS_MANAGE,
         ],
     ),
     "org_admin": (

@@ -1,11 +1,13 @@
 """Whose account a user may look after (reset the password, unlock): a user "under" them.
 
-A user is under an administrator when every role assignment the user holds now or later
-sits at an organization where the administrator has `accounts.manage`, and the user reaches
-no further than the administrator does (a whole-tree scope only under a whole-tree scope).
+A user is under an administrator when, for every role assignment the user holds now or
+later, the administrator has `accounts.manage` over all that assignment reaches (its
+organization, the whole subtree for a subtree scope, each organization of a custom list, the
+whole tree for an `all` scope) and holds there every permission the assignment's role gives.
+Otherwise a reset would let the administrator sign in as someone who sees or does more.
 Someone with no current assignment, and a superuser, are looked after by a system
-administrator (a whole-tree scope) alone; nobody manages their own account here (they change
-their own password)."""
+administrator alone; nobody manages their own account here (they change their own
+password)."""
 
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ from massline.orgs.paths import subtree_bounds
 
 from .models import DataScope, RoleAssignment
 from .permissions import ACCOUNTS_MANAGE
-from .policy import can, grants
+from .policy import Grant, grants
 
 
 def _whole_tree(actor: Any) -> bool:
@@ -28,13 +30,56 @@ def _whole_tree(actor: Any) -> bool:
 
 def current_assignments(user: Any) -> list[RoleAssignment]:
     """The assignments a user holds now or from a later date (ended ones no longer count)."""
+    return current_assignments_of([user]).get(user.pk, [])
+
+
+def current_assignments_of(users: list[Any]) -> dict[int, list[RoleAssignment]]:
+    """`current_assignments` of several users in one query, by user id."""
     today = timezone.localdate()
-    return list(
-        RoleAssignment.objects.filter(user=user)
+    out: dict[int, list[RoleAssignment]] = {}
+    for a in (
+        RoleAssignment.objects.filter(user__in=users)
         .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=today))
         .select_related("org", "role")
         .order_by("valid_from", "pk")
-    )
+    ):
+        out.setdefault(a.user_id, []).append(a)
+    return out
+
+
+def _reach_and_rights(actor_grants: list[Grant], a: RoleAssignment) -> bool:
+    """Does some of the actor's `accounts.manage` cover all the assignment reaches, with
+    every permission of its role?"""
+    managing = [g for g in actor_grants if ACCOUNTS_MANAGE in g.permissions]
+    path = a.org.path
+
+    def covers(g: Grant, org_id: int, org_path: str, whole_subtree: bool) -> bool:
+        if g.scope == DataScope.ALL:
+            return True
+        if g.scope == DataScope.SUBTREE:
+            low, high = subtree_bounds(g.org_path)
+            return low <= org_path < high
+        if whole_subtree:
+            return False
+        if g.scope == DataScope.THIS_ORG:
+            return g.org_id == org_id
+        return g.scope == DataScope.CUSTOM and org_id in g.custom_ids
+
+    if a.scope == DataScope.ALL:
+        reached = any(g.scope == DataScope.ALL for g in managing)
+    elif a.scope == DataScope.CUSTOM:
+        orgs = list(a.custom_orgs.values_list("pk", "path"))
+        reached = all(any(covers(g, pk, p, False) for g in managing) for pk, p in orgs)
+    else:
+        whole = a.scope == DataScope.SUBTREE
+        reached = any(covers(g, a.org_id, path, whole) for g in managing)
+    if not reached:
+        return False
+    rights: set[str] = set()
+    for g in actor_grants:
+        if covers(g, a.org_id, path, False):
+            rights |= g.permissions
+    return set(a.role.permissions) <= rights
 
 
 def may_manage(actor: Any, user: User, assignments: list[RoleAssignment] | None = None) -> bool:
@@ -46,12 +91,8 @@ def may_manage(actor: Any, user: User, assignments: list[RoleAssignment] | None 
     held = current_assignments(user) if assignments is None else assignments
     if not held:
         return whole_tree
-    for a in held:
-        if a.scope == DataScope.ALL and not whole_tree:
-            return False
-        if not can(actor, ACCOUNTS_MANAGE, a.org):
-            return False
-    return True
+    actor_grants = grants(actor)
+    return all(_reach_and_rights(actor_grants, a) for a in held)
 
 
 def manages_anyone(actor: Any) -> bool:

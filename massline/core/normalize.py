@@ -176,8 +176,8 @@ def _check_range(day: _dt.date, value: object) -> _dt.date:
 
 
 def parse_date(value: object) -> _dt.date:
-    """A date from a cell: a `date` or `datetime` (openpyxl), an Excel day number (43709, as a
-    number or as text; 1900 date system), or text: 2019-09-01, 2019/09/01, 2019/9/1,
+    """A date from a cell: a `date` or `datetime` (a workbook's date cell), an Excel day
+    number (43709, as a number or as text; 1900 date system), or text: 2019-09-01, 2019/09/01, 2019/9/1,
     2019.9.1, 20190901, 2019年9月1日, in half or full width; a time after the date is ignored.
     Raises ValueError, with a translated message, for anything else, for a day the calendar
     does not have (2019-02-30) and for a year outside YEAR_LIMITS."""

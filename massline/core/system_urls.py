@@ -1,9 +1,11 @@
 from django.urls import path
+from django.views.generic import RedirectView
 
 from . import system_views as views
 
 app_name = "system"
 urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="system:schedule", permanent=False), name="home"),
     path("jobs/", views.failed_jobs, name="jobs"),
     path("jobs/<int:job_id>/retry", views.retry_job, name="retry"),
     path("schedule/", views.scheduled_tasks, name="schedule"),

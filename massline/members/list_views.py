@@ -17,7 +17,7 @@ from massline.access.policy import can, can_anywhere, scope_roots, scoped, sees_
 from massline.core.errors import Forbidden
 from massline.core.reference import ETHNIC_GROUPS
 from massline.orgs.models import Organization
-from massline.orgs.selectors import org_figures, org_search
+from massline.orgs.selectors import org_by_words, org_figures
 
 from . import roster_export, services
 from .counters import METRICS
@@ -73,22 +73,17 @@ def _total(
 
 
 def _org_from_words(request: HttpRequest) -> tuple[dict[str, str], str]:
-    """The query with `org` filled from the words typed in the picker when script did not
-    (one match in the user's view); and a message when the words do not name one."""
+    """The query with `org` filled from the words typed in the picker when script did not,
+    and a message when the words do not name one organization in the user's view."""
     params: dict[str, str] = {k: v for k, v in request.GET.dict().items() if v}
-    words = params.pop("org_q", "").strip()[:64]
-    if not words or params.get("org"):
+    words = params.pop("org_q", "")
+    if not words.strip() or params.get("org"):
         return params, ""
     visible = scoped(Organization.objects.all(), request.user, MEMBERS_VIEW)
-    found = org_search(visible=visible, q=words, limit=2)
-    if len(found) == 1:
-        params["org"] = str(found[0].pk)
-        return params, ""
-    if not found:
-        return params, _("No organization in your view matches “%(words)s”.") % {"words": words}
-    return params, _("Several organizations match “%(words)s”: pick one from the list.") % {
-        "words": words
-    }
+    org, error = org_by_words(visible=visible, words=words)
+    if org is not None:
+        params["org"] = str(org.pk)
+    return params, error
 
 
 @login_required

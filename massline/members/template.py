@@ -14,9 +14,11 @@ from typing import Any
 
 from massline.core.reference import ETHNIC_GROUPS
 
-from .models import Category, Education, Gender, MemberStatus, Mobility
+from .models import Category, Education, Gender, Member, MemberStatus, Mobility, Position
 
-#: The columns of the template, in order: (header, what it holds).
+#: The columns of the template, in order: (header, what it holds). The last two
+#: (OPTIONAL_HEADERS) may be left out of a file, together: a file of the first fifteen
+#: imports as before they were added, leaving members' party groups and positions alone.
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("姓名", "name"),
     ("性别", "gender"),
@@ -33,10 +35,17 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("流动情况", "mobility"),
     ("流入流出地", "mobility_place"),
     ("是否失联", "lost_contact"),
+    ("党小组", "party_group"),
+    ("支部职务", "position"),
 )
 HEADERS: tuple[str, ...] = tuple(header for header, _field in COLUMNS)
 FIELDS: tuple[str, ...] = tuple(field for _header, field in COLUMNS)
 FIELD_OF_HEADER: dict[str, str] = dict(COLUMNS)
+#: The columns a file may leave out, both or neither; they come last, in this order.
+OPTIONAL_HEADERS: tuple[str, ...] = ("党小组", "支部职务")
+#: The columns every file has: the template before the optional ones.
+REQUIRED_HEADERS: tuple[str, ...] = HEADERS[: -len(OPTIONAL_HEADERS)]
+assert HEADERS[len(REQUIRED_HEADERS) :] == OPTIONAL_HEADERS
 
 #: How the template writes a date: 2019-09-01.
 DATE_FORMAT = "%Y-%m-%d"
@@ -65,6 +74,13 @@ STATUS_LABELS: dict[str, str] = {
 #: No mobility is an empty cell.
 MOBILITY_LABELS: dict[str, str] = {"": "", Mobility.OUTFLOW: "流出", Mobility.INFLOW: "流入"}
 LOST_CONTACT_LABELS: dict[bool, str] = {True: "是", False: "否"}
+#: No position is an empty cell; the labels are the interface's Chinese names of the choices.
+POSITION_LABELS: dict[str, str] = {
+    "": "",
+    Position.SECRETARY: "支部书记",
+    Position.DEPUTY_SECRETARY: "副书记",
+    Position.COMMITTEE_MEMBER: "支委委员",
+}
 
 
 def _reverse(labels: dict[str, str]) -> dict[str, str]:
@@ -79,6 +95,11 @@ CATEGORY_CODES: dict[str, str] = _reverse(CATEGORY_LABELS)
 STATUS_CODES: dict[str, str] = _reverse(STATUS_LABELS)
 MOBILITY_CODES: dict[str, str] = _reverse(MOBILITY_LABELS)
 LOST_CONTACT_CODES: dict[str, bool] = {label: flag for flag, label in LOST_CONTACT_LABELS.items()}
+POSITION_CODES: dict[str, str] = _reverse(POSITION_LABELS)
+assert set(POSITION_CODES.values()) == {"", *Position.values}
+
+#: The longest party group the roster stores (the model's rule, which the member form shares).
+PARTY_GROUP_MAX: int = Member._meta.get_field("party_group").max_length or 64
 
 
 #: Columns Excel must keep as text: long digit strings would lose digits or leading zeros.
@@ -127,6 +148,8 @@ def blank_workbook() -> bytes:
         "流动情况": "流出 / 流入 / 留空",
         "流入流出地": "流动党员填写",
         "是否失联": "是 / 否 / 留空",
+        "党小组": f"可选列，可空，至多{PARTY_GROUP_MAX}字，如 第一党小组（与支部职务两列同时保留或同时删去）",
+        "支部职务": "可选列：" + " / ".join(v for v in POSITION_LABELS.values() if v) + " / 留空",
     }
     for header in HEADERS:
         notes.append([header, allowed[header]])
@@ -161,6 +184,7 @@ LABELS_OF_FIELD: dict[str, Mapping[Any, str]] = {
     "status": STATUS_LABELS,
     "mobility": MOBILITY_LABELS,
     "lost_contact": LOST_CONTACT_LABELS,
+    "position": POSITION_LABELS,
 }
 DATE_FIELDS = ("birth_date", "join_date", "full_date")
 assert DATE_FORMAT == "%Y-%m-%d", "cells() writes dates with isoformat()"

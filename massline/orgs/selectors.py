@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
 
 from . import counters
 from .models import Organization, OrgKind
@@ -80,6 +81,22 @@ def org_search(*, visible: QuerySet[Organization], q: str, limit: int = 50) -> l
     if q.replace("-", "").isalnum() and q.isascii():
         cond |= Q(code__startswith=q.upper()) | Q(division__code__startswith=q)
     return list(visible.filter(cond).select_related("division").order_by("depth", "code")[:limit])
+
+
+def org_by_words(*, visible: QuerySet[Organization], words: str) -> tuple[Organization | None, str]:
+    """The one organization of `visible` the words typed name (an organization picker sent
+    without script), or None with a message saying why: none or several match."""
+    words = words.strip()[:64]
+    if not words:
+        return None, ""
+    found = org_search(visible=visible, q=words, limit=2)
+    if len(found) == 1:
+        return found[0], ""
+    if not found:
+        return None, _("No organization in your view matches “%(words)s”.") % {"words": words}
+    return None, _("Several organizations match “%(words)s”: pick one from the list.") % {
+        "words": words
+    }
 
 
 def administrative_only(qs: QuerySet[Organization]) -> QuerySet[Organization]:

@@ -18,7 +18,7 @@ from massline.core.errors import Forbidden, NotFound
 from massline.core.models import AuditEvent
 from massline.orgs.models import Organization
 from massline.orgs.paths import subtree_bounds
-from massline.orgs.selectors import org_search
+from massline.orgs.selectors import org_by_words
 
 from ..permissions import AUDIT_VIEW
 from ..policy import access_org, scoped
@@ -76,19 +76,11 @@ def _org(user: Any, params: dict[str, str], errors: dict[str, str]) -> Organizat
         except (NotFound, Forbidden):
             errors["org"] = _("That organization is not in your view.")
             return None
-    words = params.get("org_q", "").strip()[:64]
-    if not words:
-        return None
     visible = scoped(Organization.objects.all(), user, AUDIT_VIEW)
-    found = org_search(visible=visible, q=words, limit=2)
-    if len(found) == 1:
-        return found[0]
-    errors["org"] = (
-        _("No organization in your view matches “%(words)s”.")
-        if not found
-        else _("Several organizations match “%(words)s”: pick one from the list.")
-    ) % {"words": words}
-    return None
+    org, error = org_by_words(visible=visible, words=params.get("org_q", ""))
+    if error:
+        errors["org"] = error
+    return org
 
 
 def filters_from_params(user: Any, params: dict[str, str]) -> AuditFilter:

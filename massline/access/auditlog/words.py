@@ -163,6 +163,9 @@ def _changes(event: AuditEvent, model: type[Model] | None, names: _Names) -> lis
     keys = [*after]
     if before:
         keys += [k for k in before if k not in after]
+    # in the order of the model's fields (PostgreSQL's jsonb keeps keys in an order of its own)
+    order = {f.name: n for n, f in enumerate(model._meta.get_fields())} if model else {}
+    keys.sort(key=lambda k: order.get(k, len(order)))
     out = []
     for key in keys:
         if key in HIDDEN_KEYS:

@@ -1,9 +1,8 @@
 from django.db import migrations
 
-# The built-in administering roles reset passwords and unlock accounts of users under them.
+# System and organization administrators reset passwords and unlock accounts of users under them.
 ADDED = {
     "system_admin": ["accounts.manage"],
-    "campaign_office": ["accounts.manage"],
     "org_admin": ["accounts.manage"],
 }
 

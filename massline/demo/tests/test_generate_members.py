@@ -389,6 +389,8 @@ def test_output_writes_the_import_template_and_nothing_to_the_database(tree, tmp
         "流动情况",
         "流入流出地",
         "是否失联",
+        "党小组",
+        "支部职务",
     ]
     assert tuple(rows[0]) == template.HEADERS
     assert len(rows) == 251
@@ -416,6 +418,7 @@ def test_output_writes_the_import_template_and_nothing_to_the_database(tree, tmp
         assert cells["所在党组织编码"] in BRANCH_REGIONS
         if cells["流动情况"]:
             assert cells["流入流出地"]
+        assert cells["支部职务"] in template.POSITION_CODES
 
 
 def test_template_labels_go_both_ways():

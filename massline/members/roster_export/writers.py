@@ -10,6 +10,8 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
+from django.conf import settings
+
 from massline.members import template
 
 from .rows import Row, batch_size
@@ -19,10 +21,17 @@ XLSX_SHEET_ROWS = 1_048_576
 SHEET_NAME = "花名册"
 BOM = "\ufeff"
 # Column widths of the .xlsx sheet, in characters, in template order.
-_WIDTHS = (12, 6, 10, 21, 12, 12, 10, 12, 12, 10, 20, 13, 9, 20, 9)
+_WIDTHS = (12, 6, 10, 21, 12, 12, 10, 12, 12, 10, 20, 13, 9, 20, 9, 14, 10)
 assert len(_WIDTHS) == len(template.COLUMNS)
 
 Counter = Callable[[int], None]
+
+
+def sheet_rows() -> int:
+    """Members per sheet of an .xlsx export (settings.MEMBER_EXPORT_SHEET_ROWS), at most
+    what a sheet holds below its header."""
+    rows = int(getattr(settings, "MEMBER_EXPORT_SHEET_ROWS", XLSX_SHEET_ROWS - 1))
+    return max(1, min(rows, XLSX_SHEET_ROWS - 1))
 
 
 def _counted(rows: Iterable[Row], counter: Counter | None, every: int) -> Iterator[Row]:
@@ -67,8 +76,10 @@ def write_csv(rows: Iterable[Row], handle: IO[bytes]) -> int:
 
 
 def write_xlsx(rows: Iterable[Row], target: str | Path | IO[bytes]) -> int:
-    """The rows as a workbook in the template, a row at a time (constant memory); past the
-    sheet limit, on further sheets with the same header. Every cell is text."""
+    """The rows as a workbook in the template, a row at a time (constant memory: xlsxwriter
+    writes each row to a temporary file as it comes, and its strings inline, with no table of
+    shared strings to keep); past `sheet_rows()` members, on further sheets (花名册2, 花名册3…)
+    with the same header. Every cell is text."""
     import xlsxwriter  # imported here: only exports need it
 
     workbook = xlsxwriter.Workbook(
@@ -84,6 +95,7 @@ def write_xlsx(rows: Iterable[Row], target: str | Path | IO[bytes]) -> int:
     header = workbook.add_format({"num_format": "@", "bold": True})
     count = 0
     sheets = 0
+    per_sheet = sheet_rows()
 
     def new_sheet() -> Any:
         nonlocal sheets
@@ -100,7 +112,7 @@ def write_xlsx(rows: Iterable[Row], target: str | Path | IO[bytes]) -> int:
         sheet = new_sheet()
         line = 1
         for row in rows:
-            if line >= XLSX_SHEET_ROWS:
+            if line > per_sheet:
                 sheet = new_sheet()
                 line = 1
             write = sheet.write_string

@@ -4,7 +4,7 @@ function (`import_roster`), a background job (`run_import`, `JOB_KIND`), pages (
 API (`api`) and `massline import-members`. `importing` says how a file goes in.
 
 Each module imports only modules listed before it (none of them another's private names):
-report, context (no Django), reading, rows (one row: the careful path), columns (the column
+report, context (no Django), workbook (an .xlsx file's sheets), reading, rows (one row: the careful path), columns (the column
 engine), staging, counts (the counter figures), checking (one block, in a checking process),
 workers (no Django: the checking processes), intake (the file through the workers into the
 staging table), file_checks, apply, importing (`import_roster`), jobs, views, api. `boot`

@@ -34,7 +34,7 @@ from massline.orgs import counters as org_counters
 
 from .context import Context
 from .counts import staged_changes
-from .file_checks import COMPARED, changed_condition, duplicates, report_found
+from .file_checks import changed_condition, compared, duplicates, report_found
 from .intake import Gathered, Progress
 from .report import ImportReport
 from .staging import MEMBERS, STAGE, STAGE_COLUMNS
@@ -86,10 +86,10 @@ def _apply_rows(
             f"{temp} AS SELECT m.id AS id, s.row_no AS row_no, m.phone_hash AS old_phone, "
             f"m.mobility AS old_mobility, m.lost_contact AS old_lost "
             f"FROM {STAGE} s JOIN members_member m ON m.id_number_hash = s.id_number_hash "
-            f"WHERE {changed_condition()}"
+            f"WHERE {changed_condition(compared(ctx))}"
         )
         if report.updated:
-            sets = [f"{c} = s.{c}" for c in COMPARED if c != "phone_hash"]
+            sets = [f"{c} = s.{c}" for c in compared(ctx) if c != "phone_hash"]
             sets += [
                 "name_folded = s.name_folded",
                 "phone_hash = s.phone_hash",

@@ -88,7 +88,7 @@ def check_rows(rows: list[tuple[int, list[Any]]]) -> ChunkResult:
     """Check rows of cells (in a worker): staging rows for the good ones, problems for the
     others, the numbers of the blank rows."""
     ctx = current()
-    frame = columns.frame_from_rows(rows)
+    frame = columns.frame_from_rows(rows, ctx.columns)
     accepted, rejected = columns.check(frame, ctx)
     rejected += sorted(set(range(len(rows))) - set(frame["i"].to_list()))
     return _careful(accepted, [rows[i] for i in sorted(rejected)], ctx)

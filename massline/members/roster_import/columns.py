@@ -30,7 +30,7 @@ from .rows import NAME_MAX, PLACE_MAX
 #: The template's columns, as the frame names them.
 CELLS = tuple(f"c{i}" for i in range(len(template.HEADERS)))
 (C_NAME, C_GENDER, C_ETHNICITY, C_ID, C_BIRTH, C_EDUCATION, C_CATEGORY, C_JOIN, C_FULL,
- C_STATUS, C_ORG, C_PHONE, C_MOBILITY, C_PLACE, C_LOST) = CELLS  # fmt: skip
+ C_STATUS, C_ORG, C_PHONE, C_MOBILITY, C_PLACE, C_LOST, C_GROUP, C_POSITION) = CELLS  # fmt: skip
 
 #: The checked row, before encryption: what `check_row` returns, column by column.
 CHECKED_SCHEMA: dict[str, Any] = {
@@ -51,6 +51,8 @@ CHECKED_SCHEMA: dict[str, Any] = {
     "mobility": pl.String,
     "mobility_place": pl.String,
     "lost_contact": pl.Boolean,
+    "party_group": pl.String,
+    "position": pl.String,
 }
 
 
@@ -116,7 +118,8 @@ def orgs_frame(ctx: Context) -> pl.DataFrame:
 
 def frame_from_lines(lines: list[str], first_row: int) -> pl.DataFrame:
     """Lines of CSV without quotes or carriage returns as a frame: `i` (the line's place in
-    `lines`), `row_no`, the cells c0…c14 and `fields`, how many cells the line has."""
+    `lines`), `row_no`, the cells c0…c16 (blank where a line has fewer: a file without the
+    optional columns) and `fields`, how many cells the line has."""
     frame = pl.DataFrame({"line": lines}, schema={"line": pl.String})
     return (
         frame.with_row_index("i")
@@ -131,23 +134,27 @@ def frame_from_lines(lines: list[str], first_row: int) -> pl.DataFrame:
             pl.col("line"),
         )
         .unnest("cells")
+        .with_columns(pl.col(list(CELLS)).fill_null(""))
     )
 
 
-def frame_from_rows(rows: list[tuple[int, list[Any]]]) -> pl.DataFrame:
+def frame_from_rows(rows: list[tuple[int, list[Any]]], width: int = len(CELLS)) -> pl.DataFrame:
     """Rows of cells (already split, from the csv module or a workbook) as a frame like
-    `frame_from_lines`'s. Only rows of 15 text cells (None counting as an empty cell) go in;
-    the others are left out, for the careful path."""
-    width = len(CELLS)
+    `frame_from_lines`'s, for a file of `width` columns. Only rows of `width` text cells
+    (None counting as an empty cell; empty cells after them, which a workbook's rows may
+    have, left out) go in; the others are left out, for the careful path."""
+    blank = [""] * (len(CELLS) - width)
     keep: list[int] = []
     columns: list[list[str]] = [[] for _ in CELLS]
     for i, (_row_no, cells) in enumerate(rows):
         if len(cells) != width:
-            continue
+            if len(cells) < width or any(c is not None and c != "" for c in cells[width:]):
+                continue
+            cells = cells[:width]
         if not all(c is None or isinstance(c, str) for c in cells):
             continue
         keep.append(i)
-        for column, cell in zip(columns, cells, strict=True):
+        for column, cell in zip(columns, [*cells, *blank], strict=True):
             column.append("" if cell is None else cell)
     data: dict[str, Any] = {
         "i": keep,
@@ -216,10 +223,14 @@ def check(frame: pl.DataFrame, ctx: Context) -> tuple[pl.DataFrame, list[int]]:
         .then(pl.lit(False))
         .otherwise(_label(C_LOST, template.LOST_CONTACT_CODES, pl.Boolean))
         .alias("lost_contact"),
+        pl.when(pl.col(C_POSITION) == "")
+        .then(pl.lit(""))
+        .otherwise(_label(C_POSITION, template.POSITION_CODES))
+        .alias("position"),
         check_digit.alias("check_index"),
     ).join(orgs_frame(ctx), left_on=C_ORG, right_on="code", how="left", maintain_order="left")
     good = (
-        (pl.col("fields") == len(CELLS))
+        (pl.col("fields") == ctx.columns)
         & ~pl.col("line").str.contains(dirty_pattern())
         # the name
         & (pl.col(C_NAME) != "")
@@ -259,6 +270,9 @@ def check(frame: pl.DataFrame, ctx: Context) -> tuple[pl.DataFrame, list[int]]:
         & (pl.col(C_PLACE).str.len_chars() <= PLACE_MAX)
         & ((pl.col(C_PLACE) == "") | (pl.col("mobility") != ""))
         & pl.col("lost_contact").is_not_null()
+        # the optional columns (blank in a file without them)
+        & (pl.col(C_GROUP).str.len_chars() <= template.PARTY_GROUP_MAX)
+        & pl.col("position").is_not_null()
     ).fill_null(False)
     step2 = step1.with_columns(good.alias("good"))
     rejected = step2.filter(~pl.col("good"))["i"].to_list()
@@ -280,6 +294,8 @@ def check(frame: pl.DataFrame, ctx: Context) -> tuple[pl.DataFrame, list[int]]:
         pl.col("mobility"),
         pl.col(C_PLACE).alias("mobility_place"),
         pl.col("lost_contact"),
+        pl.col(C_GROUP).alias("party_group"),
+        pl.col("position"),
     )
     return accepted, rejected
 

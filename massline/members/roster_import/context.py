@@ -19,6 +19,9 @@ class Context:
     today: dt.date
     postgres: bool
     field_key: str = ""  # FIELD_ENCRYPTION_KEY of the importing process
+    # The file's columns: the template's 17, or its first 15 (without the optional party
+    # group and position, which an import then leaves as members have them).
+    columns: int = 17
     # Where checked rows go: "stage" (the staging table) or "member" (a first load straight
     # into the empty member table, the row number as the member's id).
     target: str = "stage"

@@ -32,6 +32,14 @@ COMPARED = (
     "mobility_place",
     "lost_contact",
 )
+#: What only a file with the template's optional columns sets: a file without them leaves
+#: members' party groups and positions as they are.
+OPTIONAL_COMPARED = ("party_group", "position")
+
+
+def compared(ctx: Context) -> tuple[str, ...]:
+    """The details this import sets: COMPARED, and the optional ones if the file has them."""
+    return COMPARED + (OPTIONAL_COMPARED if ctx.columns == len(H) else ())
 
 
 def duplicates(report: ImportReport, table: str, row: str) -> list[Problem]:
@@ -103,13 +111,13 @@ def _distinct(a: str, b: str) -> str:
     return f"{a} IS DISTINCT FROM {b}" if is_postgres() else f"{a} IS NOT {b}"
 
 
-def changed_condition() -> str:
-    return " OR ".join(_distinct(f"m.{c}", f"s.{c}") for c in COMPARED)
+def changed_condition(columns: tuple[str, ...] = COMPARED) -> str:
+    return " OR ".join(_distinct(f"m.{c}", f"s.{c}") for c in columns)
 
 
-def summarize(report: ImportReport, empty: bool) -> None:
+def summarize(report: ImportReport, empty: bool, columns: tuple[str, ...] = COMPARED) -> None:
     """How many rows would be new, changed and unchanged: into an `empty` roster, every
-    staged row is new. (Should someone enter one of them before the import writes, the
+    staged row is new; a member is changed when one of `columns` differs. (Should someone enter one of them before the import writes, the
     insert comes out short and the import fails: `apply`.)"""
     if empty:
         report.created, report.updated, report.unchanged = report.valid_rows, 0, 0
@@ -117,7 +125,7 @@ def summarize(report: ImportReport, empty: bool) -> None:
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT count(*), count(m.id), "
-            f"coalesce(sum(CASE WHEN m.id IS NOT NULL AND ({changed_condition()}) "
+            f"coalesce(sum(CASE WHEN m.id IS NOT NULL AND ({changed_condition(columns)}) "
             f"THEN 1 ELSE 0 END), 0) "
             f"FROM {STAGE} s LEFT JOIN members_member m ON m.id_number_hash = s.id_number_hash"
         )

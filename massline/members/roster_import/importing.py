@@ -73,12 +73,12 @@ def import_roster(
     roster = open_roster(path, file_name=name, encoding=encoding)
     report.sheets = roster.sheet_names
     try:
-        check_header(roster.header)
         ctx = Context(
             orgs=scope_orgs(actor),
             today=timezone.localdate(),
             postgres=is_postgres(),
             field_key=settings.FIELD_ENCRYPTION_KEY,
+            columns=check_header(roster.header),
         )
         # PostgreSQL: everything in one transaction. SQLite: the staging table is a temporary
         # one, which takes no lock on the database, so the rows are read and checked outside
@@ -108,7 +108,7 @@ def import_roster(
                     # (an empty roster has nobody to compare the rows with)
                     empty = not Member.objects.exists()
                     file_checks.check_staged(report, ctx, gathered.may_repeat, empty)
-                    file_checks.summarize(report, empty)
+                    file_checks.summarize(report, empty, file_checks.compared(ctx))
                     report.mark("checking")
                     write(report, actor, ctx, job_id, dry_run, progress, gathered, empty)
                 report.applied = True

@@ -1,7 +1,8 @@
-"""Reading a roster file, streamed, never holding it whole: CSV in UTF-8 (with or without a
-BOM) or GB18030, told apart by their bytes or declared by the user, handed out in blocks of
-whole records for the checking processes to decode and split; `.xlsx` through openpyxl's
-read-only mode, row by row, every sheet whose first row is the template's header. What the
+"""Reading a roster file: CSV streamed, never held whole, in UTF-8 (with or without a BOM)
+or GB18030, told apart by their bytes or declared by the user, handed out in blocks of whole
+records for the checking processes to decode and split; `.xlsx` through calamine
+(`workbook`), row by row, every sheet whose first row is the first sheet's header (calamine
+holds one sheet at a time whole: CSV is the format for a very large roster). What the
 file is comes from its bytes, not its name: a text file renamed `.xlsx` and a truncated
 workbook are refused with a message that says so."""
 
@@ -10,7 +11,6 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +22,7 @@ from massline.core.errors import ApplicationError
 from massline.core.normalize import clean_cell
 from massline.members import template
 
+from . import workbook
 from .report import SHEET_ROWS, file_error
 
 #: The encodings a user may declare ("auto": told by the bytes).
@@ -210,7 +211,7 @@ def _open_csv(path: Path, name: str, size: int, encoding: str) -> Roster:
 
 
 def _open_xlsx(path: Path, name: str, size: int) -> Roster:
-    import openpyxl  # a second to import: only when an Excel file comes
+    from python_calamine import CalamineWorkbook
 
     damaged = file_error(
         _(
@@ -221,49 +222,54 @@ def _open_xlsx(path: Path, name: str, size: int) -> Roster:
         "damaged_xlsx",
     )
     try:
-        with zipfile.ZipFile(path) as archive:
-            broken = archive.testzip()
-        if broken is not None:
-            raise damaged
-        # Formulas are read as formulas, not their last results, so that they are refused.
-        book = openpyxl.load_workbook(path, read_only=True, data_only=False)
-    except ApplicationError:
-        raise
-    except Exception:  # zipfile.BadZipFile, KeyError, XML errors: all mean a broken file
+        # every part read through (a damaged one found), and the formula cells found
+        sheets = workbook.scan(path)
+        book = CalamineWorkbook.from_path(str(path))
+    except Exception:  # zipfile.BadZipFile, KeyError, XML and calamine errors: a broken file
         raise damaged from None
-    sheets = book.worksheets
-    sheet = sheets[0]
-    total = sum(max(0, (ws.max_row or 0) - 1) for ws in sheets) or None
-    rows_iter = sheet.iter_rows(values_only=True)
+    for sheet in sheets:
+        if sheet.unplaced_formula:
+            book.close()
+            raise file_error(
+                _(
+                    "The sheet %(sheet)s of %(name)s holds formulas; a roster's cells must hold "
+                    "the values themselves. Copy the sheet and paste it back as values."
+                )
+                % {"sheet": sheet.name, "name": name},
+                "formula",
+            )
     try:
-        first = next(rows_iter)
-    except StopIteration:
-        book.close()
-        raise file_error(_("%(name)s has no rows.") % {"name": name}, "empty_file") from None
+        rows_iter = workbook.sheet_rows(book, sheets[0]) if sheets else iter(())
+        first = next(rows_iter, None)
     except Exception:
         book.close()
         raise damaged from None
-    header = [clean_cell(v) for v in first]
+    if first is None:
+        book.close()
+        raise file_error(_("%(name)s has no rows.") % {"name": name}, "empty_file")
+    header = _trimmed(first)
+    total = sum(max(0, (s.last_row or 0) - 1) for s in sheets) or None
     counted = 0
 
     def rows() -> Iterator[tuple[int, list[Any]]]:
         """The rows of the first sheet, then of every later sheet whose first row is the
-        template's header too (an export longer than a sheet goes on in 花名册2, 花名册3…);
-        other sheets (the template's notes) are not rows. A later sheet's rows are numbered
-        SHEET_ROWS apart: see ImportReport.add."""
+        first sheet's header too (an export longer than a sheet goes on in 花名册2,
+        花名册3…); a later sheet whose first row names none of the template's columns (the
+        template's notes) holds no rows, and one that names some but is not that header is
+        refused. A later sheet's rows are numbered SHEET_ROWS apart: see ImportReport.add."""
         nonlocal counted
         try:
-            for index, ws in enumerate(sheets):
-                it = rows_iter if index == 0 else ws.iter_rows(values_only=True)
+            for index, sheet in enumerate(sheets):
+                it = rows_iter if index == 0 else workbook.sheet_rows(book, sheet)
                 if index:
-                    top = next(it, None)
-                    if top is None or [clean_cell(v) for v in top][: len(template.HEADERS)] != list(
-                        template.HEADERS
-                    ):
+                    top = _trimmed(next(it, []))
+                    if top != header:
+                        if set(top) & set(template.HEADERS):
+                            raise _other_header(name, sheet.name, sheets[0].name)
                         continue
                 for line, cells in enumerate(it, start=2):
                     counted += 1
-                    yield index * SHEET_ROWS + line, list(cells)
+                    yield index * SHEET_ROWS + line, cells
         except ApplicationError:
             raise
         except Exception:
@@ -277,21 +283,50 @@ def _open_xlsx(path: Path, name: str, size: int) -> Roster:
         position=lambda: counted,
         total_rows=total,
         close=book.close,
-        sheet_names=[ws.title for ws in sheets],
+        sheet_names=[sheet.name for sheet in sheets],
     )
 
 
-def check_header(header: list[Any]) -> None:
-    """The header must be the template's, column for column."""
+def _trimmed(cells: list[Any]) -> list[str]:
+    """A header row as text, without the empty cells after its last column."""
+    text = [clean_cell(c) for c in cells]
+    while text and not text[-1]:
+        text.pop()
+    return text
+
+
+def _other_header(name: str, sheet: str, first: str) -> ApplicationError:
+    return file_error(
+        _(
+            "The sheet %(sheet)s of %(name)s has columns of the roster but not those of the "
+            "first sheet %(first)s: every sheet of a roster starts with the same header row. "
+            "Give it the same columns, or move it into a workbook of its own."
+        )
+        % {"sheet": sheet, "name": name, "first": first},
+        "bad_sheet_header",
+    )
+
+
+def check_header(header: list[Any]) -> int:
+    """The header must be the template's, column for column, with or without its optional
+    last columns (both or neither); how many columns the file has."""
     got = [clean_cell(h).lstrip("\ufeff") for h in header]
     while got and not got[-1]:
         got.pop()  # empty cells after the last column
-    expected = list(template.HEADERS)
-    if got == expected:
-        return
+    full = list(template.HEADERS)
+    required = list(template.REQUIRED_HEADERS)
+    if got in (full, required):
+        return len(got)
+    optional = [h for h in template.OPTIONAL_HEADERS if h in got]
+    expected = full if optional else required
     missing = [h for h in expected if h not in got]
     extra = [h or _("(blank)") for h in got if h not in expected]
     parts = []
+    if optional and len(optional) < len(template.OPTIONAL_HEADERS):
+        parts.append(
+            _("the optional columns %(columns)s go together: keep both or neither")
+            % {"columns": "、".join(template.OPTIONAL_HEADERS)}
+        )
     if missing:
         parts.append(_("missing columns: %(columns)s") % {"columns": "、".join(missing)})
     if extra:
@@ -310,9 +345,10 @@ def check_header(header: list[Any]) -> None:
             parts.append(_("columns repeated"))
     raise file_error(
         _(
-            "The first row must hold the template's columns, in its order (%(columns)s): "
-            "%(problems)s. Download the blank template and copy the data into it."
+            "The first row must hold the template's columns, in its order (%(columns)s; the "
+            "last two may be left out together): %(problems)s. Download the blank template "
+            "and copy the data into it."
         )
-        % {"columns": "、".join(expected), "problems": "; ".join(parts)},
+        % {"columns": "、".join(full), "problems": "; ".join(parts)},
         "bad_header",
     )

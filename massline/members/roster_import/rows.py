@@ -48,6 +48,8 @@ H = template.HEADERS
     C_MOBILITY,
     C_PLACE,
     C_LOST,
+    C_GROUP,
+    C_POSITION,
 ) = range(len(H))
 
 
@@ -61,18 +63,21 @@ def check_row(
     def bad(column: int, value: Any, message: str) -> None:
         problems.append(Problem(row_no, H[column], _shown(value), message))
 
-    if len(cells) > len(H) and any(clean_cell(c) for c in cells[len(H) :]):
+    width = ctx.columns  # the file's: the template's, or without its optional columns
+    if len(cells) > width and any(clean_cell(c) for c in cells[width:]):
         problems.append(
             Problem(
                 row_no,
                 "",
                 "",
                 _("The row has %(n)s cells; the template has %(m)s columns.")
-                % {"n": len(cells), "m": len(H)},
+                % {"n": len(cells), "m": width},
             )
         )
-    if len(cells) < len(H):
-        cells = list(cells) + [None] * (len(H) - len(cells))
+    if len(cells) < len(H) or width < len(H):
+        # (a file without the optional columns: they are blank, and the import keeps what
+        # members have there: apply)
+        cells = list(cells[:width]) + [None] * (len(H) - min(len(cells), width))
     text = [clean_cell(c) for c in cells[: len(H)]]
     for i, value in enumerate(text):
         if value.startswith("'"):
@@ -229,6 +234,23 @@ def check_row(
     if lost_text and lost_text not in template.LOST_CONTACT_CODES:
         bad(C_LOST, lost_text, _("是否失联 must be 是, 否 or left blank."))
 
+    group = text[C_GROUP]
+    if len(group) > template.PARTY_GROUP_MAX:
+        bad(
+            C_GROUP,
+            group,
+            _("The party group is longer than %(n)s characters.") % {"n": template.PARTY_GROUP_MAX},
+        )
+    position = template.POSITION_CODES.get(text[C_POSITION])
+    if position is None:
+        position = ""
+        bad(
+            C_POSITION,
+            text[C_POSITION],
+            _("支部职务 must be one of %(labels)s, or left blank.")
+            % {"labels": "、".join(v for v in template.POSITION_LABELS.values() if v)},
+        )
+
     if problems or info is None or org is None or birth is None or join is None:
         return None, problems
     return (
@@ -249,6 +271,8 @@ def check_row(
         mobility,
         place,
         lost,
+        group,
+        position,
     ), problems
 
 

@@ -25,7 +25,15 @@ STAGE = "members_import_stage"
 MEMBERS = "members_member"
 
 # Staging columns: the row number, then the member's columns as the table has them.
-STAGE_COLUMNS = ("row_no", *BULK_PERSON_COLUMNS, "mobility", "mobility_place", "lost_contact")
+STAGE_COLUMNS = (
+    "row_no",
+    *BULK_PERSON_COLUMNS,
+    "mobility",
+    "mobility_place",
+    "lost_contact",
+    "party_group",
+    "position",
+)
 # A first load's columns (Context.target "member"): the member table's, the row number as id;
 # the others take their database defaults (blank, and the time of the COPY).
 MEMBER_COLUMNS = ("id", *STAGE_COLUMNS[1:], "attached_org_id")

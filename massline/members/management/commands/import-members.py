@@ -15,7 +15,8 @@ class Command(BaseCommand):
     help = (
         "Import a member roster (.csv or .xlsx in the template): checks the whole file, then "
         "writes it at once, or nothing if any row is wrong. Exit status 1 when the file or a "
-        "row is wrong."
+        "row is wrong. For a very large roster use CSV: a workbook is read a whole sheet at a "
+        "time (a sheet of a million rows takes about 1.6 GiB)."
     )
 
     def add_arguments(self, parser):

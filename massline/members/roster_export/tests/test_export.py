@@ -48,6 +48,8 @@ HEADERS = [
     "流动情况",
     "流入流出地",
     "是否失联",
+    "党小组",
+    "支部职务",
 ]
 
 
@@ -66,13 +68,22 @@ def add(org, name, seq, *, status="full", birth=dt.date(1980, 5, 17), phone="138
         full_date=dt.date(2006, 7, 1) if status == "full" else None,
         phone=phone,
         education=kw.pop("education", "university"),
+        party_group=kw.pop("party_group", ""),
+        position=kw.pop("position", ""),
     )
     return member, number
 
 
 @pytest.fixture
 def roster(tree):
-    a1, a1_id = add(tree.village_a1, "张国华", 1, education="postgraduate")
+    a1, a1_id = add(
+        tree.village_a1,
+        "张国华",
+        1,
+        education="postgraduate",
+        party_group="第一党小组",
+        position="secretary",
+    )
     a2, a2_id = add(
         tree.village_a2, "额尔敦·巴特尔", 2, status="probationary", phone="", ethnicity="02"
     )
@@ -148,10 +159,13 @@ def test_csv_is_the_import_template_with_labels_dates_and_full_numbers(tree, ros
         "流出",
         "北京市朝阳区",
         "否",
+        "第一党小组",
+        "支部书记",
     ]
     bater = by_name["额尔敦·巴特尔"]
     assert bater[3] == roster["a2_id"] and bater[8] == "" and bater[9] == "预备党员"
     assert bater[11] == "" and bater[12] == "" and bater[14] == "是"
+    assert bater[15:] == ["", ""]
 
 
 def test_xlsx_is_the_same_template_all_text(tree, roster, make_user):
@@ -362,9 +376,9 @@ def test_streamed_csv_holds_every_row_over_many_batches(tree, make_user, setting
     assert len(rows) == 12 and len({r[3] for r in rows[1:]}) == 11
 
 
-def test_xlsx_continues_on_a_second_sheet_past_the_sheet_limit(tree, make_user, monkeypatch):
-    # given a sheet limit of 4 rows (header + 3 members)
-    monkeypatch.setattr(writers, "XLSX_SHEET_ROWS", 4)
+def test_xlsx_continues_on_a_second_sheet_past_the_sheet_limit(tree, make_user, settings):
+    # given a sheet of 3 members (and its header)
+    settings.MEMBER_EXPORT_SHEET_ROWS = 3
     for i in range(7):
         add(tree.village_a1, f"成员{i}", 300 + i)
     client = login_client(make_user("org_admin", tree.root))
@@ -374,6 +388,12 @@ def test_xlsx_continues_on_a_second_sheet_past_the_sheet_limit(tree, make_user, 
     assert all(rows[0] == HEADERS for rows in sheets.values())
     names = [r[0] for rows in sheets.values() for r in rows[1:]]
     assert sorted(names) == sorted(f"成员{i}" for i in range(7))
+
+
+@pytest.mark.parametrize(("setting", "rows"), [(3, 3), (10_000_000, 1_048_575), (0, 1)])
+def test_the_sheet_size_setting_stays_within_what_a_sheet_holds(settings, setting, rows):
+    settings.MEMBER_EXPORT_SHEET_ROWS = setting
+    assert writers.sheet_rows() == rows
 
 
 # -- the background job ----------------------------------------------------------------------

@@ -176,9 +176,8 @@ def test_command_imports_within_a_users_scope(tree, tmp_path, make_user):
 
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
-def test_an_export_with_full_numbers_imports_back_unchanged(tree, tmp_path, fmt, monkeypatch):
+def test_an_export_with_full_numbers_imports_back_unchanged(tree, tmp_path, fmt, settings):
     from massline.members import roster_export as export
-    from massline.members.roster_export import writers
 
     rows = [
         row(**{"姓名": "=SUM(A1)", "流动情况": "流出", "流入流出地": "@上海"}),
@@ -189,7 +188,7 @@ def test_an_export_with_full_numbers_imports_back_unchanged(tree, tmp_path, fmt,
     rows[0] = row(**{"姓名": "'=SUM(A1)", "流动情况": "流出", "流入流出地": "'@上海"})
     assert import_roster(write_csv(tmp_path / "in.csv", rows), actor=None, dry_run=False).ok
     before = list(Member.objects.order_by("id").values())
-    monkeypatch.setattr(writers, "XLSX_SHEET_ROWS", 2)  # one member a sheet: 花名册, 花名册2
+    settings.MEMBER_EXPORT_SHEET_ROWS = 1  # one member a sheet: 花名册, 花名册2
     out = tmp_path / f"out.{fmt}"
     export.write_file(export.iter_rows(Member.objects.all(), full_numbers=True), out, fmt)
     again = import_roster(out, actor=None, dry_run=False)

@@ -51,6 +51,8 @@ def row(**over: object) -> list[object]:
         "流动情况": "",
         "流入流出地": "",
         "是否失联": "否",
+        "党小组": "",
+        "支部职务": "",
     }
     values.update(over)
     return [values[h] for h in HEADERS]
@@ -274,8 +276,8 @@ def test_a_member_entered_while_the_file_was_checked_fails_the_import(
         import_roster(write_csv(tmp_path / "a.csv", [row()]), actor=None, dry_run=False)
     summarize = file_checks.summarize
 
-    def and_meanwhile(report, empty):
-        summarize(report, empty)
+    def and_meanwhile(report, empty, *columns):
+        summarize(report, empty, *columns)
         member_create(
             actor=None, org=tree.village_a1, name="王丽", gender="female", ethnicity="01",
             id_number=ID_B, join_date=date(2019, 9, 1), status="probationary",
@@ -438,6 +440,10 @@ def wrong_checksum(number: str) -> str:
         ({"是否失联": "不知道"}, "是否失联", "是"),
         ({"姓名": '=HYPERLINK("http://x")'}, "姓名", "formula"),
         ({"公民身份号码": "=1+1"}, "公民身份号码", "formula"),
+        ({"支部职务": "书记员"}, "支部职务", "支部书记"),
+        ({"支部职务": "secretary"}, "支部职务", "blank"),
+        ({"党小组": "第" * 65}, "党小组", "64"),
+        ({"党小组": "=A1"}, "党小组", "formula"),
     ],
 )
 def test_each_bad_cell_is_reported_by_row_and_column(tree, tmp_path, over, column, words, settings):

@@ -96,6 +96,15 @@ def test_imports_are_private_to_who_started_them(tree, admin, make_user, tmp_pat
     assert client.get(f"/members/import/{job.pk}/report.csv").status_code == 404
 
 
+def test_the_import_page_offers_the_optional_columns_and_recommends_csv_for_large_rosters(
+    tree, admin
+):
+    page = login_client(admin).get("/members/import/")
+    assert page.status_code == 200
+    assert "党小组" in page.text and "支部职务" in page.text
+    assert "可选列" in page.text and "建议使用 CSV" in page.text
+
+
 def test_who_may_import(tree, make_user, client):
     viewer = make_user("supervisor", tree.root, DataScope.ALL)
     assert login_client(viewer).get("/members/import/").status_code == 403
@@ -111,6 +120,8 @@ def test_blank_templates(tree, admin):
     response = client.get("/members/import/template.xlsx")
     book = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content)))
     assert [c.value for c in book.worksheets[0][1]] == list(template.HEADERS)
+    notes = {r[0]: r[1] for r in book.worksheets[1].iter_rows(min_row=2, values_only=True)}
+    assert "支部书记" in notes["支部职务"] and "64" in notes["党小组"]
     assert client.get("/members/import/template.pdf").status_code == 404
 
 

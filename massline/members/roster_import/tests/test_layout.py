@@ -12,7 +12,7 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parent.parent
 #: Each module may import only those before it (the package's docstring).
 ORDER = [
-    "report", "context", "reading", "rows", "columns", "staging", "counts", "checking",
+    "report", "context", "workbook", "reading", "rows", "columns", "staging", "counts", "checking",
     "workers", "intake", "file_checks", "apply", "importing", "jobs", "views", "api", "boot",
 ]  # fmt: skip
 
