@@ -211,7 +211,7 @@ def transfer_act(request: HttpRequest, transfer_id: int, action: str) -> HttpRes
             messages.success(request, str(step.done) % names)
             return redirect("members:transfer", done.pk)
     elif "dues_paid_to" in form.errors:
-        error, status = form.errors["dues_paid_to"][0], 200
+        error, status = str(form.errors["dues_paid_to"][0]), 200
     else:
         error = _("This transfer changed while you were looking at it; check it again.")
     transfer = _get_transfer(request, transfer_id)
