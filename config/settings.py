@@ -241,6 +241,8 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 ROSTER_UPLOAD_MAX_BYTES = int(os.environ.get("MASSLINE_ROSTER_UPLOAD_MAX_BYTES", 512 * 1024 * 1024))
 # A transfer (组织关系转接) waiting longer than this since its last step is flagged overdue.
 TRANSFER_OVERDUE_DAYS = int(os.environ.get("MASSLINE_TRANSFER_OVERDUE_DAYS", "30"))
+# How long an introduction letter (介绍信) is valid, printed on it.
+TRANSFER_LETTER_VALID_DAYS = int(os.environ.get("MASSLINE_TRANSFER_LETTER_VALID_DAYS", "30"))
 # Member exports (massline.members.roster_export): up to MEMBER_EXPORT_STREAM_MAX rows are sent in
 # the response, more become a background job; members are read MEMBER_EXPORT_BATCH at a time.
 MEMBER_EXPORT_STREAM_MAX = int(os.environ.get("MASSLINE_EXPORT_STREAM_MAX", 10_000))

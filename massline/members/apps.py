@@ -11,15 +11,29 @@ class MembersConfig(AppConfig):
         from massline.access.policy import register_scoped_model, register_two_sided_model
         from massline.core import jobs
         from massline.core.audit import register_actions, register_field_labels
+        from massline.core.schedule import register_periodic
         from massline.orgs.services import register_kind_rule, register_path_copy
 
         from . import counters, roster_export, rules
         from .models import Member, Transfer
         from .roster_import import JOB_KIND as IMPORT_JOB_KIND
         from .roster_import import run_import
+        from .transfers import counters as transfer_counters
         from .transfers import workflow
+        from .transfers.services import transfers_sweep_task
 
         counters.register()
+        transfer_counters.register()
+        register_periodic(
+            "members.transfers_sweep",
+            "5 0 * * *",
+            transfers_sweep_task,
+            label=_("Transfer figures: overdue and this year"),
+            description=_(
+                "Marks transfers waiting longer than the set limit as overdue, and stops "
+                "counting last year's finished transfers as this year's, with the counters."
+            ),
+        )
         jobs.register(
             IMPORT_JOB_KIND,
             run_import,
@@ -60,6 +74,7 @@ class MembersConfig(AppConfig):
                 "members.import": _("imported a roster"),
                 "members.transfer_request": _("requested a member transfer"),
                 "members.transfer_send": _("approved a transfer for the sending side"),
+                "members.transfer_letter": _("printed a transfer's introduction letter"),
                 "members.transfer_receive": _("approved a transfer for the receiving side"),
                 "members.transfer_move": _("moved a member to another organization"),
                 "members.transfer_withdraw": _("withdrew a member transfer"),

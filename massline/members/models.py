@@ -277,12 +277,34 @@ class Transfer(models.Model):
         related_name="+",
     )
     to_path = PathField(max_length=255)
+    # The sending branch's superior committee, which approves for the sending side and issues
+    # the introduction letter (decision 0006's amendment); copied at the request like the paths.
+    from_committee = models.ForeignKey(
+        Organization,
+        verbose_name=_("sending side's committee"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    from_committee_path = PathField(max_length=255, blank=True, default="")
     status = models.CharField(
         _("status"),
         max_length=24,
         choices=TransferStatus.choices,
         default=TransferStatus.AWAITING_SENDER,
     )
+    # The introduction letter (党员组织关系介绍信), issued when the sending side approves.
+    letter_no = BytewiseCharField(_("letter number"), max_length=32, null=True, blank=True)
+    letter_issued_on = models.DateField(_("letter issued on"), null=True, blank=True)
+    letter_valid_days = models.PositiveSmallIntegerField(
+        _("letter valid for (days)"), null=True, blank=True
+    )
+    dues_paid_to = models.DateField(_("dues paid up to"), null=True, blank=True)
+    # Flags the counters count (transfers/counters.py): set by the steps and by the daily
+    # sweep, which follows the clock (waiting too long; a new year).
+    flagged_overdue = models.BooleanField(default=False)
+    done_this_year = models.BooleanField(default=False)
     reason = models.TextField(_("reason"))
     requested_on = models.DateField(_("requested on"))
     requested_by = models.ForeignKey(
@@ -316,6 +338,8 @@ class Transfer(models.Model):
             models.CheckConstraint(
                 condition=~Q(from_org=models.F("to_org")), name="transfer_not_to_same_org"
             ),
+            # A letter number is issued once, across all transfers.
+            models.UniqueConstraint(fields=["letter_no"], name="transfer_letter_no_unique"),
         ]
 
     def __str__(self) -> str:

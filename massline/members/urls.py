@@ -34,6 +34,11 @@ urlpatterns = [
     path("transfers/orgs/", transfer_views.org_suggestions, name="transfer_orgs"),
     path("transfers/<int:transfer_id>/", transfer_views.transfer_detail, name="transfer"),
     path(
+        "transfers/<int:transfer_id>/letter.pdf",
+        transfer_views.transfer_letter,
+        name="transfer_letter",
+    ),
+    path(
         "transfers/<int:transfer_id>/<slug:action>/",
         transfer_views.transfer_act,
         name="transfer_act",

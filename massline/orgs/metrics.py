@@ -2,7 +2,7 @@
 
 A domain declares each figure it keeps in the organization counters as a `Counted`: a code, a
 label, and which of its records count towards it (every record, or those whose fields hold
-given values). Every form the code needs is derived from that one declaration, so the forms
+given values: a code, a flag, or one of a tuple of codes). Every form the code needs is derived from that one declaration, so the forms
 cannot drift apart:
 
 - `q()`: the Django filter; the recount (`rebuild-counters`) counts the records it matches;
@@ -30,8 +30,8 @@ from django.utils.functional import Promise
 if TYPE_CHECKING:
     import polars as pl
 
-#: What a condition may compare a field with: a stored code or a flag.
-Value = str | bool
+#: What a condition may compare a field with: a stored code, a flag, or one of several codes.
+Value = str | bool | tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -46,16 +46,25 @@ class Counted:
         for name, value in self.when.items():
             if not name.isidentifier():
                 raise ValueError(f"{self.code}: {name!r} is not a field name")
-            if not isinstance(value, bool | str):
+            codes = value if isinstance(value, tuple) else ()
+            if not isinstance(value, bool | str | tuple) or not all(
+                isinstance(c, str) for c in codes
+            ):
                 raise TypeError(f"{self.code}: {name} must be compared with a code or a flag")
 
     def q(self) -> Q:
-        return Q(**self.when)
+        return Q(
+            **{
+                (f"{name}__in" if isinstance(value, tuple) else name): value
+                for name, value in self.when.items()
+            }
+        )
 
     def value(self, record: Any) -> int:
-        if isinstance(record, Mapping):
-            return int(all(record[name] == value for name, value in self.when.items()))
-        return int(all(getattr(record, name) == value for name, value in self.when.items()))
+        def field(name: str) -> Any:
+            return record[name] if isinstance(record, Mapping) else getattr(record, name)
+
+        return int(all(_matches(field(name), value) for name, value in self.when.items()))
 
     def sql(self, alias: str) -> str:
         if not self.when:
@@ -68,7 +77,10 @@ class Counted:
 
         if not self.when:
             return pl.int_range(pl.len()) >= 0
-        tests = [pl.col(name) == value for name, value in self.when.items()]
+        tests = [
+            pl.col(name).is_in(list(value)) if isinstance(value, tuple) else pl.col(name) == value
+            for name, value in self.when.items()
+        ]
         expr = tests[0]
         for test in tests[1:]:
             expr = expr & test
@@ -83,13 +95,23 @@ class Counted:
         return self.polars_test().cast(pl.Int64).sum().alias(self.code)
 
 
+def _matches(found: Any, value: Value) -> bool:
+    return found in value if isinstance(value, tuple) else found == value
+
+
+def _sql_literal(code: str) -> str:
+    return "'" + code.replace(chr(39), chr(39) * 2) + "'"
+
+
 def _sql_test(alias: str, name: str, value: Value) -> str:
     column = f"{alias}.{name}"
     if value is True:
         return column
     if value is False:
         return f"NOT {column}"
-    return f"{column} = '{value.replace(chr(39), chr(39) * 2)}'"
+    if isinstance(value, tuple):
+        return f"{column} IN ({', '.join(_sql_literal(c) for c in value)})"
+    return f"{column} = {_sql_literal(value)}"
 
 
 def counts(metrics: Iterable[Counted], record: Any) -> dict[str, int]:

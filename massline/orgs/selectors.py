@@ -39,6 +39,14 @@ class OrgFigures:
         ]
 
     @property
+    def other_groups(self) -> list[list[tuple[str, str, int]]]:
+        """`others` in one group per domain (the metric code's prefix: members, transfers)."""
+        groups: dict[str, list[tuple[str, str, int]]] = {}
+        for row in self.others:
+            groups.setdefault(row[0].split(".")[0], []).append(row)
+        return list(groups.values())
+
+    @property
     def by_kind(self) -> list[tuple[str, str, int]]:
         return [(k.value, str(k.label), self.subtree.get(f"orgs.{k.value}", 0)) for k in OrgKind]
 

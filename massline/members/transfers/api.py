@@ -28,7 +28,7 @@ from .selectors import (
     transfer_detail_queryset,
     transfer_list,
 )
-from .services import transfer_request, transfer_step
+from .services import letter_printable, transfer_request, transfer_step
 
 router = Router(tags=["transfers"])
 
@@ -86,6 +86,13 @@ class TransferOut(Schema):
 class TransferDetail(TransferOut):
     steps: list[StepOut]
     actions: list[str]
+    # The introduction letter's number: for the sending side only (the receiving side types
+    # it from the letter the member brings); null before the sending side approves.
+    letter_no: str | None
+
+    @staticmethod
+    def resolve_letter_no(obj: Transfer) -> str | None:
+        return obj.letter_no if getattr(obj, "letter_shown", False) else None
 
     @staticmethod
     def resolve_steps(obj: Transfer) -> list[object]:
@@ -120,6 +127,10 @@ class StepIn(RequestBody):
     note: str = Field("", max_length=2000, pattern=NO_NUL)
     # The status the client last saw; when given and different, the step is refused.
     status: StatusName | None = None
+    # The receiving side's approval: the number of the introduction letter the member brought.
+    letter_no: str = Field("", max_length=40, pattern=NO_NUL)
+    # The sending side's approval: the month the member's dues are paid up to (its first day).
+    dues_paid_to: dt.date | None = None
 
 
 def _get(request: HttpRequest, transfer_id: int) -> Transfer:
@@ -135,7 +146,9 @@ def _get(request: HttpRequest, transfer_id: int) -> Transfer:
 def _detail(request: HttpRequest, t: Transfer) -> Transfer:
     """The transfer with its history and the steps the caller may take now."""
     t.step_rows = list(t.steps.select_related("actor"))  # type: ignore[attr-defined]
-    t.actions = workflow.actions_for(request_user(request), t)  # type: ignore[attr-defined]
+    user = request_user(request)
+    t.actions = workflow.actions_for(user, t)  # type: ignore[attr-defined]
+    t.letter_shown = letter_printable(user, t)  # type: ignore[attr-defined]
     return t
 
 
@@ -223,8 +236,10 @@ def transfer_create(request: HttpRequest, payload: TransferIn) -> tuple[int, Tra
     summary="Take a step: approve, send_back or withdraw",
 )
 def transfer_act(request: HttpRequest, transfer_id: int, action: str, payload: StepIn) -> Transfer:
-    """`approve` is the sending side's approval while the transfer waits for it, the receiving
-    side's after that. `send_back` needs a reason in `note`."""
+    """`approve` is the sending branch's superior committee's approval while the transfer waits
+    for the sending side (never the requester's own; it numbers the introduction letter), the
+    receiving side's after that (with the letter's number in `letter_no`). `send_back` needs a
+    reason in `note`."""
     t = _get(request, transfer_id)
     if action not in workflow.ACTIONS:
         raise NotFound()
@@ -234,5 +249,7 @@ def transfer_act(request: HttpRequest, transfer_id: int, action: str, payload: S
         action=action,
         note=payload.note,
         seen=payload.status,
+        letter_no=payload.letter_no,
+        dues_paid_to=payload.dues_paid_to,
     )
     return _detail(request, _get(request, transfer_id))

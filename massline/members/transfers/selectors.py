@@ -36,7 +36,10 @@ def transfers_waiting_for(qs: QuerySet[Transfer], user: User) -> QuerySet[Transf
         if action != workflow.APPROVE:
             continue
         side = side_q(user, MEMBERS_TRANSFER, Transfer, step.side)
-        waiting |= Q(status=state) & (Q() if side is None else side)
+        mine = Q() if side is None else side
+        if step.not_by_requester:  # another person's approval
+            mine &= ~Q(requested_by=user.pk) | Q(requested_by__isnull=True)
+        waiting |= Q(status=state) & mine
     return qs.filter(waiting)
 
 
@@ -75,7 +78,9 @@ def with_overdue(qs: QuerySet[Transfer], now: dt.datetime | None = None) -> Quer
 def transfer_detail_queryset() -> QuerySet[Transfer]:
     """Transfers with what one transfer's page shows: the member, both organizations and the
     overdue flag (the caller picks one through `access_scoped`)."""
-    return with_overdue(Transfer.objects.select_related("member__org", "from_org", "to_org"))
+    return with_overdue(
+        Transfer.objects.select_related("member__org", "from_org", "to_org", "from_committee")
+    )
 
 
 def transfer_list(

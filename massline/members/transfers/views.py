@@ -4,6 +4,7 @@ sending side, or by ID number by the receiving side). Permission checks: access 
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django import forms
@@ -19,14 +20,16 @@ from django.views.decorators.http import require_POST
 from massline.access.permissions import MEMBERS_TRANSFER, MEMBERS_VIEW
 from massline.access.policy import access_scoped, can, can_anywhere, scoped
 from massline.accounts.requests import request_user
-from massline.core.errors import ApplicationError, Forbidden, NotFound
-from massline.core.normalize import to_halfwidth
+from massline.core.errors import ApplicationError, Forbidden, NotFound, http_status
+from massline.core.normalize import parse_month, to_halfwidth
 from massline.orgs.models import Organization
 
 from ..idnumber import InvalidNumber, validate_id
 from ..models import OPEN_TRANSFER_STATUSES, Member, Transfer, TransferStatus
 from ..services import MEMBER_ORG_KINDS
 from . import workflow
+from .letter_pdf import letter_pdf
+from .orgsearch import org_search
 from .selectors import (
     BOXES,
     member_by_id_number,
@@ -35,7 +38,7 @@ from .selectors import (
     transfer_detail_queryset,
     transfer_list,
 )
-from .services import transfer_request, transfer_step
+from .services import letter_printable, transfer_letter_print, transfer_request, transfer_step
 
 ORG_SUGGESTIONS = 20
 
@@ -66,6 +69,24 @@ class IncomingTransferForm(TransferRequestForm):
 class StepForm(forms.Form):
     note = forms.CharField(required=False, max_length=500)
     status = forms.CharField(max_length=24)
+    letter_no = forms.CharField(required=False, max_length=40)
+    # <input type="month"> sends "2026-11"; where a browser shows a text field instead,
+    # 2026年11月 and 2026.11 are taken too.
+    dues_paid_to = forms.CharField(required=False, max_length=20)
+    confirmed = forms.BooleanField(required=False)
+
+    def clean_dues_paid_to(self) -> dt.date | None:
+        text = self.cleaned_data["dues_paid_to"].strip()
+        if not text:
+            return None
+        try:
+            return parse_month(text)
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc)) from None
+
+
+#: The step form's inputs, as the services name them in errors.
+STEP_INPUTS = ("letter_no", "confirmed", "reason", "dues_paid_to")
 
 
 def _apply_error(form: forms.Form, exc: ApplicationError) -> None:
@@ -129,6 +150,8 @@ def _detail_context(request: HttpRequest, transfer: Transfer) -> dict[str, Any]:
         # The forms of the steps the user may take, as the workflow map describes them.
         "buttons": [workflow.TRANSITIONS[(transfer.status, a)] for a in actions],
         "turn": workflow.turn(transfer),
+        "turn_org": workflow.turn_org(transfer),
+        "letter_printable": letter_printable(user, transfer),
         "member_visible": can(user, MEMBERS_VIEW, transfer.member.org),
     }
 
@@ -157,31 +180,58 @@ def transfer_act(request: HttpRequest, transfer_id: int, action: str) -> HttpRes
     transfer = _get_transfer(request, transfer_id)
     if action not in workflow.ACTIONS:
         raise NotFound()
-    if transfer.is_open and action not in workflow.actions_for(user, transfer):
-        raise Forbidden()
     form = StepForm(request.POST)
+    status = 400
     if form.is_valid():
         seen = form.cleaned_data["status"]
+        step = workflow.TRANSITIONS.get((seen, action))
         try:
+            if step is not None and step.confirm and not form.cleaned_data["confirmed"]:
+                raise ApplicationError(
+                    _("Tick the box to confirm: %(step)s.") % {"step": step.button},
+                    field="confirmed",
+                )
             done = transfer_step(
                 actor=user,
                 transfer=transfer,
                 action=action,
                 note=form.cleaned_data["note"],
                 seen=seen,
+                letter_no=form.cleaned_data["letter_no"],
+                dues_paid_to=form.cleaned_data["dues_paid_to"],
             )
         except ApplicationError as exc:
+            # What the user typed or ticked comes back with its error (200, as any form);
+            # a refused step keeps its status.
             error = exc.message
+            status = 200 if exc.field in STEP_INPUTS else http_status(exc)
         else:
             step = workflow.TRANSITIONS[(seen, action)]
             names = {"name": transfer.member.name, "org": transfer.to_org.name}
             messages.success(request, str(step.done) % names)
             return redirect("members:transfer", done.pk)
+    elif "dues_paid_to" in form.errors:
+        error, status = str(form.errors["dues_paid_to"][0]), 200
     else:
         error = _("This transfer changed while you were looking at it; check it again.")
     transfer = _get_transfer(request, transfer_id)
-    context = {**_detail_context(request, transfer), "error": error, "error_action": action}
-    return render(request, "members/transfers/detail.html", context, status=400)
+    context = {
+        **_detail_context(request, transfer),
+        "error": error,
+        "error_action": action,
+        "letter_typed": request.POST.get("letter_no", "")[:40],
+    }
+    return render(request, "members/transfers/detail.html", context, status=status)
+
+
+@login_required
+def transfer_letter(request: HttpRequest, transfer_id: int) -> HttpResponse:
+    """The introduction letter with its receipt stub, as a PDF for the sending side."""
+    transfer = _get_transfer(request, transfer_id)
+    content = transfer_letter_print(actor=request_user(request), transfer=transfer)
+    response = HttpResponse(letter_pdf(content), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="letter-{content.number}.pdf"'
+    return response
 
 
 def _start(
@@ -277,20 +327,14 @@ def transfer_incoming_view(request: HttpRequest) -> HttpResponse:
 @login_required
 def org_suggestions(request: HttpRequest) -> HttpResponse:
     """Branches for the receiving-organization field, as <option>s of a datalist: by code
-    (its beginning) or name (a part of it), across the whole tree, since a member may move
+    (its beginning), name (a part of it, 党支部 finding 支部委员会) or pinyin initials
+    ("glbc"), across the whole tree, since a member may move
     anywhere in the province (decision 0006); `mine=1` keeps to the user's transfer scope."""
     if not can_anywhere(request.user, MEMBERS_TRANSFER):
         raise Forbidden()
     q = to_halfwidth(request.GET.get("to_org", request.GET.get("q", ""))).strip()[:64]
-    orgs: list[Organization] = []
-    if len(q) >= 2:
-        qs = Organization.objects.filter(kind__in=MEMBER_ORG_KINDS)
-        if request.GET.get("mine") == "1":
-            qs = scoped(qs, request.user, MEMBERS_TRANSFER)
-        code = q.split(" ")[0].upper()
-        cond = Organization.objects.none()
-        by_name = qs.filter(name__contains=q)
-        if code.replace("-", "").isalnum() and code.isascii():
-            cond = qs.filter(code__startswith=code)
-        orgs = list((by_name | cond).order_by("code")[:ORG_SUGGESTIONS])
+    qs = Organization.objects.filter(kind__in=MEMBER_ORG_KINDS)
+    if request.GET.get("mine") == "1":
+        qs = scoped(qs, request.user, MEMBERS_TRANSFER)
+    orgs = org_search(query=q, candidates=qs, kinds=MEMBER_ORG_KINDS, limit=ORG_SUGGESTIONS)
     return render(request, "members/transfers/org_options.html", {"orgs": orgs})

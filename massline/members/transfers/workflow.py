@@ -3,7 +3,9 @@
 kind, its audit action) and says (its button, its note field, its message when done).
 
 A transfer has two sides, each an organization: the sending side (`from_org`) and the receiving
-side (`to_org`). A side acts with `members.transfer` over its organization. Everything that
+side (`to_org`); the sending side's approval is its superior committee's (`from_committee`, the
+parent of the sending branch), which issues the introduction letter (介绍信), and never the
+requester's own. A side acts with `members.transfer` over its organization. Everything that
 asks "what may happen to this transfer now, and who may do it" reads `TRANSITIONS`: the
 service that applies a step, the buttons of the page and the actions of the API."""
 
@@ -28,8 +30,20 @@ if TYPE_CHECKING:
 
 SENDING = "sending"
 RECEIVING = "receiving"
+#: The sending branch's superior committee: it approves for the sending side.
+SENDING_COMMITTEE = "sending_committee"
 #: Each side's organization on a transfer: (path field, org id field), for the scope rules.
-SIDES = {SENDING: ("from_path", "from_org_id"), RECEIVING: ("to_path", "to_org_id")}
+SIDES = {
+    SENDING: ("from_path", "from_org_id"),
+    RECEIVING: ("to_path", "to_org_id"),
+    SENDING_COMMITTEE: ("from_committee_path", "from_committee_id"),
+}
+#: Who acts, as the docs' table says it.
+_SIDE_WORDS = {
+    SENDING: "sending side",
+    RECEIVING: "receiving side",
+    SENDING_COMMITTEE: "sending branch's superior committee",
+}
 
 APPROVE = "approve"
 SEND_BACK = "send_back"
@@ -51,13 +65,22 @@ class Transition:
     note_label: Promise
     done: Promise  # the message once taken; may name %(name)s and %(org)s (the receiving side)
     requester_too: bool = False  # the requester may take it too, while holding the permission
+    not_by_requester: bool = False  # never the requester: another person approves
     note_required: bool = False
     checks_member: bool = False  # the member must still be transferable (not lost contact)
+    issues_letter: bool = False  # numbers the introduction letter (介绍信)
+    asks_letter_no: bool = False  # the letter's number must be typed, and match
+    confirm: bool = False  # the page asks "are you sure?" before taking it
 
     @property
     def acting(self) -> str:
         """Who may take the step, as the docs' table says it."""
-        return f"{self.side} side or the requester" if self.requester_too else f"{self.side} side"
+        who = _SIDE_WORDS[self.side]
+        if self.requester_too:
+            return f"{who} or the requester"
+        if self.not_by_requester:
+            return f"{who}, not the requester"
+        return who
 
 
 def _approve(
@@ -65,9 +88,10 @@ def _approve(
 ) -> Transition:
     done = (
         gettext_lazy("Approved for the sending side; now waiting for the receiving side.")
-        if side == SENDING
+        if side == SENDING_COMMITTEE
         else gettext_lazy("Transfer done: %(name)s now belongs to %(org)s.")
     )
+    sending = side == SENDING_COMMITTEE
     return Transition(
         state=state,
         action=APPROVE,
@@ -79,6 +103,9 @@ def _approve(
         note_label=gettext_lazy("Note (optional)"),
         done=done,
         checks_member=True,
+        not_by_requester=sending,
+        issues_letter=sending,
+        asks_letter_no=not sending,
     )
 
 
@@ -94,6 +121,7 @@ def _send_back(state: str, side: str) -> Transition:
         note_label=gettext_lazy("Reason for sending back (required)"),
         done=gettext_lazy("The transfer was sent back."),
         note_required=True,
+        confirm=True,
     )
 
 
@@ -109,6 +137,7 @@ def _withdraw(state: str) -> Transition:
         note_label=gettext_lazy("Reason for withdrawing (optional)"),
         done=gettext_lazy("The transfer was withdrawn."),
         requester_too=True,
+        confirm=True,
     )
 
 
@@ -116,12 +145,12 @@ _ALL = [
     _approve(
         TransferStatus.AWAITING_SENDER,
         TransferStatus.AWAITING_RECEIVER,
-        SENDING,
+        SENDING_COMMITTEE,
         TransferStepKind.SENDER_APPROVED,
         "members.transfer_send",
         gettext_lazy("Approve for the sending side"),
     ),
-    _send_back(TransferStatus.AWAITING_SENDER, SENDING),
+    _send_back(TransferStatus.AWAITING_SENDER, SENDING_COMMITTEE),
     _withdraw(TransferStatus.AWAITING_SENDER),
     _approve(
         TransferStatus.AWAITING_RECEIVER,
@@ -173,10 +202,19 @@ def turn(transfer: Transfer) -> str:
     return found.side if found is not None else ""
 
 
+def turn_org(transfer: Transfer) -> Organization | None:
+    """The organization whose approval the transfer waits for (None once closed)."""
+    found = TRANSITIONS.get((transfer.status, APPROVE))
+    return side_org(transfer, found.side) if found is not None else None
+
+
 def _may(user: User, transfer: Transfer, step: Transition, sides: set[str]) -> bool:
+    requester = transfer.requested_by_id is not None and user.pk == transfer.requested_by_id
+    if step.not_by_requester and requester:
+        return False
     if step.side in sides:
         return True
-    return step.requester_too and bool(sides) and user.pk == transfer.requested_by_id
+    return step.requester_too and bool(sides) and requester
 
 
 def actions_for(user: User, transfer: Transfer) -> list[str]:
@@ -190,6 +228,34 @@ def actions_for(user: User, transfer: Transfer) -> list[str]:
     ]
 
 
+def refusal(user: User, transfer: Transfer, action: str) -> str:
+    """Why the user may not take `action` now, translated: the requester approving their own
+    request, the sending branch approving for its committee, or no right at all."""
+    step = TRANSITIONS.get((transfer.status, action))
+    sides = sides_of(user, MEMBERS_TRANSFER, transfer)
+    if (
+        step is not None
+        and step.side == SENDING_COMMITTEE
+        and SENDING in sides
+        and step.side not in sides
+    ):
+        return _(
+            "The sending side's approval is given by the branch's superior committee, "
+            "%(org)s, not by the branch itself."
+        ) % {"org": side_org(transfer, step.side).name}
+    if step is not None and step.not_by_requester and user.pk == transfer.requested_by_id:
+        return _(
+            "You requested this transfer, so you may not approve it: another person at "
+            "%(org)s approves it."
+        ) % {"org": side_org(transfer, step.side).name}
+    return _("You may not take this step on this transfer.")
+
+
+def committee_of(org: Organization) -> Organization:
+    """The committee that approves a transfer out of `org`: its parent (itself at the top)."""
+    return org.parent if org.parent_id is not None and org.parent is not None else org
+
+
 def may_request(user: User, from_org: Organization, to_org: Organization) -> bool:
     """Either side may start a transfer: the sending branch, or the receiving branch the
     member has come to."""
@@ -199,7 +265,7 @@ def may_request(user: User, from_org: Organization, to_org: Organization) -> boo
 def side_org(transfer: Transfer, side: str) -> Organization:
     """The organization acting for `side`: the foreign key behind its org id field."""
     org: Organization = getattr(transfer, SIDES[side][1].removesuffix("_id"))
-    return org
+    return org if org is not None else transfer.from_org
 
 
 def markdown_table() -> str:

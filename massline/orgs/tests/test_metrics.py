@@ -5,6 +5,7 @@ from __future__ import annotations
 import polars as pl
 import pytest
 from django.db import connection
+from django.db.models import Q
 
 from massline.orgs import counters
 from massline.orgs.metrics import Counted, counts, difference
@@ -26,9 +27,20 @@ def test_conditions_on_codes_and_flags_become_sql():
     )
 
 
+def test_one_of_several_codes_in_every_form():
+    # given a metric counting records whose status is one of two codes
+    metric = Counted("things.open", "open", {"status": ("waiting", "it's")})
+    # then each form says "one of them"
+    assert metric.sql("t") == "CASE WHEN t.status IN ('waiting', 'it''s') THEN 1 ELSE 0 END"
+    assert str(metric.q()) == str(Q(status__in=("waiting", "it's")))
+    assert [metric.value({"status": s}) for s in ("waiting", "it's", "done")] == [1, 1, 0]
+    frame = pl.DataFrame({"g": ["a", "a", "b"], "status": ["waiting", "done", "it's"]})
+    assert sorted(frame.group_by("g").agg(metric.polars_count()).rows()) == [("a", 1), ("b", 1)]
+
+
 @pytest.mark.parametrize(
     ("when", "error"),
-    [({"kind; DROP": "x"}, ValueError), ({"size": 3}, TypeError)],
+    [({"kind; DROP": "x"}, ValueError), ({"size": 3}, TypeError), ({"s": ("a", 1)}, TypeError)],
 )
 def test_a_declaration_refuses_what_it_cannot_derive(when, error):
     with pytest.raises(error):

@@ -33,7 +33,10 @@ from massline.members.transfers.selectors import (
     transfers_waiting_for,
     with_overdue,
 )
-from massline.members.transfers.services import transfer_request, transfer_step
+from massline.members.transfers.services import (
+    transfer_request,
+    transfer_step,
+)
 from massline.members.transfers.workflow import actions_for
 from massline.orgs import counters
 from massline.orgs.models import OrgKind
@@ -69,7 +72,8 @@ def w(tree, make_user) -> SimpleNamespace:
     branch_b1 (under pref_b)."""
     s = SimpleNamespace(tree=tree)
     s.member = add_member(tree.village_a1, 1)
-    s.sender = make_user("org_admin", tree.county_a1)  # sending side
+    s.branch = make_user("org_admin", tree.village_a1)  # the sending branch itself
+    s.sender = make_user("org_admin", tree.county_a1)  # sending side, over its committee
     s.receiver = make_user("org_admin", tree.pref_b)  # receiving side
     s.both = make_user("org_admin", tree.root)  # both sides
     s.outsider = make_user("org_admin", tree.county_a2)  # neither side
@@ -80,7 +84,7 @@ def w(tree, make_user) -> SimpleNamespace:
 def request(w, actor: Any = None, **kw: Any) -> Transfer:
     fields = {"member": w.member, "to_org": w.tree.branch_b1, "reason": "工作调动"}
     fields.update(kw)
-    return transfer_request(actor=actor or w.sender, **fields)
+    return transfer_request(actor=actor or w.branch, **fields)
 
 
 def approve_sending(*, actor: Any, transfer: Transfer, note: str = "") -> Transfer:
@@ -90,9 +94,19 @@ def approve_sending(*, actor: Any, transfer: Transfer, note: str = "") -> Transf
     )
 
 
-def approve_receiving(*, actor: Any, transfer: Transfer, note: str = "") -> Transfer:
+def approve_receiving(
+    *, actor: Any, transfer: Transfer, note: str = "", letter_no: str | None = None
+) -> Transfer:
+    """The receiving side's approval with the number of the letter (by default the right one)."""
+    if letter_no is None:
+        letter_no = Transfer.objects.get(pk=transfer.pk).letter_no or ""
     return transfer_step(
-        actor=actor, transfer=transfer, action="approve", note=note, seen="awaiting_receiver"
+        actor=actor,
+        transfer=transfer,
+        action="approve",
+        note=note,
+        seen="awaiting_receiver",
+        letter_no=letter_no,
     )
 
 
@@ -105,8 +119,9 @@ def send_back(*, actor: Any, transfer: Transfer, reason: str) -> Transfer:
 
 
 def in_state(w, state: str) -> Transfer:
-    """A transfer of w.member brought to `state` by the user with both sides."""
-    t = request(w, w.both)
+    """A transfer of w.member requested by its branch, brought to `state` by the user with
+    both sides."""
+    t = request(w, w.branch)
     if state == TransferStatus.AWAITING_SENDER:
         return t
     if state == TransferStatus.WITHDRAWN:
@@ -179,10 +194,11 @@ def test_requesting_again_in_every_state(w, state):
     other = w.tree.village_a2 if state == "done" else w.tree.branch_b1
     if state in ("awaiting_sender", "awaiting_receiver"):
         with pytest.raises(ApplicationError) as exc:
-            request(w, w.both, to_org=w.tree.village_a2)
+            request(w, w.branch, to_org=w.tree.village_a2)
         assert exc.value.code == "transfer_open"
     else:
-        t = request(w, w.both, to_org=other)
+        # once done, the member is at branch_b1: the county's side no longer asks for them
+        t = request(w, w.both if state == "done" else w.branch, to_org=other)
         assert t.status == TransferStatus.AWAITING_SENDER
 
 
@@ -204,10 +220,13 @@ def test_the_database_refuses_a_second_open_transfer(w):
 # Who may take each step: (state, step, user, allowed).
 WHO = [
     ("awaiting_sender", "approve_sending", "sender", True),
+    ("awaiting_sender", "approve_sending", "branch", False),  # its committee approves
     ("awaiting_sender", "approve_sending", "receiver", False),
     ("awaiting_sender", "approve_sending", "outsider", False),
     ("awaiting_sender", "approve_sending", "viewer", False),
     ("awaiting_sender", "send_back", "sender", True),
+    ("awaiting_sender", "send_back", "branch", False),
+    ("awaiting_sender", "withdraw", "branch", True),  # the requester
     ("awaiting_sender", "send_back", "receiver", False),
     ("awaiting_sender", "send_back", "viewer", False),
     ("awaiting_sender", "withdraw", "sender", True),
@@ -220,6 +239,7 @@ WHO = [
     ("awaiting_receiver", "send_back", "receiver", True),
     ("awaiting_receiver", "send_back", "sender", False),
     ("awaiting_receiver", "withdraw", "sender", True),
+    ("awaiting_receiver", "withdraw", "branch", True),
     ("awaiting_receiver", "withdraw", "receiver", False),
     ("awaiting_receiver", "withdraw", "viewer", False),
 ]
@@ -269,7 +289,7 @@ def test_a_done_transfer_moves_the_member_history_audit_and_counters(w):
         attached_org=tree.village_a1,
     )
     before = counters.read([tree.village_a1.pk, tree.pref_a.pk, tree.pref_b.pk, tree.root.pk])
-    t = transfer_request(actor=w.sender, member=member, to_org=tree.branch_b1, reason="迁居")
+    t = transfer_request(actor=w.branch, member=member, to_org=tree.branch_b1, reason="迁居")
     t = approve_sending(actor=w.sender, transfer=t, note="同意")
     t = approve_receiving(actor=w.receiver, transfer=t, note="接收")
     assert t.status == TransferStatus.DONE
@@ -294,7 +314,7 @@ def test_a_done_transfer_moves_the_member_history_audit_and_counters(w):
     }
     assert event.actor == w.receiver
     assert list(t.steps.values_list("kind", "actor", "note")) == [
-        (TransferStepKind.REQUESTED, w.sender.pk, "迁居"),
+        (TransferStepKind.REQUESTED, w.branch.pk, "迁居"),
         (TransferStepKind.SENDER_APPROVED, w.sender.pk, "同意"),
         (TransferStepKind.RECEIVER_APPROVED, w.receiver.pk, "接收"),
     ]
@@ -405,9 +425,10 @@ def test_scoped_lists_of_each_side(w):
 @pytest.mark.parametrize(
     ("who", "sides"),
     [
-        ("sender", {"sending"}),
+        ("branch", {"sending"}),
+        ("sender", {"sending", "sending_committee"}),
         ("receiver", {"receiving"}),
-        ("both", {"sending", "receiving"}),
+        ("both", {"sending", "receiving", "sending_committee"}),
         ("outsider", set()),
         ("viewer", set()),  # sees both sides, may transfer at neither
     ],
@@ -483,3 +504,36 @@ def test_overdue_days_come_from_the_environment(monkeypatch):
     assert importlib.reload(settings_module).TRANSFER_OVERDUE_DAYS == 30
     monkeypatch.undo()
     importlib.reload(settings_module)
+
+
+def test_a_transfer_approved_by_its_own_requester_is_refused(w):
+    # given a transfer requested by the sending county's administrator
+    t = request(w, w.sender)
+    audit_before = AuditEvent.objects.count()
+    # when they approve it themselves
+    with pytest.raises(Forbidden) as exc:
+        approve_sending(actor=w.sender, transfer=t)
+    # then a sentence naming who approves it, and nothing changed
+    assert "中共保合少镇委员会" in exc.value.message
+    assert "您发起了这项转接" in exc.value.message
+    t.refresh_from_db()
+    assert (t.status, t.letter_no) == (TransferStatus.AWAITING_SENDER, None)
+    assert t.steps.count() == 1 and AuditEvent.objects.count() == audit_before
+    assert actions_for(w.sender, t) == ["send_back", "withdraw"]
+    # and another person over the committee approves it
+    assert approve_sending(actor=w.both, transfer=t).status == TransferStatus.AWAITING_RECEIVER
+
+
+def test_the_sending_branch_itself_may_not_approve_for_its_committee(w):
+    # given a transfer the receiving side started, waiting for the sending side
+    t = request(w, w.receiver)
+    # when the member's own branch approves it
+    with pytest.raises(Forbidden) as exc:
+        approve_sending(actor=w.branch, transfer=t)
+    # then it is told its superior committee approves, and nothing changed
+    assert "由支部的上级党委（中共保合少镇委员会）审批" in exc.value.message
+    t.refresh_from_db()
+    assert (t.status, t.letter_no) == (TransferStatus.AWAITING_SENDER, None)
+    assert t.from_committee == w.tree.town_a1
+    assert not transfers_waiting_for(Transfer.objects.all(), w.branch).exists()
+    assert list(transfers_waiting_for(Transfer.objects.all(), w.sender)) == [t]

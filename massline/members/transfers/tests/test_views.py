@@ -30,7 +30,8 @@ def w(tree, make_user):
     s.tree = tree
     s.member = add_member(tree.village_a1, 1)
     s.number = make_id("150102", dt.date(1980, 5, 17), 1)
-    s.sender = make_user("org_admin", tree.county_a1)
+    s.branch = make_user("org_admin", tree.village_a1)  # the member's branch
+    s.sender = make_user("org_admin", tree.county_a1)  # over the branch's committee
     s.receiver = make_user("org_admin", tree.pref_b)
     s.outsider = make_user("org_admin", tree.county_a2)
     s.viewer = make_user("supervisor", tree.root)
@@ -39,7 +40,7 @@ def w(tree, make_user):
 
 def start(w, actor=None):
     return transfer_request(
-        actor=actor or w.sender, member=w.member, to_org=w.tree.branch_b1, reason="工作调动"
+        actor=actor or w.branch, member=w.member, to_org=w.tree.branch_b1, reason="工作调动"
     )
 
 
@@ -108,10 +109,19 @@ def test_detail_access_and_buttons(w):
     assert 'data-testid="actions"' not in viewer_page.content.decode()
 
 
-def post(client, t, action, note="", status=None):
+def post(client, t, action, note="", status=None, letter_no=None, confirmed="1"):
+    """A step's form as the page sends it: by default with the letter's right number (asked
+    of the receiving side only) and the confirmation box ticked (asked for withdraw and send
+    back only)."""
+    now = Transfer.objects.get(pk=t.pk)
     return client.post(
         f"/members/transfers/{t.pk}/{action}/",
-        {"note": note, "status": status or Transfer.objects.get(pk=t.pk).status},
+        {
+            "note": note,
+            "status": status or now.status,
+            "letter_no": now.letter_no or "" if letter_no is None else letter_no,
+            "confirmed": confirmed,
+        },
     )
 
 
@@ -143,13 +153,87 @@ def test_send_back_and_withdraw_through_the_pages(w):
     t = start(w)
     sender = login_client(w.sender)
     refused = post(sender, t, "send_back", "")
-    assert refused.status_code == 400 and refused.context["error"]
+    assert refused.status_code == 200 and refused.context["error"]  # the form, with its error
     assert post(sender, t, "send_back", "材料不全").status_code == 302
     assert Transfer.objects.get(pk=t.pk).status == TransferStatus.SENT_BACK
     t2 = start(w)
     assert post(sender, t2, "withdraw", "").status_code == 302
     assert Transfer.objects.get(pk=t2.pk).status == TransferStatus.WITHDRAWN
     assert post(sender, t2, "nonsense").status_code == 404
+
+
+@pytest.mark.parametrize("action", ["withdraw", "send_back"])
+def test_withdraw_and_send_back_ask_for_confirmation(w, action):
+    # given a transfer waiting for the sending side, and its page
+    t = start(w)
+    sender = login_client(w.sender)
+    page = sender.get(f"/members/transfers/{t.pk}/").content.decode()
+    assert f'id="confirm-{action}" required' in page
+    # when the step is sent without the box ticked
+    refused = post(sender, t, action, "材料不全", confirmed="")
+    # then the page asks for it, and nothing changed
+    assert refused.status_code == 200
+    assert refused.context["error"].startswith("请勾选确认：")
+    assert Transfer.objects.get(pk=t.pk).status == TransferStatus.AWAITING_SENDER
+    assert t.steps.count() == 1
+
+
+def test_the_branch_itself_and_the_requester_may_not_approve_on_the_page(w):
+    # given a transfer its branch requested, and one the county's administrator requested
+    t = start(w)
+    branch = login_client(w.branch)
+    assert branch.get(f"/members/transfers/{t.pk}/").context["actions"] == ["withdraw"]
+    # when the branch approves it for the sending side
+    refused = post(branch, t, "approve")
+    # then 403 with the reason, nothing changed
+    assert refused.status_code == 403
+    assert "上级党委（中共保合少镇委员会）" in refused.context["error"]
+    post(branch, t, "withdraw")
+    own = start(w, w.sender)
+    refused = post(login_client(w.sender), own, "approve")
+    assert refused.status_code == 403 and "您发起了这项转接" in refused.context["error"]
+    assert Transfer.objects.get(pk=own.pk).status == TransferStatus.AWAITING_SENDER
+    assert Transfer.objects.get(pk=own.pk).letter_no is None
+
+
+@pytest.mark.parametrize("typed", ["", "2026-150102-999999", "used"])
+def test_the_receiving_page_refuses_a_wrong_or_used_letter_number(w, typed):
+    # given a transfer done earlier and one waiting for the receiving side
+    earlier_member = add_member(w.tree.village_a2, 2, name="其其格")
+    earlier = transfer_request(
+        actor=None, member=earlier_member, to_org=w.tree.branch_b1, reason="调动"
+    )
+    approve_sending(actor=w.sender, transfer=earlier)
+    receiver = login_client(w.receiver)
+    assert post(receiver, earlier, "approve").status_code == 302
+    t = approve_sending(actor=w.sender, transfer=start(w))
+    number = Transfer.objects.get(pk=earlier.pk).letter_no if typed == "used" else typed
+    # when the receiving side approves with it
+    refused = post(receiver, t, "approve", letter_no=number)
+    # then the page says what is wrong with the number, and nothing changed
+    assert refused.status_code == 200
+    assert "介绍信" in refused.context["error"]
+    assert Transfer.objects.get(pk=t.pk).status == TransferStatus.AWAITING_RECEIVER
+    assert Member.objects.get(pk=w.member.pk).org == w.tree.village_a1
+
+
+def test_the_letter_number_and_pdf_are_the_sending_sides(w):
+    # given a transfer the committee approved
+    t = approve_sending(actor=w.sender, transfer=start(w))
+    number = Transfer.objects.get(pk=t.pk).letter_no
+    url = f"/members/transfers/{t.pk}/letter.pdf"
+    # then the sending side sees the number and prints the letter
+    page = login_client(w.branch).get(f"/members/transfers/{t.pk}/").content.decode()
+    assert number in page and url in page
+    pdf = login_client(w.sender).get(url)
+    assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
+    assert pdf.content.startswith(b"%PDF") and number in pdf["Content-Disposition"]
+    # and the receiving side sees neither: it types the number from the paper
+    receiving = login_client(w.receiver).get(f"/members/transfers/{t.pk}/").content.decode()
+    assert number not in receiving and url not in receiving
+    assert 'name="letter_no"' in receiving
+    assert login_client(w.receiver).get(url).status_code == 403
+    assert login_client(w.outsider).get(url).status_code == 404
 
 
 def test_a_stale_page_does_not_take_the_next_step(w, make_user):
@@ -293,7 +377,7 @@ def test_api_list_and_get(w):
 def test_api_request_and_steps(w):
     from massline.conftest import api_client
 
-    sender, receiver = api_client(w.sender), api_client(w.receiver)
+    branch, sender, receiver = api_client(w.branch), api_client(w.sender), api_client(w.receiver)
     body = {"member": w.member.pk, "to_org": w.tree.branch_b1.code, "reason": "工作调动"}
     assert (
         api_client(w.viewer)
@@ -304,10 +388,10 @@ def test_api_request_and_steps(w):
     assert (
         receiver.post("/api/v1/transfers", body, content_type="application/json").status_code == 404
     )
-    created = sender.post("/api/v1/transfers", body, content_type="application/json")
+    created = branch.post("/api/v1/transfers", body, content_type="application/json")
     assert created.status_code == 201, created.content
     tid = created.json()["id"]
-    again = sender.post("/api/v1/transfers", body, content_type="application/json")
+    again = branch.post("/api/v1/transfers", body, content_type="application/json")
     assert again.status_code == 400 and again.json()["code"] == "transfer_open"
 
     def step(client, action, **payload):
@@ -317,10 +401,21 @@ def test_api_request_and_steps(w):
 
     assert step(receiver, "approve").status_code == 403
     assert step(api_client(w.outsider), "approve").status_code == 404
+    own = step(branch, "approve")  # the branch, and the requester: its committee approves
+    assert own.status_code == 403 and "不由支部自己审批" in own.json()["message"]
     assert step(sender, "approve", status="awaiting_receiver").status_code == 400  # stale
-    assert step(sender, "approve", note="同意").json()["status"] == "awaiting_receiver"
+    approved = step(sender, "approve", note="同意", dues_paid_to="2026-11-01").json()
+    assert approved["status"] == "awaiting_receiver"
+    number = approved["letter_no"]
+    assert number and Transfer.objects.get(pk=tid).letter_no == number
+    assert receiver.get(f"/api/v1/transfers/{tid}").json()["letter_no"] is None
     assert step(receiver, "send_back").json()["field"] == "reason"
-    done = step(receiver, "approve", note="接收")
+    for typed, code in [("", "letter_no_missing"), ("2026-150102-999999", "letter_no_wrong")]:
+        refused = step(receiver, "approve", letter_no=typed)
+        assert refused.status_code == 400 and refused.json()["code"] == code
+        assert refused.json()["field"] == "letter_no" and "介绍信" in refused.json()["message"]
+    assert Transfer.objects.get(pk=tid).status == "awaiting_receiver"
+    done = step(receiver, "approve", note="接收", letter_no=number)
     assert done.status_code == 200 and done.json()["status"] == "done"
     assert Member.objects.get(pk=w.member.pk).org == w.tree.branch_b1
     assert step(receiver, "withdraw").json()["code"] == "transfer_state"
@@ -352,3 +447,93 @@ def test_api_receiving_side_requests_by_id_number(w):
     assert w.number not in created.content.decode()
     t = Transfer.objects.get()
     assert t.requested_by == w.receiver and t.member == w.member
+
+
+def options(client, text, **extra):
+    response = client.get("/members/transfers/orgs/", {"to_org": text, **extra})
+    return re.findall(r'<option value="(\S+)', response.content.decode())
+
+
+@pytest.mark.parametrize(
+    ("typed", "found"),
+    [
+        ("古路板村党支部", ["village_a1"]),  # 党支部 ↔ 支部委员会
+        ("古路板村支部委员会", ["village_a1"]),
+        ("glbc", ["village_a1"]),  # pinyin initials
+        ("GLBC", ["village_a1"]),
+        ("ｇｌｂｃ", ["village_a1"]),  # full width
+        ("dhqczj", ["branch_b1"]),
+        ("czjzb", ["branch_a2", "branch_b1"]),  # 财政局支部
+        ("古路闆村", ["village_a1"]),  # traditional characters folded
+        ("zz", []),
+    ],
+)
+def test_the_receiving_organization_is_found_as_people_type_it(w, typed, found):
+    # given branches named 中共…支部委员会 across the tree
+    client = login_client(w.sender)
+    # when the field's suggestions are asked for what people type
+    codes = options(client, typed)
+    # then the branches it means, in code order
+    assert codes == [getattr(w.tree, name).code for name in found]
+
+
+def test_initials_suggestions_keep_to_the_users_scope(w):
+    # given the receiving side asking for its own branches only
+    receiver = login_client(w.receiver)
+    # when it types initials matching a branch of each prefecture
+    # then only its own is offered
+    assert options(receiver, "czjzb", mine="1") == [w.tree.branch_b1.code]
+
+
+def test_synonym_spellings_and_initials():
+    from massline.members.transfers.orgsearch import initials, spellings
+
+    assert spellings("古路板村党支部") == [
+        "古路板村党支部",
+        "古路板村支部委员会",
+        "古路板村支部党委",
+    ]
+    assert "东河区总支部委员会" in spellings("东河区党总支")
+    assert "包头市委员会" in spellings("包头市党委")
+    assert initials("中共古路板村支部委员会") == ("zgglbczbwyh",)
+    assert "zgyh" in initials("中共中国银行呼和浩特分行支部委员会")[-1]  # 行 read as in 银行
+
+
+def test_the_organization_page_shows_the_transfer_figures(w):
+    # given a transfer under way out of 新城区, and one done into 东河区财政局
+    start(w)
+    # when the county's page is opened
+    page = login_client(w.sender).get(f"/orgs/{w.tree.county_a1.pk}/").content.decode()
+    # then its transfer figures are there, from the counters
+    for label, metric, value in [
+        ("转出办理中", "transfers.out_open", 1),
+        ("转出逾期", "transfers.out_overdue", 0),
+        ("本年转出完成", "transfers.out_done_year", 0),
+        ("转入办理中", "transfers.in_open", 0),
+    ]:
+        assert label in page
+        assert f'data-metric="{metric}">{value}<' in page
+
+
+@pytest.mark.parametrize(
+    ("typed", "month"), [("2026-11", 11), ("2026年9月", 9), ("２０２６.１０", 10)]
+)
+def test_the_dues_month_is_taken_as_people_write_it(w, typed, month):
+    # given a transfer waiting for the committee
+    t = start(w)
+    # when the committee approves with the month the dues are paid up to, as written
+    response = login_client(w.sender).post(
+        f"/members/transfers/{t.pk}/approve/", {"status": t.status, "dues_paid_to": typed}
+    )
+    # then the month is on the transfer (and its letter)
+    assert response.status_code == 302
+    assert Transfer.objects.get(pk=t.pk).dues_paid_to == dt.date(2026, month, 1)
+
+
+def test_a_dues_month_that_is_not_one_is_refused_with_nothing_changed(w):
+    t = start(w)
+    response = login_client(w.sender).post(
+        f"/members/transfers/{t.pk}/approve/", {"status": t.status, "dues_paid_to": "上个月"}
+    )
+    assert response.status_code == 200 and "不是年月" in response.context["error"]
+    assert Transfer.objects.get(pk=t.pk).status == TransferStatus.AWAITING_SENDER

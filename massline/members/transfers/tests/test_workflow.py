@@ -41,8 +41,33 @@ def test_every_open_state_offers_each_action_and_closed_states_none():
 def test_approvals_go_sending_then_receiving_and_the_receiving_one_closes():
     first = workflow.TRANSITIONS[(TransferStatus.AWAITING_SENDER, workflow.APPROVE)]
     second = workflow.TRANSITIONS[(first.target, workflow.APPROVE)]
-    assert (first.side, second.side) == (workflow.SENDING, workflow.RECEIVING)
+    assert (first.side, second.side) == (workflow.SENDING_COMMITTEE, workflow.RECEIVING)
     assert second.target == TransferStatus.DONE
     assert all(
         t.requester_too == (t.action == workflow.WITHDRAW) for t in workflow.TRANSITIONS.values()
     )
+
+
+def test_the_letter_is_issued_by_another_person_and_checked_by_the_receiving_side():
+    # given the two approvals the map declares
+    first = workflow.TRANSITIONS[(TransferStatus.AWAITING_SENDER, workflow.APPROVE)]
+    second = workflow.TRANSITIONS[(first.target, workflow.APPROVE)]
+    # then the sending committee's numbers the letter and is never the requester's own; the
+    # receiving side's asks for that number; only these two do either
+    assert (first.issues_letter, first.not_by_requester, first.asks_letter_no) == (
+        True,
+        True,
+        False,
+    )
+    assert (second.issues_letter, second.not_by_requester, second.asks_letter_no) == (
+        False,
+        False,
+        True,
+    )
+    others = [t for t in workflow.TRANSITIONS.values() if t.action != workflow.APPROVE]
+    assert not any(t.issues_letter or t.asks_letter_no for t in others)
+
+
+def test_closing_steps_other_than_the_final_approval_ask_for_confirmation():
+    for t in workflow.TRANSITIONS.values():
+        assert t.confirm == (t.action in (workflow.WITHDRAW, workflow.SEND_BACK)), t
