@@ -29,10 +29,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from django.conf import settings
-from django.db import OperationalError, transaction
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.functional import Promise
@@ -41,6 +41,7 @@ from django.utils.translation import gettext_lazy, ngettext, override
 
 from . import queue
 from .audit import audit_record
+from .dbretry import retry_while_locked
 from .errors import ApplicationError, Forbidden, NotFound
 from .models import Job, JobStatus
 from .outcome import Outcome
@@ -186,23 +187,6 @@ def enqueue(
     return job
 
 
-T = TypeVar("T")
-
-
-def _locked_retry(action: Callable[[], T]) -> T:
-    """`action`, tried again for up to two seconds while SQLite says a table is locked: a
-    thread's first write can meet another connection's read of the same table (an in-memory
-    database with a shared cache locks tables, and busy_timeout does not apply there)."""
-    for attempt in range(20):
-        try:
-            return action()
-        except OperationalError as exc:
-            if "locked" not in str(exc) or attempt == 19:
-                raise
-            time.sleep(0.1)
-    raise AssertionError("unreachable")
-
-
 #: How long a consumer waits for the row of a job sent before its transaction committed.
 COMMIT_WAIT = 10.0
 
@@ -232,7 +216,7 @@ class Retry(Exception):
 
 def _take(job_id: int) -> Job | None:
     now = timezone.now()
-    taken = _locked_retry(
+    taken = retry_while_locked(
         lambda: Job.objects.filter(pk=job_id, status=JobStatus.QUEUED).update(
             status=JobStatus.RUNNING,
             worker=queue.worker_name(),
@@ -314,7 +298,7 @@ def _requeue(job: Job) -> None:
     job.worker = ""
     job.phase = ""
     job.done = 0
-    _locked_retry(lambda: job.save(update_fields=["status", "worker", "phase", "done"]))
+    retry_while_locked(lambda: job.save(update_fields=["status", "worker", "phase", "done"]))
     (Path(settings.JOBS_DIR) / str(job.pk) / PROGRESS_FILE).unlink(missing_ok=True)
 
 
@@ -327,7 +311,7 @@ def _finish(
     job.finished_at = timezone.now()
     if status == JobStatus.DONE and job.total:
         job.done = job.total
-    _locked_retry(
+    retry_while_locked(
         lambda: job.save(
             update_fields=["status", "error", "result", "finished_at", "done", "total", "phase"]
         )

@@ -33,6 +33,7 @@ from huey.exceptions import TaskLockedException
 
 from . import queue
 from .audit import audit_record
+from .dbretry import retry_while_locked
 from .errors import ApplicationError, Forbidden, NotFound
 from .models import RunStatus, ScheduledRun
 from .outcome import Outcome
@@ -112,15 +113,19 @@ def fire(name: str, *, now: datetime | None = None) -> ScheduledRun | None:
     if task is None:
         return None
     moment = now or timezone.now()
-    try:
+
+    def take() -> ScheduledRun:
         with transaction.atomic():
-            run = ScheduledRun.objects.create(
+            return ScheduledRun.objects.create(
                 task=name,
                 slot=last_due(task, moment),
                 status=RunStatus.RUNNING,
                 worker=queue.worker_name(),
                 started_at=timezone.now(),
             )
+
+    try:
+        run = retry_while_locked(take)
     except IntegrityError:
         log.info("periodic task %s: this slot is already taken", name)
         return None
