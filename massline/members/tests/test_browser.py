@@ -82,11 +82,14 @@ def _mark_lost_through_the_roster(page: sync_api.Page, site: SimpleNamespace) ->
     table = page.get_by_test_id("member-table")
     expect(table.get_by_role("link")).to_have_count(3)
     # when: filtered by name (on a phone the filters are folded away first)
+    page.wait_for_load_state()  # the script that unfolds the filters has run
     toggle = page.get_by_test_id("filters-toggle")
     if toggle.is_visible():
         toggle.click()
-    page.get_by_label("姓名或身份证号后几位").fill("李秀")
-    page.get_by_test_id("member-filters").get_by_role("button", name="筛选").click()
+        expect(page.get_by_test_id("member-filters")).to_have_class(re.compile(r"\bshow\b"))
+    search = page.get_by_label("姓名或身份证号后几位")
+    search.fill("李秀")
+    search.press("Enter")
     # then
     expect(table.get_by_role("link")).to_have_text(["李秀英"])
     # when: the member's page, and the lost-contact form
