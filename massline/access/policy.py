@@ -244,6 +244,15 @@ def scope_roots(user: Any, perm: str = "orgs.view") -> list[Organization]:
     return [o for o in orgs if o.parent is None or not can(user, perm, o.parent)]
 
 
+def covered_orgs(user: Any, perm: str, org: Organization | None) -> list[Organization | None]:
+    """Where a read over the user's view is recorded: the organization it was narrowed to,
+    else each organization at the top of the view ([None] when there is none), so that every
+    level above sees it in its audit log."""
+    if org is not None:
+        return [org]
+    return [*scope_roots(user, perm)] or [None]
+
+
 def sees_whole_subtree(user: Any, perm: str, org: Organization) -> bool:
     """Does one of the user's scopes cover everything below this organization? (Then its
     figures and children are all in view; under a custom list or `this_org` they may not be.)"""

@@ -18,10 +18,9 @@ from massline.core import jobs
 from massline.core.audit import audit_record
 from massline.core.errors import ApplicationError
 from massline.core.models import Job
-from massline.orgs.models import Organization
 
 from ..permissions import AUDIT_VIEW
-from ..policy import can_anywhere, scope_roots
+from ..policy import can_anywhere, covered_orgs
 from .selectors import FILTER_PARAMS, AuditFilter, audit_queryset, filters_from_params
 from .words import Entry, describe
 
@@ -122,11 +121,8 @@ def write_workbook(entries: Iterator[Entry], path: Any, counter: Any = None) -> 
 def record_export(*, actor: User, filters: AuditFilter, count: int) -> None:
     """The export's own audit rows: against the organization filtered on, else against each
     organization at the top of the reader's view, so every level above sees it."""
-    orgs: list[Organization | None] = (
-        [filters.org] if filters.org is not None else [*scope_roots(actor, AUDIT_VIEW)]
-    )
     after = {"count": count, "format": "xlsx", "filters": filters.params()}
-    for org in orgs or [None]:
+    for org in covered_orgs(actor, AUDIT_VIEW, filters.org):
         audit_record(
             actor=actor, action=JOB_KIND, org=org, target_type="core.auditevent", after=after
         )

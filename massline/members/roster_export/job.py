@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from massline.access.permissions import MEMBERS_VIEW
-from massline.access.policy import can_anywhere, scope_roots, scoped
+from massline.access.policy import can_anywhere, covered_orgs, scoped
 from massline.core import jobs
 from massline.core.audit import audit_record
 from massline.core.errors import ApplicationError, Forbidden, NotFound
@@ -21,7 +21,6 @@ from massline.members.selectors import (
     filter_members,
     filters_from_params,
 )
-from massline.orgs.models import Organization
 
 from .policy import FORMATS, download_name, format_label, may_show_full
 from .rows import iter_rows
@@ -65,10 +64,7 @@ def record_export(
         "full_numbers": full_numbers,
         "filters": describe_filters(filters),
     }
-    orgs: list[Organization | None] = (
-        [filters.org] if filters.org is not None else [*scope_roots(actor, MEMBERS_VIEW)]
-    )
-    for org in orgs or [None]:
+    for org in covered_orgs(actor, MEMBERS_VIEW, filters.org):
         audit_record(
             actor=actor, action="members.export", org=org, target_type="members.member", after=after
         )
