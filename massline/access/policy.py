@@ -24,7 +24,7 @@ from django.utils import timezone
 from massline.core.errors import Forbidden, NotFound
 from massline.core.models import AuditEvent
 from massline.orgs.models import Organization
-from massline.orgs.paths import subtree_bounds
+from massline.orgs.paths import subtree_bounds, subtree_q
 
 from .models import DataScope, RoleAssignment
 
@@ -146,21 +146,27 @@ def can_anywhere(user: Any, perm: str) -> bool:
     return any(perm in g.permissions for g in grants(user))
 
 
-def scope_q(user: Any, perm: str, model: type[Model]) -> Q | None:
-    """The filter for the rows of `model` the user may `perm`; None means every row."""
+def scope_q(user: Any, perm: str, model: type[Model], *, path_index: bool = True) -> Q | None:
+    """The filter for the rows of `model` the user may `perm`; None means every row.
+    `path_index=False` writes subtrees as a condition no index serves (`subtree_q`)."""
     if model in SCOPE_SIDES:
         conditions = Q(pk__in=[])
         for path_field, org_field in SCOPE_SIDES[model].values():
-            side = _scope_q_fields(user, perm, path_field, org_field, None)
+            side = _scope_q_fields(user, perm, path_field, org_field, None, path_index)
             if side is None:
                 return None
             conditions |= side
         return conditions
-    return _scope_q_fields(user, perm, *SCOPE_FIELDS[model])
+    return _scope_q_fields(user, perm, *SCOPE_FIELDS[model], path_index)
 
 
 def _scope_q_fields(
-    user: Any, perm: str, path_field: str, org_field: str, owner_field: str | None
+    user: Any,
+    perm: str,
+    path_field: str,
+    org_field: str,
+    owner_field: str | None,
+    path_index: bool = True,
 ) -> Q | None:
     conditions = Q(pk__in=[])
     for g in grants(user):
@@ -169,8 +175,7 @@ def _scope_q_fields(
         if g.scope == DataScope.ALL:
             return None
         if g.scope == DataScope.SUBTREE:
-            low, high = subtree_bounds(g.org_path)
-            conditions |= Q(**{f"{path_field}__gte": low, f"{path_field}__lt": high})
+            conditions |= subtree_q(path_field, g.org_path, indexed=path_index)
         elif g.scope == DataScope.THIS_ORG:
             conditions |= Q(**{org_field: g.org_id})
         elif g.scope == DataScope.CUSTOM:
@@ -180,9 +185,10 @@ def _scope_q_fields(
     return conditions
 
 
-def scoped(qs: QuerySet[M], user: Any, perm: str) -> QuerySet[M]:
-    """The rows of `qs` the user may `perm`: the only way to get a list."""
-    cond = scope_q(user, perm, qs.model)
+def scoped(qs: QuerySet[M], user: Any, perm: str, *, path_index: bool = True) -> QuerySet[M]:
+    """The rows of `qs` the user may `perm`: the only way to get a list. `path_index=False`
+    for a list that walks another index (see `subtree_q`)."""
+    cond = scope_q(user, perm, qs.model, path_index=path_index)
     return qs if cond is None else qs.filter(cond)
 
 

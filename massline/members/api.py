@@ -11,9 +11,11 @@ from ninja import Query, Router, Schema
 from massline.access.permissions import MEMBERS_VIEW
 from massline.access.policy import access_org, access_scoped, scoped
 from massline.core.api_schemas import NO_NUL, errors
+from massline.core.errors import ApplicationError
 
 from .models import Member, MemberEvent, MemberEventRange
 from .selectors import PAGE, MemberFilter, member_history, member_list
+from .sorting import SORT_PATTERN, SORTS, sorted_page, too_many_to_sort
 
 router = Router(tags=["members"])
 
@@ -60,7 +62,7 @@ class MemberPage(Schema):
 
 @router.get(
     "",
-    response={200: MemberPage, **errors(401, 403, 404, 422)},
+    response={200: MemberPage, **errors(400, 401, 403, 404, 422)},
     summary="Members in scope, filtered, keyset-paginated",
 )
 def members_list(
@@ -72,8 +74,11 @@ def members_list(
     lost_contact: bool | None = None,
     after: str = Query("", pattern=NO_NUL),
     limit: int = Query(PAGE, ge=1, le=500),
+    sort: str = Query("tree", pattern=SORT_PATTERN),
 ) -> dict[str, object]:
-    """`mobility`: outflow, inflow or any. `after`: the `next_after` of the previous page."""
+    """`mobility`: outflow, inflow or any. `after`: the `next_after` of the previous page.
+    `sort`: tree (the organizations' order), name (pinyin order), joined or joined_desc (join
+    date); a search by name that finds more than 10,000 members is not sorted (400)."""
     filters = MemberFilter(
         org=access_org(request.user, org, MEMBERS_VIEW) if org is not None else None,
         q=q[:64],
@@ -82,6 +87,20 @@ def members_list(
         lost_contact=lost_contact,
     )
     visible = scoped(Member.objects.all(), request.user, MEMBERS_VIEW)
+    if sort in SORTS:
+        page = sorted_page(
+            visible=visible,
+            walk_visible=lambda: scoped(
+                Member.objects.all(), request.user, MEMBERS_VIEW, path_index=False
+            ),
+            filters=filters,
+            sort=SORTS[sort],
+            after=after,
+            limit=limit,
+        )
+        if page is None:
+            raise ApplicationError(too_many_to_sort(), field="sort", code="too_many_to_sort")
+        return {"items": page.rows, "next_after": page.next or None}
     rows, cursor = member_list(visible=visible, filters=filters, after=after, limit=limit)
     return {"items": rows, "next_after": cursor or None}
 

@@ -1,6 +1,7 @@
 """The roster page: filters (with an organization picker), pages both ways in tree order, a
-page size, and the total for the filters: exact from the counters where a counter serves,
-else counted up to a bound where that is cheap."""
+page size, a sort (the tree's order, by name in pinyin order, by join date: `sorting`), and the
+total for the filters: exact from the counters where a counter serves, else counted up to a
+bound where that is cheap."""
 
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ from .selectors import (
     member_page,
     member_queryset,
 )
+from .sorting import IN_MEMORY, SORT_CHOICES, SORTS, TREE, sorted_page, too_many_to_sort
 
 PAGE_SIZES = (20, 50, 100, 200)
 # Counting the rows a filter keeps reads at most this many: past it the page says "10,000+".
@@ -95,14 +97,8 @@ def member_list_view(request: HttpRequest) -> HttpResponse:
     size = int(params["size"]) if params.get("size", "").isdigit() else PAGE
     size = size if size in PAGE_SIZES else PAGE
     visible = scoped(Member.objects.all(), request.user, MEMBERS_VIEW)
-    page = member_page(
-        visible=visible,
-        filters=filters,
-        after=params.get("after", ""),
-        before=params.get("before", ""),
-        limit=size,
-    )
-    query = {k: v for k, v in params.items() if k in FILTER_PARAMS or k == "size"}
+    sort = SORTS.get(params.get("sort", ""))
+    sort_error = ""
     orgs = _scope_orgs(request.user, filters.org)
     totals = _totals(orgs)
     total, exact = _total(orgs, totals, filters)
@@ -113,7 +109,31 @@ def member_list_view(request: HttpRequest) -> HttpResponse:
             total = count_up_to(member_queryset(visible=visible, filters=filters), COUNT_LIMIT)
             exact = total <= COUNT_LIMIT
             total = min(total, COUNT_LIMIT)
-    filtered = any(k in query for k in FILTER_PARAMS if k != "org")
+    cursors = {"after": params.get("after", ""), "before": params.get("before", "")}
+    page = None
+    if sort is not None:
+        page = sorted_page(
+            visible=visible,
+            walk_visible=lambda: scoped(
+                Member.objects.all(), request.user, MEMBERS_VIEW, path_index=False
+            ),
+            filters=filters,
+            sort=sort,
+            limit=size,
+            # an uncounted total is a search over a large scope: walk the sort's index
+            small=total is not None and exact and total <= IN_MEMORY,
+            **cursors,
+        )
+        if page is None:  # a search by name with too many to sort: the tree's order
+            sort_error = too_many_to_sort()
+            sort = None
+            cursors = {}
+    if page is None:
+        page = member_page(visible=visible, filters=filters, limit=size, **cursors)
+    query = {k: v for k, v in params.items() if k in FILTER_PARAMS or k == "size"}
+    if sort is not None:
+        query["sort"] = sort.code
+    filtered = any(k in query for k in (*FILTER_PARAMS, "sort") if k != "org")
     context = {
         "nav": "members",
         "members": page.rows,
@@ -127,6 +147,10 @@ def member_list_view(request: HttpRequest) -> HttpResponse:
         "query": query,
         "size": size,
         "page_sizes": PAGE_SIZES,
+        "sort": sort.code if sort else TREE,
+        "sort_error": sort_error,
+        "sort_by_join": sort is not None and sort.field == "join_date",
+        "sorts": SORT_CHOICES,
         "total": total,
         "total_exact": exact,
         "statuses": MemberStatus.choices,

@@ -3,6 +3,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Now
 from django.utils.translation import gettext_lazy as _
 
+from massline.core.collation import KEY_LENGTH
 from massline.core.fields import BytewiseCharField, PathField
 from massline.core.reference import ETHNIC_GROUPS
 from massline.orgs.models import Organization
@@ -53,6 +54,7 @@ BULK_PERSON_COLUMNS = (
     "org_path",
     "name",
     "name_folded",
+    "name_key",
     "gender",
     "ethnicity",
     "birth_date",
@@ -84,6 +86,8 @@ class Member(models.Model):
     org_path = PathField(max_length=255)
     name = models.CharField(_("Full name"), max_length=64)
     name_folded = BytewiseCharField(max_length=64)  # simplified, for search
+    # pinyin order, for lists sorted by name (core.collation)
+    name_key = BytewiseCharField(max_length=KEY_LENGTH, default="", db_default="")
     gender = models.CharField(_("gender"), max_length=8, choices=Gender.choices)
     ethnicity = models.CharField(_("ethnicity"), max_length=2, choices=ETHNIC_GROUPS)
     birth_date = models.DateField(_("birth date"))
@@ -151,6 +155,9 @@ class Member(models.Model):
         indexes = [
             # Lists of a subtree in a stable order: a range on the path, keyset on (path, id).
             models.Index(fields=["org_path", "id"], name="member_path_id"),
+            # Lists sorted by name (pinyin) or by join date: keyset on (key, id).
+            models.Index(fields=["name_key", "id"], name="member_name_key_id"),
+            models.Index(fields=["join_date", "id"], name="member_join_date_id"),
             models.Index(
                 fields=["org_path", "id"],
                 name="member_lost_path_id",

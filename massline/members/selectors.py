@@ -16,7 +16,7 @@ from massline.core import crypto
 from massline.core.normalize import fold_for_search, to_halfwidth
 from massline.core.reference import ETHNIC_GROUPS
 from massline.orgs.models import Organization
-from massline.orgs.paths import subtree_bounds
+from massline.orgs.paths import subtree_q
 
 from .idnumber import InvalidNumber, validate_id
 from .models import (
@@ -87,6 +87,20 @@ def _birth_range(band: str, today: dt.date) -> Q:
     return Q(birth_date__gt=years_ago(oldest + 1), birth_date__lte=years_ago(youngest))
 
 
+def is_name_search(q: str) -> bool:
+    """Whether the words search names (not an ID number or its last digits)."""
+    compact = to_halfwidth(q).replace(" ", "").upper()
+    if not compact:
+        return False
+    if len(compact) == 18:
+        try:
+            validate_id(compact)
+        except InvalidNumber:
+            return True
+        return False
+    return not (len(compact) <= 4 and all(c in "0123456789X" for c in compact))
+
+
 def _search(q: str) -> Q:
     text = to_halfwidth(q).strip()
     compact = text.replace(" ", "").upper()
@@ -123,7 +137,12 @@ def counter_conditions(f: MemberFilter) -> dict[str, str | bool] | None:
 
 
 def member_queryset(
-    *, visible: QuerySet[Member], filters: MemberFilter, after: str = "", before: str = ""
+    *,
+    visible: QuerySet[Member],
+    filters: MemberFilter,
+    after: str = "",
+    before: str = "",
+    path_index: bool = True,
 ) -> QuerySet[Member]:
     """The members of `visible` that pass the filters, after the keyset cursor `after` (the
     `org_path:id` of the last row seen), unordered and unpaginated.
@@ -134,7 +153,8 @@ def member_queryset(
     first upper bound as the index range, testing the others row by row. With the scope's
     range first, the 500th page at the root read every row before it, and an organization
     chosen in the filter was reached by reading the scope from its start. (PostgreSQL keeps
-    the tightest bound whatever the order.)"""
+    the tightest bound whatever the order.) `path_index=False` writes the organization's
+    subtree as a condition no index serves, for pages in another order (`sorting`)."""
     f = filters
     bounds = Q()
     cursor = _cursor(after) if after else None
@@ -143,10 +163,11 @@ def member_queryset(
         bounds &= Q(org_path__gte=cursor[0])
     if back is not None:
         bounds &= Q(org_path__lte=back[0])
-    if f.org is not None:
-        low, high = subtree_bounds(f.org.path)
-        bounds &= Q(org_path__gte=low, org_path__lt=high)
+    if f.org is not None and path_index:
+        bounds &= subtree_q("org_path", f.org.path)
     qs = (Member.objects.filter(bounds) & visible) if bounds else visible
+    if f.org is not None and not path_index:
+        qs = qs.filter(subtree_q("org_path", f.org.path, indexed=False))
     if cursor is not None:
         path, last_id = cursor
         qs = qs.filter(Q(org_path__gt=path) | Q(org_path=path, id__gt=last_id))

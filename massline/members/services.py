@@ -15,6 +15,7 @@ from massline.access.permissions import MEMBERS_VIEW_SENSITIVE
 from massline.access.policy import can
 from massline.core import crypto
 from massline.core.audit import audit_record
+from massline.core.collation import name_sort_key
 from massline.core.errors import ApplicationError, Forbidden, clean_or_raise
 from massline.core.normalize import fold_for_search
 from massline.orgs import counters as org_counters
@@ -118,6 +119,7 @@ def member_create(
         org_path=org.path,
         name=name.strip(),
         name_folded=fold_for_search(name),
+        name_key=name_sort_key(name),
         gender=info.gender,
         ethnicity=ethnicity,
         birth_date=info.birth_date,

@@ -4,6 +4,10 @@ and the ancestors' ids are read from the path without a query."""
 
 from __future__ import annotations
 
+from django.db.models import Q
+from django.db.models.functions import Substr
+from django.db.models.lookups import Exact
+
 KEY_WIDTH = 6
 ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 MAX_KEY = 36**KEY_WIDTH - 1
@@ -45,3 +49,16 @@ def depth_of(path: str) -> int:
 def subtree_bounds(path: str) -> tuple[str, str]:
     """[low, high) of the paths in the subtree rooted at `path`, the root included."""
     return path, path + PATH_END
+
+
+def subtree_q(field: str, path: str, *, indexed: bool = True) -> Q:
+    """The rows whose `field` (a path) lies in the subtree rooted at `path`. Indexed: a range
+    the path's index serves. Not indexed: the same rows as a condition no index serves (the
+    path's first characters), for a list that walks another index, its sort order, and
+    tests the subtree row by row: given a range, a planner may read the subtree through the
+    path index and sort all of it, where walking the sort order finds a page after a few
+    hundred rows."""
+    if indexed:
+        low, high = subtree_bounds(path)
+        return Q(**{f"{field}__gte": low, f"{field}__lt": high})
+    return Q(Exact(Substr(field, 1, len(path)), path))

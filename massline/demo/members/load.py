@@ -29,6 +29,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from massline.core.audit import audit_record
+from massline.core.collation import name_sort_key
 from massline.core.crypto import encrypt_many, lookup_hash_many
 from massline.core.db import bulk_load_into_empty, chunked, copy_rows, is_postgres
 from massline.core.errors import ApplicationError
@@ -118,9 +119,14 @@ def _rows(batch: list[Person], first_id: int, now: object) -> tuple[Rows, Change
     phone_hash = iter(lookup_hash_many(phones))
     rows: Rows = []
     folded: dict[str, str] = {}
+    keys: dict[str, str] = {}
 
     def fold(name: str) -> str:
         folded[name] = value = fold_for_search(name)
+        return value
+
+    def key(name: str) -> str:
+        keys[name] = value = name_sort_key(name)
         return value
 
     append = rows.append
@@ -135,6 +141,7 @@ def _rows(batch: list[Person], first_id: int, now: object) -> tuple[Rows, Change
                 branch.path,
                 p.name,
                 folded.get(p.name) or fold(p.name),
+                keys.get(p.name) or key(p.name),
                 p.gender,
                 p.ethnicity,
                 p.birth_date,

@@ -10,6 +10,7 @@ from django.core.management import CommandError, call_command
 from django.utils import translation
 
 from massline.core import crypto
+from massline.core.collation import name_sort_key
 from massline.core.errors import ApplicationError
 from massline.core.models import AuditEvent
 from massline.core.reference import ETHNIC_GROUPS
@@ -113,6 +114,7 @@ def test_every_generated_member_keeps_the_rules_of_the_roster(tree):
         assert member.id_number_hash == crypto.lookup_hash(number)
         assert member.org_path == member.org.path
         assert member.name_folded == member.name
+        assert member.name_key == name_sort_key(member.name)
         assert date(1935, 1, 1) <= member.birth_date <= date(2005, 12, 31)
         assert _add_years(member.birth_date, 18) <= member.join_date <= TODAY
         if member.status == "full":

@@ -92,6 +92,7 @@ def _apply_rows(
             sets = [f"{c} = s.{c}" for c in compared(ctx) if c != "phone_hash"]
             sets += [
                 "name_folded = s.name_folded",
+                "name_key = s.name_key",
                 "phone_hash = s.phone_hash",
                 # a new ciphertext only when the number changed
                 "phone_enc = CASE WHEN m.phone_hash = s.phone_hash THEN m.phone_enc "

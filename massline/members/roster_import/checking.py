@@ -14,6 +14,7 @@ from typing import Any
 import polars as pl
 from django.utils.translation import gettext as _
 
+from massline.core.collation import name_sort_keys
 from massline.core.crypto import encrypt_column, lookup_hash_many
 from massline.core.normalize import fold_for_search
 
@@ -148,8 +149,10 @@ def finish(
             folded[name] = fold_for_search(name)
     ident = pl.col("id_number")
     phone = pl.col("phone")
+    name_folded = names.replace({n: folded[n] for n in fold}).alias("name_folded")
     staged = frame.with_columns(
-        names.replace({n: folded[n] for n in fold}).alias("name_folded"),
+        name_folded,
+        name_sort_keys(name_folded),
         encrypt_column(ids).alias("id_number_enc"),
         pl.Series("id_number_hash", lookup_hash_many(ids), dtype=pl.String),
         (ident.str.slice(0, 6) + "********" + ident.str.slice(14)).alias("id_masked"),

@@ -17,6 +17,7 @@ from django.utils import timezone
 from massline.access.models import DataScope
 from massline.access.policy import scoped
 from massline.core import crypto
+from massline.core.collation import name_sort_key
 from massline.core.errors import ApplicationError
 from massline.core.models import AuditEvent
 from massline.members.idnumber import check_digit, make_id, normalize_id
@@ -231,6 +232,7 @@ def test_member_create_stores_name_and_the_person_from_the_id_number(tree):
     member.refresh_from_db()
     assert member.name == "張麗"
     assert member.name_folded == "张丽"
+    assert member.name_key == name_sort_key("张丽")
     assert member.gender == Gender.FEMALE
     assert member.birth_date == BIRTH
     assert member.org == tree.village_a1

@@ -9,6 +9,7 @@ import pytest
 from django.db import connection
 
 from massline.core import crypto
+from massline.core.collation import name_sort_key
 from massline.members.idnumber import make_id
 from massline.members.models import Member
 from massline.members.roster_import import import_roster
@@ -143,6 +144,8 @@ def test_imported_names_are_folded_for_search_as_the_services_fold_them(tree, tm
     folded = dict(Member.objects.values_list("name", "name_folded"))
     assert folded == {n: fold_for_search(n) for n in names}
     assert folded["張偉"] == "张伟" and folded["BATU Erdene"] == "batu erdene"
+    keys = dict(Member.objects.values_list("name", "name_key"))
+    assert keys == {n: name_sort_key(n) for n in names}
 
 
 def test_bulk_encryption_and_hashing_agree_with_one_at_a_time():

@@ -16,6 +16,7 @@ from django.test.utils import CaptureQueriesContext
 
 from massline.access.models import DataScope
 from massline.core import crypto
+from massline.core.collation import name_sort_key
 from massline.core.errors import ApplicationError
 from massline.core.models import AuditEvent
 from massline.members import template
@@ -142,6 +143,7 @@ def test_a_good_file_is_written_with_history_counters_and_audit(tree, tmp_path, 
         date(2019, 9, 1), "probationary", "outflow", "北京市朝阳区",
     )  # fmt: skip
     assert b.phone_enc == "" and b.name_folded == "王丽"
+    assert b.name_key == name_sort_key("王丽")
     for member in (a, b):  # each member's history says they were entered, once
         assert [e.kind for e in member_history(member)] == [MemberEventKind.JOINED_ROSTER]
         assert member_history(member)[0].detail == {"source": "import", "job": None}
@@ -305,7 +307,8 @@ def test_a_changed_row_updates_the_member_and_moves_counters(tree, tmp_path):
     import_roster(write_csv(tmp_path / "a.csv", [row(), woman()]), actor=None, dry_run=False)
     b = Member.objects.get(id_number_hash=crypto.lookup_hash(ID_B))
     changed = woman(**{"党员状态": "正式党员", "转正日期": "2020-09-01", "流动情况": "",
-                       "流入流出地": "", "是否失联": "是", "手机号码": "13800001111"})  # fmt: skip
+                       "流入流出地": "", "是否失联": "是", "手机号码": "13800001111",
+                       "姓名": "單麗"})  # fmt: skip
     report = import_roster(
         write_csv(tmp_path / "b.csv", [row(), changed]), actor=None, dry_run=False
     )
@@ -315,6 +318,9 @@ def test_a_changed_row_updates_the_member_and_moves_counters(tree, tmp_path):
         "full", date(2020, 9, 1), "", True,
     )  # fmt: skip
     assert crypto.decrypt(b.phone_enc) == "13800001111" and b.phone_masked == "138****1111"
+    # a new name is found and sorted by its new words (单 read as a surname, shàn)
+    assert (b.name, b.name_folded, b.name_key) == ("單麗", "单丽", name_sort_key("单丽"))
+    assert b.name_key.startswith("shan4")
     assert b.events.filter(kind=MemberEventKind.UPDATED).count() == 1
     town = counters.read([tree.town_a1.pk])[tree.town_a1.pk]
     assert town["members.probationary"] == (0, 0)
