@@ -19,7 +19,7 @@ from massline.core.errors import Forbidden
 from ..permissions import AUDIT_VIEW
 from ..policy import can_anywhere
 from . import export
-from .selectors import audit_page, audit_queryset, filters_from_params
+from .selectors import audit_page, filters_from_params
 from .words import describe
 
 
@@ -30,7 +30,8 @@ def audit(request: HttpRequest) -> HttpResponse:
         raise Forbidden()
     filters = filters_from_params(request.user, request.GET.dict())
     page = audit_page(
-        audit_queryset(request.user, filters),
+        request.user,
+        filters,
         before=request.GET.get("before", ""),
         after=request.GET.get("after", ""),
     )
