@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import html
 import json
 import os
 import re
@@ -46,6 +47,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, quote, urlsplit
 
 from common import (
     MASSLINE,
@@ -68,6 +70,7 @@ PG_DATABASE = "massline_bench_lists"
 FULL_COUNT = 1_300_000
 QUICK_COUNT = 50_000
 DEEP_PAGE = 500
+NEXT_PAGE = re.compile(r'href="([^"]*)" data-testid="next-page"')
 
 TARGET_LIST_P95_MS = 100.0
 TARGET_COUNT_DB_MS = 5.0
@@ -79,6 +82,14 @@ LISTS = [
     ("api", "status", "status=probationary"),
     ("api", "mobility", "mobility=outflow"),
 ]
+# Sorted lists (`sort=`): (endpoint, name, query string); the first page and the
+# SORTED_DEEP_PAGE-th, reached by following each page's cursor.
+SORTED = [
+    ("page", "by_name", "sort=name"),
+    ("page", "by_join_date_status", "sort=joined_desc&status=probationary"),
+    ("api", "by_name_status", "sort=name&status=probationary"),
+]
+SORTED_DEEP_PAGE = 20
 LEVELS = ("root", "prefecture", "county", "township")
 # The root's user choosing an organization lower down (`org=`): (endpoint, filter, place, query).
 DRILL_DOWN = [
@@ -342,6 +353,29 @@ def measure(requests: int) -> None:
             "deep": {"page": page, **one(client, deep_url, requests)},
         }
 
+    def next_cursor(endpoint: str, response: Any) -> str:
+        if endpoint == "api":
+            return json.loads(response.content)["next_after"] or ""
+        found = NEXT_PAGE.search(response.content.decode())
+        if not found:
+            return ""
+        return parse_qs(urlsplit(html.unescape(found.group(1))).query).get("after", [""])[0]
+
+    def timed_sorted(client: Client, endpoint: str, query: str) -> dict[str, Any]:
+        url = url_of(endpoint, query, "")
+        first = one(client, url, requests)
+        deep_url, page = url, 1
+        while page < SORTED_DEEP_PAGE:
+            cursor = next_cursor(endpoint, client.get(deep_url))
+            if not cursor:
+                break
+            deep_url, page = url_of(endpoint, query, quote(cursor, safe=":")), page + 1
+        return {
+            "query": query,
+            "first": first,
+            "deep": {"page": page, **one(client, deep_url, requests)},
+        }
+
     for level in LEVELS:
         org = places[level]
         user = user_at(level, org)
@@ -356,6 +390,9 @@ def measure(requests: int) -> None:
                 plan_sql = capture_list_sql(client, deep["url"], connection)
                 cursor = deep["url"].partition("&after=")[2]
                 cursor_check = follow(client, url_of(endpoint, query, ""), deep["page"], cursor)
+        for endpoint, name, query in SORTED:
+            log(f"{level}: {endpoint} {query} ...")
+            lists[level][f"{endpoint}_{name}"] = timed_sorted(client, endpoint, query)
         if level == "root":
             lists["root_drill_down"] = {}
             for endpoint, name, place, query in DRILL_DOWN:

@@ -120,7 +120,7 @@ def member_list_view(request: HttpRequest) -> HttpResponse:
             filters=filters,
             sort=sort,
             limit=size,
-            # an uncounted total is a search over a large scope: walk the sort's index
+            # the total says whether the rows can be sorted here; uncounted means many
             small=total is not None and exact and total <= IN_MEMORY,
             **cursors,
         )

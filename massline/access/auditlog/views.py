@@ -46,8 +46,6 @@ def audit(request: HttpRequest) -> HttpResponse:
         "newer_url": f"?{urlencode({**query, 'after': page.newer})}" if page.newer else "",
         "first_page": not page.newer,
         "query": query,
-        # kept for the tests and the links of older pages
-        "next_before": page.older,
     }
     return render(request, "access/audit.html", context)
 
