@@ -10,7 +10,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 CHROMIUM ?= /usr/bin/chromium
 export MASSLINE_VAR_DIR ?= $(CURDIR)/var
 
-.PHONY: setup demo serve test test-sqlite test-postgres test-browser test-api lint format bench bench-quick clean
+.PHONY: setup demo serve test test-databases test-sqlite test-postgres test-browser test-api lint format bench bench-quick clean
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -47,7 +47,12 @@ format: setup
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: lint test-sqlite test-postgres test-api test-browser
+test: lint test-databases test-api test-browser
+
+# The SQLite and PostgreSQL suites at the same time, each on a core of its own; each one's
+# output is shown when it ends.
+test-databases: setup
+	$(PY) tools/run_together.py "$(MAKE) --no-print-directory test-sqlite" "$(MAKE) --no-print-directory test-postgres"
 
 test-sqlite: setup
 	DATABASE_URL= $(BIN)/pytest -q -m "not browser"

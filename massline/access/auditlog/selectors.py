@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, Max, Min, Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.db.models.lookups import Exact, GreaterThanOrEqual, In, LessThan, StartsWith
 from django.utils import timezone
@@ -24,13 +24,16 @@ from massline.orgs.paths import subtree_q
 from massline.orgs.selectors import org_by_words
 
 from ..permissions import AUDIT_VIEW
-from ..policy import access_org, scoped
+from ..policy import access_org, scope_q, scoped
 
 PAGE = 50
 #: Filters that keep at most this many rows are read through the indexes and paged here.
 IN_MEMORY = 2_000
 #: How far apart in id two rows written at the same moment by different processes can be.
 ID_SLACK = 1_000
+#: The first window of ids a walk reads, and the largest it grows to.
+WINDOW = 4_096
+MAX_WINDOW = 1 << 20
 PERSON_MATCHES = 50
 FILTER_PARAMS = ("date_from", "date_to", "person", "action", "org", "org_q")
 
@@ -188,14 +191,32 @@ def audit_page(
     keep are read through the indexes up to IN_MEMORY of them; when that is all of them the
     page is cut from them here, else the log is walked newest first (`audit_queryset`
     unindexed), where rows this common turn up every few hundred."""
-    ids = list(
-        audit_queryset(user, filters).order_by().values_list("pk", flat=True)[: IN_MEMORY + 1]
-    )
+    probe = audit_queryset(user, filters).order_by(*_index_order(user, filters))
+    ids = list(probe.values_list("pk", flat=True)[: IN_MEMORY + 1])
     if len(ids) <= IN_MEMORY:
         return _page_of_ids(sorted(ids, reverse=True), before=before, after=after, size=size)
     return _page_by_walk(
         audit_queryset(user, filters, indexed=False), before=before, after=after, size=size
     )
+
+
+def _index_order(user: Any, filters: AuditFilter) -> tuple[str, ...]:
+    """The order of the index that fits the filters best, for reading their ids: asked for
+    in that order, a planner reads that index and fetches just the rows it needs, where
+    otherwise PostgreSQL gathered every row of a prefecture's action first (a bitmap of
+    54,000 rows, 69 ms; in the index's order 6 ms)."""
+    narrowed = filters.org is not None or scope_q(user, AUDIT_VIEW, AuditEvent) is not None
+    if filters.action and not filters.action.endswith(".") and narrowed:
+        return ("action", "org_path")
+    if narrowed:
+        return ("org_path",)
+    if filters.person:
+        return ("actor_id",)
+    if filters.date_from or filters.date_to:
+        return ("created_at",)
+    if filters.action:
+        return ("action", "org_path")
+    return ("-pk",)
 
 
 def _page_of_ids(ids: list[int], *, before: str, after: str, size: int) -> AuditPage:
@@ -222,18 +243,46 @@ def _page_of_ids(ids: list[int], *, before: str, after: str, size: int) -> Audit
 def _page_by_walk(qs: QuerySet[AuditEvent], *, before: str, after: str, size: int) -> AuditPage:
     qs = qs.select_related("actor")
     if after.isdigit():
-        rows = list(qs.filter(pk__gt=int(after)).order_by("pk")[: size + 1])
+        rows = _walk(qs, int(after) + 1, size + 1, newest_first=False)
         more_newer = len(rows) > size
         rows = rows[:size][::-1]
         older = rows[-1].pk if rows else None
-        if older is not None and not qs.filter(pk__lt=older).exists():
+        if older is not None and not _walk(qs, older - 1, 1, newest_first=True):
             older = None
         return AuditPage(rows, older=older, newer=rows[0].pk if more_newer and rows else None)
-    if before.isdigit():
-        qs = qs.filter(pk__lt=int(before))
-    rows = list(qs.order_by("-pk")[: size + 1])
+    start = int(before) - 1 if before.isdigit() else None
+    rows = _walk(qs, start, size + 1, newest_first=True)
     more_older = len(rows) > size
     rows = rows[:size]
     # Having come from a newer page, there is one to go back to.
     newer = rows[0].pk if before.isdigit() and rows else None
     return AuditPage(rows, older=rows[-1].pk if more_older else None, newer=newer)
+
+
+def _walk(
+    qs: QuerySet[AuditEvent], start: int | None, wanted: int, *, newest_first: bool
+) -> list[AuditEvent]:
+    """Up to `wanted` rows of `qs` from the id `start` (None: the newest) onwards, newest or
+    oldest first, read a window of ids at a time (WINDOW, doubling while rows are sparse).
+
+    Each query is a range of ids with conditions no index serves, so both databases read it
+    through the primary key, in order: given the same conditions and an open range,
+    PostgreSQL judged them too selective to walk for, and read and sorted the whole table."""
+    # one aggregate a query: SQLite reads MIN or MAX alone from the index, both by a scan
+    low = AuditEvent.objects.order_by().aggregate(v=Min("pk"))["v"]
+    high = AuditEvent.objects.order_by().aggregate(v=Max("pk"))["v"]
+    if low is None or high is None:
+        return []
+    at = (high if newest_first else low) if start is None else start
+    window = WINDOW
+    rows: list[AuditEvent] = []
+    while len(rows) < wanted and low <= at <= high:
+        if newest_first:
+            chunk = qs.filter(pk__lte=at, pk__gt=at - window).order_by("-pk")
+            at -= window
+        else:
+            chunk = qs.filter(pk__gte=at, pk__lt=at + window).order_by("pk")
+            at += window
+        rows += chunk[: wanted - len(rows)]
+        window = min(window * 2, MAX_WINDOW)
+    return rows

@@ -134,6 +134,9 @@ def way(request, monkeypatch):
     with conditions no index serves (when the filters keep more than IN_MEMORY rows)."""
     if request.param == "walk":
         monkeypatch.setattr(selectors, "IN_MEMORY", 0)
+        # windows of a few ids, so that a page spans several
+        monkeypatch.setattr(selectors, "WINDOW", 2)
+        monkeypatch.setattr(selectors, "MAX_WINDOW", 8)
     return request.param
 
 
