@@ -1,4 +1,5 @@
 from django.urls import include, path
+
 from massline.access.account_views import profile
 from massline.api.urls import api
 from massline.core.error_responses import error_response, server_error

@@ -67,7 +67,9 @@ def notices_list(
     previous page."""
     user = request_user(request)
     if kind and kind not in notice_kinds():
-        raise ApplicationError(_("Unknown kind of notice %(value)s.") % {"value": kind}, field="kind")
+        raise ApplicationError(
+            _("Unknown kind of notice %(value)s.") % {"value": kind}, field="kind"
+        )
     rows: list[ShownNotice]
     rows, cursor = notice_page(user, unread=unread, kind=kind, after=after, limit=limit)
     return {

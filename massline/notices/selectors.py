@@ -35,7 +35,9 @@ def own_notices(user: Any) -> QuerySet[Notice]:
     return Notice.objects.filter(recipient_id=getattr(user, "pk", None))
 
 
-def unread_count(user: Any, *, kinds: Iterable[str] | None = None, exclude: Iterable[str] = ()) -> int:
+def unread_count(
+    user: Any, *, kinds: Iterable[str] | None = None, exclude: Iterable[str] = ()
+) -> int:
     """The user's unread notices (of `kinds`, or of all kinds but `exclude`), up to COUNT_CAP."""
     qs = own_notices(user).filter(read_at__isnull=True)
     if kinds is not None:

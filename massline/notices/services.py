@@ -48,7 +48,7 @@ def send(
         raise ValueError("a notice key is 1 to 200 characters")
     if link and (not link.startswith("/") or link.startswith("//")):
         raise ValueError(f"a notice links to a path on this site, not {link!r}")
-    org_id = getattr(organization, "pk", organization)
+    org_id = organization.pk if isinstance(organization, Organization) else organization
     ids = list(dict.fromkeys(_user_id(r) for r in recipients))
     rows = [
         Notice(
@@ -73,9 +73,9 @@ def mark_read(user: Any, ids: Iterable[int]) -> int:
     wanted = list(dict.fromkeys(int(i) for i in ids))[:MARK_MAX]
     if not wanted or not getattr(user, "pk", None):
         return 0
-    return Notice.objects.filter(
-        recipient_id=user.pk, pk__in=wanted, read_at__isnull=True
-    ).update(read_at=timezone.now())
+    return Notice.objects.filter(recipient_id=user.pk, pk__in=wanted, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )
 
 
 def mark_all_read(user: Any) -> int:

@@ -56,7 +56,9 @@ def test_marking_by_ids_and_all(make_user):
         "/api/v1/notices/read", {"ids": ids[:2]}, content_type="application/json"
     ).json()
     assert body == {"marked": 2, "unread_count": 1}
-    body = client.post("/api/v1/notices/read", {"all": True}, content_type="application/json").json()
+    body = client.post(
+        "/api/v1/notices/read", {"all": True}, content_type="application/json"
+    ).json()
     assert body == {"marked": 1, "unread_count": 0}
     assert unread_count(user) == 0
 

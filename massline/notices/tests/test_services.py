@@ -40,7 +40,9 @@ def test_sending_writes_one_statement_per_batch(make_user):
     with CaptureQueriesContext(connection) as queries:
         remind(users, "bulk", batch_size=10)
     # then three INSERTs, and every one of them got it
-    inserts = [q for q in queries.captured_queries if q["sql"].lstrip().upper().startswith("INSERT")]
+    inserts = [
+        q for q in queries.captured_queries if q["sql"].lstrip().upper().startswith("INSERT")
+    ]
     assert len(inserts) == 3
     assert Notice.objects.filter(key="bulk").count() == 25
 

@@ -13,7 +13,14 @@ from django.utils.translation import gettext_lazy as _
 
 from ..job_notices import JOB_FINISHED
 from ..selectors import shown_count, unread_count
-from .registry import Scope, figures, register_figure, register_todo, register_workbench_block, todos
+from .registry import (
+    Scope,
+    figures,
+    register_figure,
+    register_todo,
+    register_workbench_block,
+    todos,
+)
 
 
 def todo_block(scope: Scope) -> dict[str, Any]:
