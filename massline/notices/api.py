@@ -5,6 +5,8 @@ caller's, and marks nothing."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import asdict
+from typing import Annotated
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
@@ -19,6 +21,9 @@ from .selectors import NOTICE_PAGE, ShownNotice, notice_page, unread_count
 from .services import MARK_MAX, mark_all_read, mark_read
 
 router = Router(tags=["notices"])
+
+#: A notice id: the range of the id column.
+NoticeId = Annotated[int, Field(ge=1, le=2**63 - 1)]
 
 
 class NoticeOut(Schema):
@@ -42,7 +47,7 @@ class NoticePage(Schema):
 class ReadIn(RequestBody):
     """Either `ids` (the caller's notices to mark read) or `all: true`."""
 
-    ids: list[int] = Field(default_factory=list, max_length=MARK_MAX)
+    ids: list[NoticeId] = Field(default_factory=list, max_length=MARK_MAX)
     all: bool = False
 
 
@@ -60,7 +65,7 @@ def notices_list(
     request: HttpRequest,
     unread: bool = False,
     kind: str = Query("", max_length=64, pattern=NO_NUL),
-    after: int | None = Query(None, ge=1),
+    after: int | None = Query(None, ge=1, le=2**63 - 1),
     limit: int = Query(NOTICE_PAGE, ge=1, le=200),
 ) -> dict[str, object]:
     """`unread`: only unread ones; `kind`: one kind; `after`: the `next_after` of the
@@ -73,7 +78,7 @@ def notices_list(
     rows: list[ShownNotice]
     rows, cursor = notice_page(user, unread=unread, kind=kind, after=after, limit=limit)
     return {
-        "items": [{**row.__dict__, "unread": row.unread} for row in rows],
+        "items": [{**asdict(row), "unread": row.unread} for row in rows],
         "next_after": cursor,
         "unread_count": unread_count(user),
     }

@@ -22,6 +22,8 @@ from .models import Notice
 SEND_BATCH = 1000
 #: At most this many ids are marked read in one call.
 MARK_MAX = 500
+#: Ids beyond the id column's range name no notice (and the database would refuse them).
+ID_LIMIT = 2**63
 
 
 def _user_id(recipient: Any) -> int:
@@ -70,7 +72,7 @@ def send(
 def mark_read(user: Any, ids: Iterable[int]) -> int:
     """Mark the user's own notices among `ids` read (others' ids, and ids of notices already
     read, change nothing). Returns how many became read."""
-    wanted = list(dict.fromkeys(int(i) for i in ids))[:MARK_MAX]
+    wanted = [i for i in dict.fromkeys(int(i) for i in ids) if 0 < i < ID_LIMIT][:MARK_MAX]
     if not wanted or not getattr(user, "pk", None):
         return 0
     return Notice.objects.filter(recipient_id=user.pk, pk__in=wanted, read_at__isnull=True).update(

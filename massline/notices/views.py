@@ -34,7 +34,7 @@ def notice_list(request: HttpRequest) -> HttpResponse:
     if kind not in notice_kinds():
         kind = ""
     after_text = request.GET.get("after", "")
-    after = int(after_text) if after_text.isdigit() else None
+    after = int(after_text) if after_text.isdigit() and len(after_text) < 19 else None
     rows, cursor = notice_page(user, unread=unread, kind=kind, after=after)
     query = {k: v for k, v in (("unread", "1" if unread else ""), ("kind", kind)) if v}
     return render(

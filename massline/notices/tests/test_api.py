@@ -71,6 +71,8 @@ def test_errors_have_the_apis_shape(make_user, client):
     assert nothing.json()["code"] == "invalid" and nothing.json()["field"] == "ids"
     wrong = api.post("/api/v1/notices/read", {"ids": "x"}, content_type="application/json")
     assert wrong.status_code == 422 and wrong.json()["code"] == "invalid_request"
+    huge = api.post("/api/v1/notices/read", {"ids": [2**64]}, content_type="application/json")
+    assert huge.status_code == 422 and huge.json()["field"] == "ids.0"
     kind = api.get("/api/v1/notices?kind=nope")
     assert kind.status_code == 400 and kind.json()["field"] == "kind"
     anonymous = client.get("/api/v1/notices")

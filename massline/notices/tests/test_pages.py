@@ -132,3 +132,14 @@ def test_the_page_follows_the_language(make_user, language):
     client = login_client(user)
     client.post("/i18n/setlang/", {"language": language})
     assert "Background job finished" in client.get("/notices/").content.decode()
+
+
+def test_ids_out_of_range_mark_nothing_and_break_nothing(make_user):
+    user = make_user()
+    remind([user], "a")
+    client = login_client(user)
+    huge = str(2**64)
+    assert client.post("/notices/read/", {"id": [huge, "0"]}).status_code == 302
+    assert unread_count(user) == 1
+    assert client.get(f"/notices/?after={huge}").status_code == 200
+    assert client.post(f"/notices/{huge}/open/").status_code == 404
