@@ -123,36 +123,51 @@ def build(env: dict[str, str], count: int) -> dict[str, float]:
     return seconds
 
 
-def measure_in(env: dict[str, str], requests: int) -> dict[str, Any]:
-    log(f"measuring ({requests} requests per list) ...")
-    args = [PYTHON, str(Path(__file__).resolve()), "--measure", "--requests", str(requests)]
+#: This script; another benchmark over the same database passes its own (bench/workbench.py).
+THIS_SCRIPT = Path(__file__).resolve()
+
+
+def measure_in(env: dict[str, str], requests: int, script: Path = THIS_SCRIPT) -> dict[str, Any]:
+    log(f"measuring ({requests} requests each) ...")
+    args = [PYTHON, str(script), "--measure", "--requests", str(requests)]
     out = run(args, env)[1]
     result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
     return result
 
 
-def bench_sqlite(count: int, requests: int) -> dict[str, Any]:
+def bench_sqlite(
+    count: int, requests: int, *, name: str = "member_lists", script: Path = THIS_SCRIPT
+) -> dict[str, Any]:
+    """A fresh SQLite database with the province and `count` members, measured by `script`."""
     var_dir = Path(tempfile.mkdtemp(prefix="massline-bench-lists-"))
     try:
         env = environment(var_dir, "")
         setup = build(env, count)
-        result = measure_in(env, requests)
+        result = measure_in(env, requests, script)
         result["database_mb"] = round(
             sum(p.stat().st_size for p in var_dir.glob("massline.sqlite3*")) / 2**20
         )
     finally:
         shutil.rmtree(var_dir, ignore_errors=True)
-    return {"benchmark": "member_lists_sqlite", **result, "setup": setup}
+    return {"benchmark": f"{name}_sqlite", **result, "setup": setup}
 
 
-def bench_postgres(count: int, requests: int, database: str = PG_DATABASE) -> dict[str, Any]:
+def bench_postgres(
+    count: int,
+    requests: int,
+    database: str = PG_DATABASE,
+    *,
+    name: str = "member_lists",
+    script: Path = THIS_SCRIPT,
+) -> dict[str, Any]:
+    """The same on PostgreSQL, in `database` (created and dropped here)."""
     if database in NOT_OURS | {"massline_bench", "massline_bench_members"} or not re.fullmatch(
         r"[a-z_][a-z0-9_]*", database
     ):
         raise SystemExit(f"not a database of this benchmark: {database}")
     if postgres_version() is None:
         log(f"no PostgreSQL answers at {PG_SERVER}: skipped")
-        return {"benchmark": "member_lists_postgresql", "skipped": f"no server at {PG_SERVER}"}
+        return {"benchmark": f"{name}_postgresql", "skipped": f"no server at {PG_SERVER}"}
     with pg_connect("postgres") as admin:
         admin.execute(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
         admin.execute(f"CREATE DATABASE {database}")
@@ -160,7 +175,7 @@ def bench_postgres(count: int, requests: int, database: str = PG_DATABASE) -> di
     try:
         env = environment(var_dir, PG_SERVER.rstrip("/") + "/" + database)
         setup = build(env, count)
-        result = measure_in(env, requests)
+        result = measure_in(env, requests, script)
         with pg_connect(database) as conn:
             result["table_mb"] = round(
                 conn.execute("SELECT pg_total_relation_size('members_member')").fetchone()[0]
@@ -170,7 +185,7 @@ def bench_postgres(count: int, requests: int, database: str = PG_DATABASE) -> di
         shutil.rmtree(var_dir, ignore_errors=True)
         with pg_connect("postgres") as admin:
             admin.execute(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
-    return {"benchmark": "member_lists_postgresql", **result, "setup": setup}
+    return {"benchmark": f"{name}_postgresql", **result, "setup": setup}
 
 
 def checks(record: dict[str, Any]) -> dict[str, Any]:
@@ -232,6 +247,45 @@ def orchestrate(args: argparse.Namespace) -> None:
 # -- measuring, inside Django ------------------------------------------------------------------
 
 
+def biggest(**where: Any) -> Any:
+    """The organization with the most members under it among those matching `where` (read
+    from the counters). Django must be set up."""
+    from massline.orgs.models import Organization, OrgCounter
+
+    row = (
+        OrgCounter.objects.filter(
+            metric="members.total", **{f"org__{k}": v for k, v in where.items()}
+        )
+        .order_by("-subtree", "org_id")
+        .values_list("org_id", flat=True)
+        .first()
+    )
+    if row is None:
+        raise SystemExit(f"no organization with members where {where}")
+    return Organization.objects.get(pk=row)
+
+
+def bench_user(username: str, role: str, org: Any, scope: str) -> Any:
+    """A user with one assignment (`role` at `org` with `scope`), made on first use."""
+    from massline.access.models import Role
+    from massline.access.services import assignment_create
+    from massline.accounts.models import User
+    from massline.accounts.services import user_create
+
+    user = User.objects.filter(username=username).first()
+    if user is None:
+        user = user_create(actor=None, username=username, password="bench-password-not-secret")
+        assignment_create(
+            actor=None,
+            user=user,
+            role=Role.objects.get(code=role),
+            org=org,
+            scope=scope,
+            valid_from=datetime.date(2024, 1, 1),
+        )
+    return user
+
+
 def measure(requests: int) -> None:
     sys.path.insert(0, str(ROOT))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -242,35 +296,21 @@ def measure(requests: int) -> None:
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
-    from pages import timed
+    from pages import timed, timed_get
 
-    from massline.access.models import DataScope, Role
+    from massline.access.models import DataScope
     from massline.access.permissions import MEMBERS_VIEW
     from massline.access.policy import scoped
-    from massline.access.services import assignment_create, roles_ensure_builtin
+    from massline.access.services import roles_ensure_builtin
     from massline.accounts.models import User
-    from massline.accounts.services import user_create
     from massline.members.models import Member
     from massline.members.selectors import PAGE, MemberFilter, member_queryset
     from massline.orgs import counters
-    from massline.orgs.models import Organization, OrgCounter
+    from massline.orgs.models import Organization
     from massline.orgs.paths import subtree_bounds
 
     load_before = os.getloadavg()
     roles_ensure_builtin(actor=None)
-
-    def biggest(**where: Any) -> Organization:
-        row = (
-            OrgCounter.objects.filter(
-                metric="members.total", **{f"org__{k}": v for k, v in where.items()}
-            )
-            .order_by("-subtree", "org_id")
-            .values_list("org_id", flat=True)
-            .first()
-        )
-        if row is None:
-            raise SystemExit(f"no organization with members where {where}")
-        return Organization.objects.get(pk=row)
 
     places = {
         "root": Organization.objects.get(parent__isnull=True),
@@ -282,19 +322,7 @@ def measure(requests: int) -> None:
     totals = {k: counters.read([o.pk])[o.pk]["members.total"][1] for k, o in places.items()}
 
     def user_at(level: str, org: Organization) -> User:
-        username = f"bench-lists-{level}"
-        user = User.objects.filter(username=username).first()
-        if user is None:
-            user = user_create(actor=None, username=username, password="bench-password-not-secret")
-            assignment_create(
-                actor=None,
-                user=user,
-                role=Role.objects.get(code="org_admin"),
-                org=org,
-                scope=DataScope.SUBTREE,
-                valid_from=datetime.date(2024, 1, 1),
-            )
-        return user
+        return bench_user(f"bench-lists-{level}", "org_admin", org, DataScope.SUBTREE)
 
     def filters_of(query: str) -> MemberFilter:
         given: dict[str, Any] = dict(part.split("=", 1) for part in query.split("&"))
@@ -324,18 +352,6 @@ def measure(requests: int) -> None:
         after = f"&after={cursor}" if cursor else ""
         return f"{base}?{query}{after}"
 
-    def one(client: Client, url: str, n: int) -> dict[str, Any]:
-        def call() -> Any:
-            response = client.get(url)
-            if response.status_code != 200:
-                raise SystemExit(f"GET {url}: status {response.status_code}")
-            return response
-
-        with CaptureQueriesContext(connection) as queries:
-            response = call()
-        count = len(queries)
-        return {"url": url, **timed(call, n), "queries": count, "bytes": len(response.content)}
-
     lists: dict[str, dict[str, Any]] = {}
     plan_sql: tuple[str, Any] | None = None
     cursor_check: dict[str, Any] = {}
@@ -349,8 +365,8 @@ def measure(requests: int) -> None:
                 raise SystemExit(f"{deep_url}: page {page} does not start at {first_id}")
         return {
             "query": query,
-            "first": one(client, url_of(endpoint, query, ""), requests),
-            "deep": {"page": page, **one(client, deep_url, requests)},
+            "first": timed_get(client, url_of(endpoint, query, ""), requests),
+            "deep": {"page": page, **timed_get(client, deep_url, requests)},
         }
 
     def next_cursor(endpoint: str, response: Any) -> str:
@@ -363,7 +379,7 @@ def measure(requests: int) -> None:
 
     def timed_sorted(client: Client, endpoint: str, query: str) -> dict[str, Any]:
         url = url_of(endpoint, query, "")
-        first = one(client, url, requests)
+        first = timed_get(client, url, requests)
         deep_url, page = url, 1
         while page < SORTED_DEEP_PAGE:
             cursor = next_cursor(endpoint, client.get(deep_url))
@@ -373,7 +389,7 @@ def measure(requests: int) -> None:
         return {
             "query": query,
             "first": first,
-            "deep": {"page": page, **one(client, deep_url, requests)},
+            "deep": {"page": page, **timed_get(client, deep_url, requests)},
         }
 
     for level in LEVELS:

@@ -16,7 +16,6 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
-from datetime import date
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,10 +30,9 @@ from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
-from massline.access.models import DataScope, Role  # noqa: E402
-from massline.access.services import assignment_create, roles_ensure_builtin  # noqa: E402
+from massline.access.models import DataScope  # noqa: E402
+from massline.access.services import roles_ensure_builtin  # noqa: E402
 from massline.accounts.models import User  # noqa: E402
-from massline.accounts.services import user_create  # noqa: E402
 from massline.orgs import counters  # noqa: E402
 from massline.orgs.models import Organization, OrgCounter  # noqa: E402
 
@@ -99,18 +97,9 @@ def timed(call: Callable[[], object], n: int) -> dict[str, float | int]:
 
 
 def bench_user(role_code: str, root: Organization) -> User:
-    username = f"bench-{role_code}"
-    user = User.objects.filter(username=username).first()
-    if user is None:
-        user = user_create(actor=None, username=username, password="bench-password-not-secret")
-        assignment_create(
-            actor=None,
-            user=user,
-            role=Role.objects.get(code=role_code),
-            org=root,
-            scope=SCOPES[role_code],
-            valid_from=date(2024, 1, 1),
-        )
+    from member_lists import bench_user as user_with
+
+    user: User = user_with(f"bench-{role_code}", role_code, root, SCOPES[role_code])
     return user
 
 
@@ -122,6 +111,15 @@ def get(client: Client, url: str) -> Callable[[], object]:
         return response
 
     return call
+
+
+def timed_get(client: Client, url: str, n: int) -> dict[str, object]:
+    """GET `url` timed `n` times (`timed`), with the queries and the size of one response."""
+    call = get(client, url)
+    with CaptureQueriesContext(connection) as queries:
+        response = call()
+    count = len(queries)  # now: each later request clears the connection's query log
+    return {"url": url, **timed(call, n), "queries": count, "bytes": len(response.content)}
 
 
 def endpoint(client: Client, url: str, n: int) -> dict[str, object]:

@@ -33,6 +33,12 @@ date and each target's pass or fail. Progress goes to stderr.
    dry run of a 200,000-row roster as .xlsx against the same rows as CSV (20,000 rows, and
    50,000 members over sheets of 20,000, with --quick). SQLite.
 
+10. workbench_sqlite, workbench_postgresql: bench/workbench.py (its own process), on fresh
+   databases of its own with the same tree and members: the workbench `/`, the notices page
+   and `GET /api/v1/notices?unread=true` for users at the root (office and system
+   administrator), a prefecture, a county and a village, with 200,000 other notices, unread
+   ones of their own and open transfers; p95 and queries.
+
 Options: --requests N (timed requests per endpoint, default 200), --no-postgres,
 --members N (members for 4., default 1,300,000; 0 skips it), --quick (50 requests per
 endpoint, 50,000 members, 30 requests per member list: a few minutes in all), --nation (adds 7.).
@@ -232,6 +238,12 @@ def audit_log(postgres: bool, rows: int, requests: int) -> list[dict[str, Any]]:
     return script("auditlog.py", "--rows", str(rows), "--requests", str(requests), *extra)
 
 
+def workbench(members: int, requests: int, postgres: bool) -> list[dict[str, Any]]:
+    log(f"workbench with {members} members ...")
+    extra = [] if postgres else ["--no-postgres"]
+    return script("workbench.py", "--count", str(members), "--requests", str(requests), *extra)
+
+
 def nation(requests: int) -> list[dict[str, Any]]:
     log("the whole country on PostgreSQL ...")
     return script("nation.py", "--requests", str(requests))
@@ -342,6 +354,12 @@ def main() -> None:
         emit(record)
         if "pass" in record:
             checks[f"{record['benchmark']}: pages p95 <= 100 ms"] = record["pass"]
+    if members > 0:
+        for record in workbench(members, 30 if args.quick else 100, not args.no_postgres):
+            if record["benchmark"] == "workbench_summary":
+                checks.update(record["checks"])
+            else:
+                emit(record)
     if args.nation and not args.no_postgres:
         for record in nation(30 if args.quick else 100):
             emit(record)

@@ -1,17 +1,19 @@
 from django.urls import include, path
-from django.views.generic import RedirectView
 
 from massline.access.account_views import profile
 from massline.api.urls import api
 from massline.core.error_responses import error_response, server_error
+from massline.notices.workbench.views import workbench
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="orgs:tree", permanent=False), name="home"),
+    # the workbench (工作台); the organization tree is at /orgs/
+    path("", workbench, name="home"),
     path("accounts/profile/", profile, name="profile"),
     path("accounts/", include("massline.accounts.urls")),
     path("orgs/", include("massline.orgs.urls")),
     path("access/", include("massline.access.urls")),
     path("members/", include("massline.members.urls")),
+    path("notices/", include("massline.notices.urls")),
     path("jobs/", include("massline.core.urls")),
     path("system/", include("massline.core.system_urls")),
     path("i18n/", include("django.conf.urls.i18n")),

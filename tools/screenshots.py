@@ -129,11 +129,15 @@ class Shooter:
             self.shot(page, screen, "login-error")
 
             self.sign_in(page, "province")
+            self.shot(page, screen, "workbench-province")
             if page.locator(".navbar-toggler").is_visible():
                 self.open_menu(page)
                 self.shot(page, screen, "menu-open")
                 page.locator(".navbar-toggler").click()
                 expect(page.locator("#main-nav")).not_to_be_visible()
+            page.goto(f"{self.url}/notices/")
+            self.shot(page, screen, "notices-province")
+            page.goto(f"{self.url}/orgs/")
             self.expand(page, ROOT_ORG)
             self.shot(page, screen, "tree-province-expanded")
             self.search(page, "新城")
@@ -159,6 +163,10 @@ class Shooter:
             self.sign_out(page)
 
             self.sign_in(page, "branch")
+            self.shot(page, screen, "workbench-branch")
+            page.goto(f"{self.url}/notices/")
+            self.shot(page, screen, "notices-branch")
+            page.goto(f"{self.url}/orgs/")
             self.shot(page, screen, "tree-branch")
             self.search(page, "新城区")
             self.shot(page, screen, "search-branch-nothing")

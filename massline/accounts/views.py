@@ -38,7 +38,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
             status = 429 if exc.code == "throttled" else 200
         else:
             login(request, user)
-            return redirect(next_url or "orgs:tree")
+            return redirect(next_url or "home")
     return render(request, "accounts/login.html", {"form": form, "next": next_url}, status=status)
 
 

@@ -104,12 +104,14 @@ def _register_routers() -> None:
     from massline.members.api import router as members_router
     from massline.members.roster_import.api import router as imports_router
     from massline.members.transfers.api import router as transfers_router
+    from massline.notices.api import router as notices_router
     from massline.orgs.api import router as orgs_router
 
     api.add_router("/orgs", orgs_router)
     api.add_router("/members", members_router)
     api.add_router("/imports", imports_router)
     api.add_router("/transfers", transfers_router)
+    api.add_router("/notices", notices_router)
 
 
 _register_routers()

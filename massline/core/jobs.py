@@ -98,6 +98,27 @@ def phase_label(kind: str, phase: str) -> str:
     return str((known.phases or {}).get(phase, phase)) if known else phase
 
 
+#: Called with each job that has just ended (done or failed), after its row is saved:
+#: apps above core subscribe from their apps.py (`on_finished`), so core imports none of them.
+FinishedHook = Callable[[Job], None]
+_finished_hooks: list[FinishedHook] = []
+
+
+def on_finished(hook: FinishedHook) -> None:
+    """Call `hook(job)` whenever a job ends, done or failed (once per end: a job tried again
+    ends again). A hook that raises is logged and never changes the job's outcome."""
+    if hook not in _finished_hooks:
+        _finished_hooks.append(hook)
+
+
+def _announce(job: Job) -> None:
+    for hook in list(_finished_hooks):
+        try:
+            hook(job)
+        except Exception:
+            log.exception("job %s (%s): a finished hook failed", job.pk, job.kind)
+
+
 def folder(job: Job) -> Path:
     """The job's own folder for its files, made on first use."""
     path = Path(settings.JOBS_DIR) / str(job.pk)
@@ -317,6 +338,9 @@ def _finish(
         )
     )
     (Path(settings.JOBS_DIR) / str(job.pk) / PROGRESS_FILE).unlink(missing_ok=True)
+    # Told once the end is committed (at once outside a transaction): a hook that sends a
+    # notice never tells of an end that was rolled back.
+    transaction.on_commit(lambda: _announce(job))
 
 
 def abandon(job_id: int, worker: str) -> str | None:

@@ -14,7 +14,7 @@ class MembersConfig(AppConfig):
         from massline.core.schedule import register_periodic
         from massline.orgs.services import register_kind_rule, register_path_copy
 
-        from . import counters, roster_export, rules
+        from . import counters, roster_export, rules, workbench
         from .models import Member, Transfer
         from .roster_import import JOB_KIND as IMPORT_JOB_KIND
         from .roster_import import run_import
@@ -24,6 +24,7 @@ class MembersConfig(AppConfig):
 
         counters.register()
         transfer_counters.register()
+        workbench.register()
         register_periodic(
             "members.transfers_sweep",
             "5 0 * * *",

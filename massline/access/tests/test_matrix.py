@@ -633,16 +633,17 @@ def _grow(tree, n: int) -> None:
         make_org(town, f"150102{300 + i:03d}201", f"中共测试{i}村支部委员会")
 
 
-# (url, headers, most queries): session, user, assignments, custom lists, then the page's own.
+# (url, headers, most queries): session, user, assignments, custom lists, then the page's own;
+# a whole page (not a fragment) also the bell's unread count in its layout (one capped count).
 QUERY_BUDGET = {
-    "org_page": ("/orgs/{id}/", {}, 9),
+    "org_page": ("/orgs/{id}/", {}, 10),
     "children_fragment": ("/orgs/{id}/children/", HTMX, 7),
     # +1 under this_org or a custom list: which roots have a subordinate in view (one query)
-    "tree_page": ("/orgs/", {}, 7),
-    "tree_search": ("/orgs/?q=测试", {}, 8),
+    "tree_page": ("/orgs/", {}, 8),
+    "tree_search": ("/orgs/?q=测试", {}, 9),
     # the ids the filters keep (up to 2,000, to choose how to read), the rows, then one query
     # per kind of name they point at (organizations, users, roles)
-    "audit_log": ("/access/audit/", {}, 9),
+    "audit_log": ("/access/audit/", {}, 10),
 }
 
 

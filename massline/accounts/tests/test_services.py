@@ -278,13 +278,13 @@ def test_login_with_the_right_password_signs_in_and_redirects(user):
     response = client.post("/accounts/login/", {"username": "wangfang", "password": PASSWORD})
     # then
     assert response.status_code == 302
-    assert response["Location"] == "/orgs/"
+    assert response["Location"] == "/"  # the workbench
     assert client.session[SESSION_KEY] == str(user.pk)
 
 
 @pytest.mark.parametrize(
     ("next_url", "location"),
-    [("/access/", "/access/"), ("https://evil.example/", "/orgs/"), ("//evil.example", "/orgs/")],
+    [("/access/", "/access/"), ("https://evil.example/", "/"), ("//evil.example", "/")],
 )
 def test_login_redirects_only_to_local_next_urls(user, next_url, location):
     # given / when

@@ -104,6 +104,13 @@ def sign_in(page: sync_api.Page, url: str, username: str, password: str = PASSWO
     page.get_by_role("button", name="登录").click()
 
 
+def sign_in_to_tree(page: sync_api.Page, url: str, username: str) -> None:
+    """Sign in (landing on the workbench) and open the organization tree from the menu."""
+    sign_in(page, url, username)
+    expect(page.get_by_role("heading", name="工作台")).to_be_visible()
+    page.goto(f"{url}/orgs/")
+
+
 def expand(page: sync_api.Page, code: str) -> None:
     """Open a tree node the way a user does: on the disclosure marker of its summary."""
     page.locator(f'details[data-org="{code}"] > summary').click(position={"x": 6, "y": 10})
@@ -112,13 +119,18 @@ def expand(page: sync_api.Page, code: str) -> None:
 # Signing in and out
 
 
-def test_sign_in_lands_on_the_tree_and_sign_out_returns_to_login(page, site):
+def test_sign_in_lands_on_the_workbench_and_sign_out_returns_to_login(page, site):
     # when
     sign_in(page, site.url, "office")
     # then
+    expect(page).to_have_url(f"{site.url}/")
+    expect(page.get_by_role("heading", name="工作台")).to_be_visible()
+    expect(page.get_by_test_id("whoami")).to_have_text("office")
+    # when: the tree is one click away, in the menu
+    page.locator("#main-nav").get_by_role("link", name="党组织", exact=True).click()
+    # then
     expect(page).to_have_url(re.compile(r"/orgs/$"))
     expect(page.get_by_role("heading", name="党组织树")).to_be_visible()
-    expect(page.get_by_test_id("whoami")).to_have_text("office")
     # when
     page.get_by_role("button", name="退出").click()
     # then
@@ -155,7 +167,7 @@ def test_sign_in_returns_to_the_page_asked_for(page, site):
 
 def test_expanding_a_node_loads_its_children(page, site):
     # given
-    sign_in(page, site.url, "office")
+    sign_in_to_tree(page, site.url, "office")
     tree = page.get_by_test_id("org-tree")
     expect(tree.get_by_role("link", name="中共内蒙古自治区委员会")).to_be_visible()
     expect(tree.get_by_role("link", name="中共呼和浩特市委员会")).to_be_hidden()
@@ -174,7 +186,7 @@ def test_expanding_a_node_loads_its_children(page, site):
 
 def test_search_by_name_and_by_division_code_updates_results_live(page, site):
     # given
-    sign_in(page, site.url, "office")
+    sign_in_to_tree(page, site.url, "office")
     results = page.get_by_test_id("search-results")
     # when: part of a name, typed
     page.locator("#org-q").press_sequentially("保合少")
@@ -197,7 +209,7 @@ def test_search_by_name_and_by_division_code_updates_results_live(page, site):
 
 def test_organization_page_shows_breadcrumb_figures_and_subordinates(page, site):
     # given
-    sign_in(page, site.url, "office")
+    sign_in_to_tree(page, site.url, "office")
     page.locator("#org-q").fill("新城区")
     # when
     page.get_by_test_id("search-results").get_by_role("link", name="中共新城区委员会").click()
@@ -231,7 +243,7 @@ def test_a_user_scoped_to_a_branch_sees_only_that_branch(page, site, make_user):
     # given
     make_user("org_admin", site.tree.village_a1, "this_org", username="secretary")
     # when
-    sign_in(page, site.url, "secretary")
+    sign_in_to_tree(page, site.url, "secretary")
     # then
     tree = page.get_by_test_id("org-tree")
     expect(tree.get_by_role("link")).to_have_text(["中共古路板村支部委员会"])
@@ -246,7 +258,7 @@ def test_a_user_scoped_to_a_branch_sees_only_that_branch(page, site, make_user):
 
 def test_switching_to_english_and_back(page, site):
     # given
-    sign_in(page, site.url, "office")
+    sign_in_to_tree(page, site.url, "office")
     # when
     page.get_by_role("button", name="English").click()
     # then
@@ -271,7 +283,7 @@ def test_switching_to_english_and_back(page, site):
 def test_on_a_phone_the_menu_collapses_and_the_tree_works(phone, site):
     # given
     page = phone
-    sign_in(page, site.url, "office")
+    sign_in_to_tree(page, site.url, "office")
     toggler = page.get_by_role("button", name="菜单")
     # then: the menu hides behind the toggler
     expect(toggler).to_be_visible()
