@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "massline.orgs",
     "massline.access",
     "massline.members",
+    "massline.campaigns",
     "massline.api",
     "massline.demo",
 ]
