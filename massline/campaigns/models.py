@@ -112,15 +112,15 @@ class TemplatePhase(models.Model):
 class TemplateBatch(models.Model):
     """A batch as the template describes it: its name, the scope in words, and when."""
 
-    template = models.ForeignKey(
-        CampaignTemplate, on_delete=models.CASCADE, related_name="batches"
-    )
+    template = models.ForeignKey(CampaignTemplate, on_delete=models.CASCADE, related_name="batches")
     position = models.PositiveSmallIntegerField()
     name = models.CharField(_("name"), max_length=50)
     scope = models.CharField(_("scope"), max_length=200, blank=True, default="")
     starts_on = models.DateField(_("starts on"), null=True, blank=True)
     ends_on = models.DateField(_("ends on"), null=True, blank=True)
-    duration_months = models.PositiveSmallIntegerField(_("duration (months)"), null=True, blank=True)
+    duration_months = models.PositiveSmallIntegerField(
+        _("duration (months)"), null=True, blank=True
+    )
 
     class Meta:
         ordering = ["template", "position"]

@@ -202,9 +202,7 @@ def store(campaign: Campaign, p: Plan) -> dict[str, int]:
             )
         elif c.status == MOVED:
             w = windows[c.org_id]
-            updates.append(
-                (w.batch_id, w.starts_on, w.ends_on, w.reason, p.stored[c.org_id].id)
-            )
+            updates.append((w.batch_id, w.starts_on, w.ends_on, w.reason, p.stored[c.org_id].id))
         elif c.status == REMOVED:
             removed.append(p.stored[c.org_id].id)
     if new_rows:

@@ -51,7 +51,9 @@ def campaign_for(user: Any, campaign_id: int | str, perm: str = CAMPAIGNS_VIEW) 
         under = Organization.objects.filter(
             path__gte=campaign.org_path, path__lt=campaign.org_path + "~"
         )
-        above = any(campaign.org_path in _prefixes(r.path) for r in scope_roots(user, CAMPAIGNS_VIEW))
+        above = any(
+            campaign.org_path in _prefixes(r.path) for r in scope_roots(user, CAMPAIGNS_VIEW)
+        )
         if not above and not scoped(under, user, CAMPAIGNS_VIEW).exists():
             raise NotFound()
     if perm != CAMPAIGNS_VIEW and not can(user, perm, campaign.org):

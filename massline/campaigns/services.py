@@ -131,7 +131,7 @@ def _check_period(starts_on: dt.date, ends_on: dt.date) -> None:
 
 
 def _check_no_overlap(
-    *, kind: str, org: Organization, starts_on: dt.date, ends_on: dt.date, exclude: int | None
+    *, kind: str, org: Organization, starts_on: dt.date, ends_on: dt.date
 ) -> None:
     """Two campaigns of one kind never run at once on one organization: neither's subtree may
     hold the other's organization while their periods meet."""
@@ -139,7 +139,6 @@ def _check_no_overlap(
     others = (
         Campaign.objects.filter(kind=kind, starts_on__lte=ends_on, ends_on__gte=starts_on)
         .filter(Q(org_path__in=prefixes) | Q(org_path__gte=org.path, org_path__lt=org.path + "~"))
-        .exclude(pk=exclude)
         .select_related("org")
     )
     other = others.first()
@@ -170,7 +169,7 @@ def _template_batch_windows(
     if not tbatches:
         return [(None, starts_on, ends_on)]
     origin = tbatches[0].starts_on
-    out = []
+    out: list[tuple[TemplateBatch | None, dt.date, dt.date]] = []
     for i, tb in enumerate(tbatches):
         if origin is None or tb.starts_on is None:
             start = starts_on
@@ -203,9 +202,7 @@ def campaign_create(
     batches (with their default selection: leadership bodies of counties and above first,
     everything else after, when the template has two batches)."""
     _check_period(starts_on, ends_on)
-    _check_no_overlap(
-        kind=template.kind, org=org, starts_on=starts_on, ends_on=ends_on, exclude=None
-    )
+    _check_no_overlap(kind=template.kind, org=org, starts_on=starts_on, ends_on=ends_on)
     campaign = Campaign(
         template=template,
         kind=template.kind,
@@ -663,11 +660,7 @@ def phase_advance(
     """Move one organization to its next phase (phased campaigns only): once its window has
     opened and before it closes, and never ahead of its parent organization."""
     today = today or timezone.localdate()
-    row = (
-        Participation.objects.select_for_update()
-        .filter(campaign=campaign, org=org)
-        .first()
-    )
+    row = Participation.objects.select_for_update().filter(campaign=campaign, org=org).first()
     if row is None:
         raise ApplicationError(
             _("%(org)s is not in this campaign.") % {"org": org.name}, code="not_participating"
