@@ -158,7 +158,7 @@ def test_an_end_before_the_start_is_refused(tree):
         starts_on=START,
         ends_on=START - dt.timedelta(days=1),
     )
-    assert message == "结束日期（%s）早于开始日期（%s）。" % (START - dt.timedelta(days=1), START)
+    assert message == f"结束日期（{START - dt.timedelta(days=1)}）早于开始日期（{START}）。"
 
 
 def test_two_campaigns_of_one_kind_cannot_overlap_on_one_organization(w):

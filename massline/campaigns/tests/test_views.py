@@ -96,7 +96,10 @@ def test_the_schedule_is_previewed_then_applied(tree, office):
     # then
     assert applied.status_code == 302
     assert Participation.objects.filter(campaign=campaign).count() == 11
-    assert "data-testid=\"no-changes\"" in office.get(f"/campaigns/{campaign.pk}/schedule/").content.decode()
+    assert (
+        'data-testid="no-changes"'
+        in office.get(f"/campaigns/{campaign.pk}/schedule/").content.decode()
+    )
 
 
 def test_a_stale_preview_is_not_applied(tree, office):
