@@ -19,6 +19,7 @@ from massline.access.permissions import CAMPAIGNS_MANAGE, CAMPAIGNS_VIEW
 from massline.access.policy import access_org_by_code, can, can_anywhere, scope_roots
 from massline.accounts.requests import request_user
 from massline.core.errors import ApplicationError, Forbidden, NotFound
+from massline.orgs.models import DivisionLevel, OrgKind, UnitType
 
 from . import services
 from .forms import BatchForm, CampaignForm, TemplateCopyForm
@@ -152,7 +153,7 @@ def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
             "nav": "campaigns",
             "campaign": campaign,
             "phases": list(campaign.phases.all()),
-            "batches": [(b, per_batch.get(b.pk, 0)) for b in batches],
+            "batches": [(b, _selection_words(b), per_batch.get(b.pk, 0)) for b in batches],
             "scheduled": sum(per_batch.values()),
             "started": started,
             "overrides": list(campaign.overrides.select_related("org").order_by("org_path")[:100]),
@@ -160,6 +161,23 @@ def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
             "today": today,
         },
     )
+
+
+def _selection_words(batch: Batch) -> str:
+    """A batch's selection in words: its criteria's labels and its picks."""
+    if batch.rest:
+        parts = [str(_("every organization not in another batch"))]
+    else:
+        levels = dict(DivisionLevel.choices)
+        kinds = dict(OrgKind.choices)
+        units = dict(UnitType.choices)
+        parts = [
+            "、".join(str(levels.get(v, v)) for v in batch.levels),
+            "、".join(str(kinds.get(v, v)) for v in batch.kinds),
+            "、".join(str(units.get(v, v)) for v in batch.unit_types),
+        ]
+    picks = [("+" if p.include else "−") + p.org.name for p in batch.picks.all()]
+    return " · ".join(p for p in [*parts, *picks] if p)
 
 
 def _batch_initial(batch: Batch) -> dict[str, Any]:
