@@ -15,7 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from massline.core.db import chunked, copy_rows, is_postgres
-from massline.orgs.models import Organization
+from massline.orgs.models import Division, Organization
 from massline.orgs.paths import depth_of
 
 from . import phases
@@ -27,16 +27,20 @@ MAX_LEVEL = 5
 
 def org_rows(campaign: Campaign) -> list[OrgRow]:
     """The campaign's subtree in path order, in one query: each organization's level is its
-    division's (1 province … 5 village or community), or its depth's below the root's."""
-    q = Organization.objects.filter(
-        path__gte=campaign.org_path, path__lt=campaign.org_path + "~"
-    ).order_by("path")
+    division's (1 province … 5 village or community), or its depth's below the root's. Read
+    with a plain cursor: 70,000 rows through the ORM's converters cost more than the rule."""
+    org_table = Organization._meta.db_table
+    sql = (
+        f"SELECT o.id, o.path, o.parent_id, o.kind, o.unit_type, d.level FROM {org_table} o "
+        f"LEFT JOIN {Division._meta.db_table} d ON d.code = o.division_id "
+        "WHERE o.path >= %s AND o.path < %s ORDER BY o.path"
+    )
     rows = []
-    for pk, path, parent_id, kind, unit_type, div_level in q.values_list(
-        "id", "path", "parent_id", "kind", "unit_type", "division__level"
-    ).iterator(chunk_size=10_000):
-        level = div_level or min(depth_of(path) + 1, MAX_LEVEL)
-        rows.append(OrgRow(pk, path, parent_id, kind, unit_type, level))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [campaign.org_path, campaign.org_path + "~"])
+        for pk, path, parent_id, kind, unit_type, div_level in cursor.fetchall():
+            level = div_level or min(depth_of(path) + 1, MAX_LEVEL)
+            rows.append(OrgRow(pk, path, parent_id, kind, unit_type, level))
     return rows
 
 
@@ -76,11 +80,21 @@ class Stored:
     reason: str
 
 
+def _day(value: dt.date | str) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(value)
+
+
 def stored_rows(campaign: Campaign) -> dict[int, Stored]:
-    q = Participation.objects.filter(campaign=campaign).values_list(
-        "org_id", "id", "batch_id", "starts_on", "ends_on", "override_reason"
+    """The stored windows, read with a plain cursor (SQLite gives dates as text)."""
+    sql = (
+        "SELECT org_id, id, batch_id, starts_on, ends_on, override_reason "
+        f"FROM {Participation._meta.db_table} WHERE campaign_id = %s"
     )
-    return {org: Stored(pk, b, s, e, r) for org, pk, b, s, e, r in q.iterator(chunk_size=10_000)}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [campaign.pk])
+        return {
+            org: Stored(pk, b, _day(s), _day(e), r) for org, pk, b, s, e, r in cursor.fetchall()
+        }
 
 
 def overrides_of(campaign: Campaign, extra: ScheduleOverride | None = None) -> dict[int, Fixed]:
