@@ -12,7 +12,7 @@ class CampaignsConfig(AppConfig):
         from massline.core.audit import register_actions, register_field_labels
         from massline.orgs.services import register_path_copy
 
-        from .models import Campaign, Participation
+        from .models import Campaign, Participation, ScheduleOverride
 
         for table in ("campaigns_campaign", "campaigns_participation"):
             register_path_copy(table, "org_path")
@@ -21,6 +21,7 @@ class CampaignsConfig(AppConfig):
         register_path_copy("campaigns_campaigntemplate", "owner_path")
         register_scoped_model(Campaign, path_field="org_path", org_field="org_id")
         register_scoped_model(Participation, path_field="org_path", org_field="org_id")
+        register_scoped_model(ScheduleOverride, path_field="org_path", org_field="org_id")
         register_actions(
             {
                 "campaigns.template_copy": _("made a campaign template from a copy"),

@@ -16,14 +16,21 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from massline.access.permissions import CAMPAIGNS_MANAGE, CAMPAIGNS_VIEW
-from massline.access.policy import access_org_by_code, can, can_anywhere, scope_roots
+from massline.access.policy import (
+    access_org_by_code,
+    can,
+    can_anywhere,
+    scope_roots,
+    scoped,
+    sees_whole_subtree,
+)
 from massline.accounts.requests import request_user
 from massline.core.errors import ApplicationError, Forbidden, NotFound
 from massline.orgs.models import DivisionLevel, OrgKind, UnitType
 
 from . import services
 from .forms import BatchForm, CampaignForm, TemplateCopyForm
-from .models import Batch, Participation
+from .models import Batch, Participation, ScheduleOverride
 from .selectors import batches_of, campaign_for, campaigns_visible, templates_for
 
 
@@ -142,7 +149,11 @@ def template_copy(request: HttpRequest, template_id: int) -> HttpResponse:
 def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
     campaign = campaign_for(request.user, campaign_id)
     today = timezone.localdate()
-    rows = Participation.objects.filter(campaign=campaign)
+    # Figures and overrides of the organizations in the user's view only.
+    rows = scoped(Participation.objects.filter(campaign=campaign), request.user, CAMPAIGNS_VIEW)
+    overrides = scoped(
+        ScheduleOverride.objects.filter(campaign=campaign), request.user, CAMPAIGNS_VIEW
+    )
     per_batch = dict(rows.values_list("batch").annotate(n=Count("id")).order_by())
     started = rows.filter(starts_on__lte=today).count()
     batches = batches_of(campaign)
@@ -156,9 +167,10 @@ def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
             "batches": [(b, _selection_words(b), per_batch.get(b.pk, 0)) for b in batches],
             "scheduled": sum(per_batch.values()),
             "started": started,
-            "overrides": list(campaign.overrides.select_related("org").order_by("org_path")[:100]),
+            "overrides": list(overrides.select_related("org").order_by("org_path")[:100]),
             "can_manage": can(request.user, CAMPAIGNS_MANAGE, campaign.org),
             "today": today,
+            "sees_all": sees_whole_subtree(request.user, CAMPAIGNS_VIEW, campaign.org),
         },
     )
 

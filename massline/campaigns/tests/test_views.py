@@ -280,3 +280,24 @@ def test_the_templates_page_lists_built_ins_and_copies_one(tree, office):
     )
     assert done.status_code == 302
     assert CampaignTemplate.objects.get(code="nm-mass-line").level_offset_days == 7
+
+
+def test_a_campaign_page_shows_figures_and_overrides_of_the_users_view_only(w, office, make_user):
+    # given: an override at the township, and an administrator of the sibling county
+    p_start = w.b2.starts_on + 3 * D10
+    form = {"org": w.tree.town_a1.code, "starts_on": p_start, "ends_on": w.b2.ends_on}
+    preview = office.post(
+        f"/campaigns/{w.campaign.pk}/override/", {**form, "reason": "春耕", "confirmed": "0"}
+    )
+    office.post(
+        f"/campaigns/{w.campaign.pk}/override/",
+        {**form, "reason": "春耕", "confirmed": "1", "token": token_of(preview.content.decode())},
+    )
+    sibling = login_client(make_user("org_admin", w.tree.county_a2, DataScope.SUBTREE))
+    # when
+    theirs = sibling.get(f"/campaigns/{w.campaign.pk}/").content.decode()
+    ours = office.get(f"/campaigns/{w.campaign.pk}/").content.decode()
+    # then: the sibling county sees its own two organizations, not the township's override
+    assert w.tree.town_a1.name not in theirs and "春耕" not in theirs
+    assert "已安排 2 个组织" in theirs
+    assert w.tree.town_a1.name in ours and "已安排 11 个组织" in ours
