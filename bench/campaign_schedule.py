@@ -68,7 +68,7 @@ def measure(runs: int) -> dict[str, Any]:
     django.setup()
     from django.db import connection, transaction
 
-    from massline.campaigns import schedule, services
+    from massline.campaigns import schedule, schedule_services, services
     from massline.campaigns.models import Campaign, CampaignTemplate, Participation
     from massline.orgs.models import Organization
 
@@ -97,7 +97,7 @@ def measure(runs: int) -> dict[str, Any]:
         token = schedule.plan(campaign).token
         started = time.perf_counter()
         with transaction.atomic():
-            services.schedule_apply(actor=None, campaign=campaign, token=token)
+            schedule_services.schedule_apply(actor=None, campaign=campaign, token=token)
             before_commit = time.perf_counter()
         done = time.perf_counter()
         return done - started, done - before_commit, len(token)
@@ -118,7 +118,7 @@ def measure(runs: int) -> dict[str, Any]:
         p = schedule.plan(campaign)
         started = time.perf_counter()
         with transaction.atomic():
-            services.schedule_apply(actor=None, campaign=campaign, token=p.token)
+            schedule_services.schedule_apply(actor=None, campaign=campaign, token=p.token)
         return time.perf_counter() - started, p.counts[schedule.MOVED]
 
     moves = [moved(11 + i) for i in range(runs)]

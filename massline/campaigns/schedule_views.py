@@ -17,7 +17,7 @@ from massline.access.policy import access_org, access_org_by_code, can
 from massline.accounts.requests import request_user
 from massline.core.errors import ApplicationError, Forbidden, NotFound
 
-from . import phases, schedule, services
+from . import phases, schedule, schedule_services, services
 from .forms import OverrideForm
 from .selectors import campaign_for, org_window, preview_page
 
@@ -36,7 +36,7 @@ def schedule_preview(request: HttpRequest, campaign_id: int) -> HttpResponse:
     error = None
     if request.method == "POST":
         try:
-            written = services.schedule_apply(
+            written = schedule_services.schedule_apply(
                 actor=request_user(request), campaign=campaign, token=request.POST.get("token", "")
             )
         except ApplicationError as exc:
@@ -85,12 +85,12 @@ def override(request: HttpRequest, campaign_id: int) -> HttpResponse:
                 "reason": data["reason"],
             }
             if request.method == "POST" and request.POST.get("confirmed") == "1":
-                services.override_set(
+                schedule_services.override_set(
                     actor=request_user(request), token=request.POST.get("token", ""), **values
                 )
                 messages.success(request, _("Dates set for %(org)s.") % {"org": org.name})
                 return redirect("campaigns:org", campaign.pk, org.pk)
-            p = services.override_preview(**values)
+            p = schedule_services.override_preview(**values)
             rows, pages = preview_page(p, _page(request))
         except (NotFound, Forbidden):
             form.add_error(

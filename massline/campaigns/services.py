@@ -28,7 +28,6 @@ from .models import (
     CampaignPhase,
     CampaignTemplate,
     Participation,
-    ScheduleOverride,
     TemplateBatch,
     TemplatePhase,
 )
@@ -38,7 +37,7 @@ if TYPE_CHECKING:
     from massline.accounts.models import User
 
 
-def _day(value: dt.date) -> str:
+def day_text(value: dt.date) -> str:
     return date_format(value, "Y-m-d")
 
 
@@ -120,11 +119,11 @@ def _given(value: Any, default: Any) -> Any:
 # --- campaigns ---------------------------------------------------------------------------
 
 
-def _check_period(starts_on: dt.date, ends_on: dt.date) -> None:
+def check_period(starts_on: dt.date, ends_on: dt.date) -> None:
     if ends_on < starts_on:
         raise ApplicationError(
             _("The end (%(end)s) is before the start (%(start)s).")
-            % {"end": _day(ends_on), "start": _day(starts_on)},
+            % {"end": day_text(ends_on), "start": day_text(starts_on)},
             code="end_before_start",
             field="ends_on",
         )
@@ -151,8 +150,8 @@ def _check_no_overlap(
             % {
                 "other": other.title,
                 "org": other.org.name,
-                "start": _day(other.starts_on),
-                "end": _day(other.ends_on),
+                "start": day_text(other.starts_on),
+                "end": day_text(other.ends_on),
             },
             code="campaigns_overlap",
             field="starts_on",
@@ -201,7 +200,7 @@ def campaign_create(
     """A campaign at `org` (over its subtree) from `template`: its kind, phases, rules and
     batches (with their default selection: leadership bodies of counties and above first,
     everything else after, when the template has two batches)."""
-    _check_period(starts_on, ends_on)
+    check_period(starts_on, ends_on)
     _check_no_overlap(kind=template.kind, org=org, starts_on=starts_on, ends_on=ends_on)
     campaign = Campaign(
         template=template,
@@ -260,16 +259,16 @@ def campaign_create(
 
 
 def _check_batch_window(campaign: Campaign, batch: Batch) -> None:
-    _check_period(batch.starts_on, batch.ends_on)
+    check_period(batch.starts_on, batch.ends_on)
     if batch.starts_on < campaign.starts_on or batch.ends_on > campaign.ends_on:
         raise ApplicationError(
             _("%(batch)s (%(start)s–%(end)s) runs outside the campaign (%(cs)s–%(ce)s).")
             % {
                 "batch": batch.name,
-                "start": _day(batch.starts_on),
-                "end": _day(batch.ends_on),
-                "cs": _day(campaign.starts_on),
-                "ce": _day(campaign.ends_on),
+                "start": day_text(batch.starts_on),
+                "end": day_text(batch.ends_on),
+                "cs": day_text(campaign.starts_on),
+                "ce": day_text(campaign.ends_on),
             },
             code="batch_outside_campaign",
             field="starts_on",
@@ -282,8 +281,8 @@ def _check_batch_window(campaign: Campaign, batch: Batch) -> None:
             )
             % {
                 "batch": batch.name,
-                "start": _day(batch.starts_on),
-                "end": _day(batch.ends_on),
+                "start": day_text(batch.starts_on),
+                "end": day_text(batch.ends_on),
                 "months": campaign.min_concentrated_months,
             },
             code="batch_too_short",
@@ -423,233 +422,6 @@ def _batch_snapshot(batch: Batch) -> dict[str, Any]:
     }
 
 
-# --- the schedule ------------------------------------------------------------------------
-
-
-def _check_token(p: schedule.Plan, token: str) -> None:
-    if token != p.token:
-        raise ApplicationError(
-            _("The schedule changed since the preview: look at the new preview and apply again."),
-            code="stale_preview",
-        )
-
-
-@transaction.atomic
-def schedule_apply(*, actor: User | None, campaign: Campaign, token: str) -> dict[str, int]:
-    """Store the schedule the preview showed (`token` names it): new, moved and removed rows
-    in bulk; organizations that have already started keep their dates."""
-    Campaign.objects.select_for_update().filter(pk=campaign.pk).first()
-    p = schedule.plan(campaign)
-    _check_token(p, token)
-    _check_plan(campaign, p)
-    written = schedule.store(campaign, p)
-    campaign.scheduled_at = timezone.now()
-    campaign.save(update_fields=["scheduled_at"])
-    audit_record(
-        actor=actor,
-        action="campaigns.schedule_apply",
-        org=campaign.org,
-        target=campaign,
-        after={**written, "kept": p.counts.get(schedule.KEPT, 0)},
-    )
-    return written
-
-
-def _check_plan(campaign: Campaign, p: schedule.Plan) -> None:
-    for batch_id, count in p.result.selected.items():
-        if count == 0:
-            batch = Batch.objects.get(pk=batch_id)
-            raise ApplicationError(
-                _("%(batch)s selects no organization: choose levels, kinds, unit types or picks.")
-                % {"batch": batch.name},
-                code="batch_selects_nothing",
-            )
-    if p.result.conflicts:
-        org_id, first, second = p.result.conflicts[0]
-        names = dict(Batch.objects.filter(pk__in=[first, second]).values_list("pk", "name"))
-        raise ApplicationError(
-            _("%(org)s would be in %(batch)s and in %(other)s: an organization is in one batch.")
-            % {
-                "org": Organization.objects.get(pk=org_id).name,
-                "batch": names[first],
-                "other": names[second],
-            },
-            code="org_in_two_batches",
-        )
-
-
-def override_preview(
-    *,
-    campaign: Campaign,
-    org: Organization,
-    subtree: bool,
-    starts_on: dt.date,
-    ends_on: dt.date,
-    reason: str,
-    today: dt.date | None = None,
-) -> schedule.Plan:
-    """The schedule with these dates set for `org` (or its whole subtree), refused when they
-    break a rule: a reason is required; never before the parent starts, never shorter than
-    the minimum, never outside the batch; an organization that has started keeps its dates."""
-    today = today or timezone.localdate()
-    if not reason.strip():
-        raise ApplicationError(
-            _("Give the reason for setting %(org)s's dates by hand.") % {"org": org.name},
-            code="reason_required",
-            field="reason",
-        )
-    _check_period(starts_on, ends_on)
-    row = Participation.objects.filter(campaign=campaign, org=org).first()
-    if row is None:
-        raise ApplicationError(
-            _("%(org)s has no window in this campaign yet: apply the schedule first.")
-            % {"org": org.name},
-            code="not_participating",
-        )
-    if row.starts_on <= today:
-        raise ApplicationError(
-            _("%(org)s started on %(start)s: its dates can no longer be moved.")
-            % {"org": org.name, "start": _day(row.starts_on)},
-            code="already_started",
-        )
-    if starts_on < today:
-        raise ApplicationError(
-            _("%(org)s cannot start on %(start)s, in the past.")
-            % {"org": org.name, "start": _day(starts_on)},
-            code="start_in_past",
-            field="starts_on",
-        )
-    proposed = ScheduleOverride(
-        campaign=campaign,
-        org=org,
-        org_path=org.path,
-        subtree=subtree,
-        starts_on=starts_on,
-        ends_on=ends_on,
-        reason=reason.strip(),
-    )
-    p = schedule.plan(campaign, extra_override=proposed, today=today)
-    _check_override(campaign, org, proposed, p)
-    return p
-
-
-def _check_override(
-    campaign: Campaign, org: Organization, o: ScheduleOverride, p: schedule.Plan
-) -> None:
-    windows = {w.org_id: w for w in p.result.windows}
-    own = windows[org.pk]
-    minimum = campaign.min_concentrated_months
-    if add_months(o.starts_on, minimum) > o.ends_on:
-        raise ApplicationError(
-            _(
-                "%(org)s would run %(start)s–%(end)s, shorter than the minimum concentrated "
-                "duration of %(months)s months."
-            )
-            % {
-                "org": org.name,
-                "start": _day(o.starts_on),
-                "end": _day(o.ends_on),
-                "months": minimum,
-            },
-            code="shorter_than_minimum",
-            field="ends_on",
-        )
-    parent = windows.get(org.parent_id) if org.parent_id else None
-    if parent is not None and not own.flexible and o.starts_on < parent.starts_on:
-        raise ApplicationError(
-            _("%(org)s cannot start on %(start)s, before its parent %(parent)s (%(pstart)s).")
-            % {
-                "org": org.name,
-                "start": _day(o.starts_on),
-                "parent": org.parent.name if org.parent else "",
-                "pstart": _day(parent.starts_on),
-            },
-            code="before_parent",
-            field="starts_on",
-        )
-    batches = {b.pk: b for b in Batch.objects.filter(campaign=campaign)}
-    affected = [own]
-    if o.subtree:
-        affected = [w for w in p.result.windows if w.path.startswith(org.path) and not w.kept]
-    for w in affected:
-        batch = batches[w.batch_id]
-        if w.starts_on < batch.starts_on or w.ends_on > batch.ends_on:
-            name = org.name if w.org_id == org.pk else Organization.objects.get(pk=w.org_id).name
-            raise ApplicationError(
-                _(
-                    "%(org)s would run %(start)s–%(end)s, outside its batch %(batch)s "
-                    "(%(bs)s–%(be)s)."
-                )
-                % {
-                    "org": name,
-                    "start": _day(w.starts_on),
-                    "end": _day(w.ends_on),
-                    "batch": batch.name,
-                    "bs": _day(batch.starts_on),
-                    "be": _day(batch.ends_on),
-                },
-                code="outside_batch",
-                field="starts_on",
-            )
-
-
-@transaction.atomic
-def override_set(
-    *,
-    actor: User | None,
-    campaign: Campaign,
-    org: Organization,
-    subtree: bool,
-    starts_on: dt.date,
-    ends_on: dt.date,
-    reason: str,
-    token: str,
-) -> dict[str, int]:
-    """Set the dates of `org` (or its subtree) by hand and store the schedule that follows,
-    exactly as its preview (`token`) showed it."""
-    Campaign.objects.select_for_update().filter(pk=campaign.pk).first()
-    p = override_preview(
-        campaign=campaign,
-        org=org,
-        subtree=subtree,
-        starts_on=starts_on,
-        ends_on=ends_on,
-        reason=reason,
-    )
-    _check_token(p, token)
-    before = ScheduleOverride.objects.filter(campaign=campaign, org=org).first()
-    ScheduleOverride.objects.update_or_create(
-        campaign=campaign,
-        org=org,
-        defaults={
-            "org_path": org.path,
-            "subtree": subtree,
-            "starts_on": starts_on,
-            "ends_on": ends_on,
-            "reason": reason.strip(),
-            "created_by": actor if getattr(actor, "pk", None) else None,
-        },
-    )
-    written = schedule.store(campaign, p)
-    audit_record(
-        actor=actor,
-        action="campaigns.override",
-        org=org,
-        target=campaign,
-        before=None
-        if before is None
-        else {"starts_on": str(before.starts_on), "ends_on": str(before.ends_on)},
-        after={
-            "starts_on": str(starts_on),
-            "ends_on": str(ends_on),
-            "subtree": subtree,
-            "reason": reason.strip(),
-            **written,
-        },
-    )
-    return written
-
-
 # --- phases ------------------------------------------------------------------------------
 
 
@@ -674,12 +446,13 @@ def phase_advance(
     if today < row.starts_on:
         raise ApplicationError(
             _("%(org)s starts on %(start)s: its phase moves once it has started.")
-            % {"org": org.name, "start": _day(row.starts_on)},
+            % {"org": org.name, "start": day_text(row.starts_on)},
             code="not_started",
         )
     if today > row.ends_on:
         raise ApplicationError(
-            _("%(org)s's window closed on %(end)s.") % {"org": org.name, "end": _day(row.ends_on)},
+            _("%(org)s's window closed on %(end)s.")
+            % {"org": org.name, "end": day_text(row.ends_on)},
             code="window_closed",
         )
     step = phases.require(row.phase, phases.ADVANCE, org_name=org.name)

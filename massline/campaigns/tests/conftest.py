@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import pytest
 from django.utils import timezone
 
-from massline.campaigns import schedule, services
+from massline.campaigns import schedule, schedule_services, services
 from massline.campaigns.models import CampaignTemplate
 from massline.campaigns.rollout import add_months
 
@@ -43,7 +43,7 @@ def make_campaign(tree, code: str = "theme-education-2019", *, org=None, start=S
 
 def apply(campaign, today=None):
     p = schedule.plan(campaign, today=today)
-    services.schedule_apply(actor=None, campaign=campaign, token=p.token)
+    schedule_services.schedule_apply(actor=None, campaign=campaign, token=p.token)
     return p
 
 

@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from massline.campaigns import schedule, services
+from massline.campaigns import schedule, schedule_services, services
 from massline.campaigns.models import (
     Batch,
     Campaign,
@@ -239,7 +239,7 @@ def test_an_explicit_pick_moves_a_subtree_between_batches(w):
     p = schedule.plan(w.campaign)
     # then: three organizations move to batch 1
     assert p.counts[schedule.MOVED] == 3
-    services.schedule_apply(actor=None, campaign=w.campaign, token=p.token)
+    schedule_services.schedule_apply(actor=None, campaign=w.campaign, token=p.token)
     row = Participation.objects.get(campaign=w.campaign, org=w.tree.village_a1)
     assert row.batch_id == w.b1.pk
 
@@ -275,7 +275,7 @@ def override(w, org, start, end=None, *, subtree=False, reason="春耕", today=N
         "ends_on": end or w.b2.ends_on,
         "reason": reason,
     }
-    p = services.override_preview(**kwargs, today=today)
+    p = schedule_services.override_preview(**kwargs, today=today)
     return p, kwargs
 
 
@@ -292,7 +292,7 @@ def test_an_override_moves_the_organization_and_its_subordinates_follow(w):
     change = next(c for c in p.changes if c.org_id == w.tree.village_a1.pk)
     assert change.old[0] == w.b2.starts_on + D10 and change.new[0] == start + D10
     # when
-    services.override_set(actor=None, token=p.token, **kwargs)
+    schedule_services.override_set(actor=None, token=p.token, **kwargs)
     # then
     assert window(w.campaign, w.tree.village_a2)[0] == start + D10
     row = Participation.objects.get(campaign=w.campaign, org=w.tree.town_a1)
@@ -303,7 +303,7 @@ def test_an_override_moves_the_organization_and_its_subordinates_follow(w):
 def test_a_subtree_override_gives_every_organization_in_it_the_dates(w):
     start = w.b2.starts_on + 2 * D10
     p, kwargs = override(w, w.tree.town_a1, start, subtree=True)
-    services.override_set(actor=None, token=p.token, **kwargs)
+    schedule_services.override_set(actor=None, token=p.token, **kwargs)
     for org in (w.tree.town_a1, w.tree.village_a1, w.tree.village_a2):
         assert window(w.campaign, org) == (start, w.b2.ends_on)
 
@@ -334,10 +334,10 @@ def test_overrides_that_break_the_rules_are_refused_and_change_nothing(w):
 def test_a_village_sets_its_own_dates_inside_the_window_even_before_its_township(w):
     # given: the township moved later
     p, kwargs = override(w, w.tree.town_a1, w.b2.starts_on + 3 * D10)
-    services.override_set(actor=None, token=p.token, **kwargs)
+    schedule_services.override_set(actor=None, token=p.token, **kwargs)
     # when: a village (flexible) starts on the batch's first day
     p, kwargs = override(w, w.tree.village_a1, w.b2.starts_on)
-    services.override_set(actor=None, token=p.token, **kwargs)
+    schedule_services.override_set(actor=None, token=p.token, **kwargs)
     # then
     assert window(w.campaign, w.tree.village_a1)[0] == w.b2.starts_on
     # but never outside the batch
@@ -362,7 +362,7 @@ def test_an_organization_that_has_started_is_never_moved(w, frozen):
     assert status[w.tree.pref_a.pk] == schedule.KEPT
     assert status[w.tree.county_a1.pk] == schedule.MOVED
     assert w.tree.root.pk not in status  # started, and the rules would not move it
-    services.schedule_apply(actor=None, campaign=w.campaign, token=p.token)
+    schedule_services.schedule_apply(actor=None, campaign=w.campaign, token=p.token)
     assert window(w.campaign, w.tree.pref_a)[0] == w.b1.starts_on + D10
     assert window(w.campaign, w.tree.county_a1)[0] == w.b1.starts_on + 4 * D10
 
@@ -380,7 +380,7 @@ def test_applying_a_stale_preview_is_refused(w):
     w.campaign.refresh_from_db()
     kwargs["campaign"] = w.campaign
     # when / then
-    refused("stale_preview", services.override_set, actor=None, token=p.token, **kwargs)
+    refused("stale_preview", schedule_services.override_set, actor=None, token=p.token, **kwargs)
 
 
 # --- phases ------------------------------------------------------------------------------
