@@ -92,11 +92,22 @@ class CampaignTemplate(RolloutRules):
         return self.title
 
 
-class TemplatePhase(models.Model):
-    template = models.ForeignKey(CampaignTemplate, on_delete=models.CASCADE, related_name="phases")
+class PhaseFields(models.Model):
+    """A phase in its order: one of the map's codes (campaigns.phases) and its own title."""
+
     position = models.PositiveSmallIntegerField()
     code = models.CharField(_("phase"), max_length=16, choices=PhaseCode.choices)
     title = models.CharField(_("title"), max_length=100)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class TemplatePhase(PhaseFields):
+    template = models.ForeignKey(CampaignTemplate, on_delete=models.CASCADE, related_name="phases")
 
     class Meta:
         ordering = ["template", "position"]
@@ -104,9 +115,6 @@ class TemplatePhase(models.Model):
             models.UniqueConstraint(fields=["template", "position"], name="tphase_position"),
             models.UniqueConstraint(fields=["template", "code"], name="tphase_code"),
         ]
-
-    def __str__(self) -> str:
-        return self.title
 
 
 class TemplateBatch(models.Model):
@@ -168,11 +176,8 @@ class Campaign(RolloutRules):
         return self.title
 
 
-class CampaignPhase(models.Model):
+class CampaignPhase(PhaseFields):
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="phases")
-    position = models.PositiveSmallIntegerField()
-    code = models.CharField(_("phase"), max_length=16, choices=PhaseCode.choices)
-    title = models.CharField(_("title"), max_length=100)
 
     class Meta:
         ordering = ["campaign", "position"]
@@ -180,9 +185,6 @@ class CampaignPhase(models.Model):
             models.UniqueConstraint(fields=["campaign", "position"], name="cphase_position"),
             models.UniqueConstraint(fields=["campaign", "code"], name="cphase_code"),
         ]
-
-    def __str__(self) -> str:
-        return self.title
 
 
 class Batch(models.Model):
