@@ -24,7 +24,7 @@ from .selectors import campaign_for, org_window, preview_page
 
 def _page(request: HttpRequest) -> int:
     try:
-        return int(request.GET.get("page", "1"))
+        return int(request.POST.get("page") or request.GET.get("page") or "1")
     except ValueError:
         return 1
 
@@ -72,6 +72,7 @@ def override(request: HttpRequest, campaign_id: int) -> HttpResponse:
     p = None
     rows: list = []
     pages = 1
+    page = 1
     if form.is_bound and form.is_valid():
         data = form.cleaned_data
         try:
@@ -92,6 +93,7 @@ def override(request: HttpRequest, campaign_id: int) -> HttpResponse:
                 return redirect("campaigns:org", campaign.pk, org.pk)
             p = schedule_services.override_preview(**values)
             rows, pages = preview_page(p, _page(request))
+            page = min(max(_page(request), 1), pages)
         except (NotFound, Forbidden):
             form.add_error(
                 "org",
@@ -109,6 +111,7 @@ def override(request: HttpRequest, campaign_id: int) -> HttpResponse:
             "plan": p,
             "rows": rows,
             "pages": pages,
+            "page": page,
         },
     )
 

@@ -301,3 +301,33 @@ def test_a_campaign_page_shows_figures_and_overrides_of_the_users_view_only(w, o
     assert w.tree.town_a1.name not in theirs and "春耕" not in theirs
     assert "已安排 2 个组织" in theirs
     assert w.tree.town_a1.name in ours and "已安排 11 个组织" in ours
+
+
+def test_a_long_preview_pages_fifty_at_a_time(w, office, make_user):
+    # given: 60 villages more under the township, scheduled
+    from massline.conftest import make_org
+    from massline.orgs.models import OrgKind, UnitType
+
+    for i in range(60):
+        make_org(
+            w.tree.town_a1,
+            f"150102101{300 + i}",
+            f"中共测试{i}村支部委员会",
+            OrgKind.BRANCH,
+            UnitType.RURAL,
+        )
+    apply(w.campaign)
+    form = {
+        "org": w.tree.town_a1.code,
+        "starts_on": w.b2.starts_on + 3 * D10,
+        "ends_on": w.b2.ends_on,
+        "reason": "春耕",
+        "confirmed": "0",
+    }
+    url = f"/campaigns/{w.campaign.pk}/override/"
+    # when
+    first = office.post(url, form).content.decode()
+    second = office.post(url, {**form, "page": "2"}).content.decode()
+    # then: 63 moved (the township, 2 + 60 villages), 50 on the first page, 13 on the second
+    assert first.count("data-org=") == 50 and second.count("data-org=") == 13
+    assert "第 1 页，共 2 页" in first and "第 2 页，共 2 页" in second
