@@ -17,7 +17,7 @@ from massline.orgs.models import Organization
 
 from . import schedule
 from .models import Batch, Campaign, Participation, ScheduleOverride
-from .rollout import add_months
+from .rollout import Window, add_months
 from .services import check_period, day_text
 
 if TYPE_CHECKING:
@@ -77,6 +77,8 @@ def _check_plan(campaign: Campaign, p: schedule.Plan) -> None:
             },
             code="org_in_two_batches",
         )
+    # Dates set by hand stay inside their batch when the batch changes after them.
+    _check_inside_batches(campaign, [w for w in p.result.windows if w.reason and not w.kept])
 
 
 def override_preview(
@@ -168,21 +170,25 @@ def _check_override(
             code="before_parent",
             field="starts_on",
         )
-    batches = {b.pk: b for b in Batch.objects.filter(campaign=campaign)}
     affected = [own]
     if o.subtree:
         affected = [w for w in p.result.windows if w.path.startswith(org.path) and not w.kept]
-    for w in affected:
+    _check_inside_batches(campaign, affected)
+
+
+def _check_inside_batches(campaign: Campaign, windows: list[Window]) -> None:
+    """Every window inside its batch's (an override made before the batch changed may not be)."""
+    batches = {b.pk: b for b in Batch.objects.filter(campaign=campaign)}
+    for w in windows:
         batch = batches[w.batch_id]
         if w.starts_on < batch.starts_on or w.ends_on > batch.ends_on:
-            name = org.name if w.org_id == org.pk else Organization.objects.get(pk=w.org_id).name
             raise ApplicationError(
                 _(
                     "%(org)s would run %(start)s–%(end)s, outside its batch %(batch)s "
                     "(%(bs)s–%(be)s)."
                 )
                 % {
-                    "org": name,
+                    "org": Organization.objects.get(pk=w.org_id).name,
                     "start": day_text(w.starts_on),
                     "end": day_text(w.ends_on),
                     "batch": batch.name,

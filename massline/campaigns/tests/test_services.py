@@ -429,3 +429,30 @@ def test_a_campaign_without_phases_runs_everything_throughout(w):
     row = Participation.objects.get(campaign=w.campaign, org=w.tree.root)
     assert row.phase == ""
     refused("not_phased", advance, w.campaign, w.tree.root, row.starts_on)
+
+
+def test_a_batch_change_that_leaves_an_override_outside_it_is_not_applied(w):
+    # given: the township's dates set by hand, then batch 2 shortened to end before them
+    p, kwargs = override(w, w.tree.town_a1, w.b2.starts_on + 3 * D10)
+    schedule_services.override_set(actor=None, token=p.token, **kwargs)
+    services.batch_save(
+        actor=None,
+        campaign=w.campaign,
+        batch=w.b2,
+        data=batch_input(
+            name=w.b2.name,
+            starts_on=w.b2.starts_on,
+            ends_on=w.b2.ends_on - D10,
+            rest=True,
+        ),
+    )
+    p = schedule.plan(w.campaign)
+    # when / then: the apply names the township and its batch, and writes nothing
+    message = refused(
+        "outside_batch",
+        schedule_services.schedule_apply,
+        actor=None,
+        campaign=w.campaign,
+        token=p.token,
+    )
+    assert w.tree.town_a1.name in message and w.b2.name in message
