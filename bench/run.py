@@ -28,6 +28,9 @@ date and each target's pass or fail. Progress goes to stderr.
 8. audit_log_sqlite, audit_log_postgresql: bench/auditlog.py (its own process): 1,000,000
    audit rows (100,000 with --quick) over a province's tree, the audit log page at the root
    filtered by action, by a subtree and by both, first and 100th page.
+10. campaign_schedule_sqlite, campaign_schedule_postgresql: bench/campaign_schedule.py (its own
+   process): the rollout schedule of the province's ~70,000 organizations computed and stored
+   (first time, and again with every organization moved), on fresh databases of its own.
 9. export_xlsx, import_xlsx_vs_csv: bench/files.py (its own process): the export job's .xlsx
    of as many members (peak memory of the job's process, then read back by a dry run), and a
    dry run of a 200,000-row roster as .xlsx against the same rows as CSV (20,000 rows, and
@@ -244,6 +247,11 @@ def workbench(members: int, requests: int, postgres: bool) -> list[dict[str, Any
     return script("workbench.py", "--count", str(members), "--requests", str(requests), *extra)
 
 
+def campaign_schedule(postgres: bool) -> list[dict[str, Any]]:
+    log("campaign rollout schedule over the province ...")
+    return script("campaign_schedule.py", *([] if postgres else ["--no-postgres"]))
+
+
 def nation(requests: int) -> list[dict[str, Any]]:
     log("the whole country on PostgreSQL ...")
     return script("nation.py", "--requests", str(requests))
@@ -360,6 +368,11 @@ def main() -> None:
                 checks.update(record["checks"])
             else:
                 emit(record)
+    for record in campaign_schedule(not args.no_postgres):
+        if record["benchmark"] == "campaign_schedule_summary":
+            checks.update(record["checks"])
+        else:
+            emit(record)
     if args.nation and not args.no_postgres:
         for record in nation(30 if args.quick else 100):
             emit(record)

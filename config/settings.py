@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "massline.access",
     "massline.notices",
     "massline.members",
+    "massline.campaigns",
     "massline.api",
     "massline.demo",
 ]

@@ -12,6 +12,8 @@ MEMBERS_MANAGE = "members.manage"
 MEMBERS_VIEW_SENSITIVE = "members.view_sensitive"
 MEMBERS_TRANSFER = "members.transfer"
 ACCOUNTS_MANAGE = "accounts.manage"
+CAMPAIGNS_VIEW = "campaigns.view"
+CAMPAIGNS_MANAGE = "campaigns.manage"
 
 ALL_PERMISSIONS = {
     ORGS_VIEW: _("view organizations"),
@@ -24,6 +26,8 @@ ALL_PERMISSIONS = {
     MEMBERS_VIEW_SENSITIVE: _("see full ID and phone numbers"),
     MEMBERS_TRANSFER: _("request and approve member transfers"),
     ACCOUNTS_MANAGE: _("reset passwords and unlock the accounts of users under it"),
+    CAMPAIGNS_VIEW: _("view campaigns and their schedules"),
+    CAMPAIGNS_MANAGE: _("set up campaigns, batches, schedules and phases"),
 }
 
 # code: (label, permissions)
@@ -38,6 +42,8 @@ BUILTIN_ROLES = {
             AUDIT_VIEW,
             ACCESS_MANAGE,
             MEMBERS_VIEW,
+            CAMPAIGNS_VIEW,
+            CAMPAIGNS_MANAGE,
         ],
     ),
     "org_admin": (
@@ -52,8 +58,12 @@ BUILTIN_ROLES = {
             MEMBERS_VIEW_SENSITIVE,
             MEMBERS_TRANSFER,
             ACCOUNTS_MANAGE,
+            CAMPAIGNS_VIEW,
         ],
     ),
-    "supervisor": (_("supervision team member"), [ORGS_VIEW, STATS_VIEW, MEMBERS_VIEW]),
+    "supervisor": (
+        _("supervision team member"),
+        [ORGS_VIEW, STATS_VIEW, MEMBERS_VIEW, CAMPAIGNS_VIEW],
+    ),
     "member": (_("party member"), [ORGS_VIEW]),
 }

@@ -20,6 +20,7 @@ SERVICE_MODULES = {
     "members/roster_import/apply.py",  # the roster import's apply step
     "members/roster_export/job.py",  # record_export and the export job
     "access/auditlog/export.py",  # the audit log export job and its own audit rows
+    "campaigns/schedule_services.py",  # the schedule's apply and overrides
     "demo/skeleton.py",  # generate_orgs
     "demo/members/load.py",  # generate_members
 }

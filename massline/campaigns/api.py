@@ -1,0 +1,184 @@
+"""/api/v1/campaigns: campaigns in view, one campaign with its batches and phases, and an
+organization's window and phase in a campaign; scoped like the pages."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.http import HttpRequest
+from django.utils import timezone
+from ninja import Query, Router, Schema
+
+from massline.access.permissions import CAMPAIGNS_VIEW
+from massline.access.policy import access_org
+from massline.core.api_schemas import errors
+from massline.core.errors import NotFound
+
+from .selectors import batches_of, campaign_for, campaigns_visible, org_window
+
+router = Router(tags=["campaigns"])
+
+
+class CampaignOut(Schema):
+    id: int
+    title: str
+    kind: str
+    template: str
+    org: int
+    org_code: str
+    starts_on: dt.date
+    ends_on: dt.date
+    phased: bool
+
+
+class PhaseOut(Schema):
+    position: int
+    code: str
+    title: str
+
+
+class BatchOut(Schema):
+    id: int
+    position: int
+    name: str
+    scope: str
+    starts_on: dt.date
+    ends_on: dt.date
+    levels: list[int]
+    kinds: list[str]
+    unit_types: list[str]
+    rest: bool
+
+
+class RulesOut(Schema):
+    level_offset_days: int
+    subordinate_offset_days: int
+    min_concentrated_months: int
+    villages_flexible: bool
+    throughout: list[str]
+
+
+class CampaignDetail(CampaignOut):
+    phases: list[PhaseOut]
+    batches: list[BatchOut]
+    rules: RulesOut
+
+
+class WindowOut(Schema):
+    starts_on: dt.date
+    ends_on: dt.date
+
+
+class ScheduleOut(Schema):
+    """An organization's place in a campaign. `window` is null until the schedule is applied
+    (or when it is in no batch); `checklist` is kept for the actions to come."""
+
+    campaign: int
+    org: int
+    org_code: str
+    window: WindowOut | None
+    batch: str | None
+    started: bool
+    flexible: bool
+    override_reason: str
+    phase: str
+    phase_label: str
+    next_phase: str | None
+    parent_window: WindowOut | None
+    checklist: list[dict[str, Any]]
+
+
+def _campaign(c: Any) -> dict[str, Any]:
+    return {
+        "id": c.pk,
+        "title": c.title,
+        "kind": c.kind,
+        "template": c.template.code,
+        "org": c.org_id,
+        "org_code": c.org.code,
+        "starts_on": c.starts_on,
+        "ends_on": c.ends_on,
+        "phased": c.phased,
+    }
+
+
+@router.get(
+    "",
+    response={200: list[CampaignOut], **errors(401, 422)},
+    summary="Campaigns that cover an organization in view",
+)
+def campaigns_list(request: HttpRequest) -> list[dict[str, Any]]:
+    return [_campaign(c) for c in campaigns_visible(request.user)[:500]]
+
+
+@router.get(
+    "/{campaign_id}",
+    response={200: CampaignDetail, **errors(401, 404, 422)},
+    summary="One campaign with its phases, batches and rollout rules",
+)
+def campaign_get(request: HttpRequest, campaign_id: int) -> dict[str, Any]:
+    c = campaign_for(request.user, campaign_id)
+    return {
+        **_campaign(c),
+        "phases": [
+            {"position": p.position, "code": p.code, "title": p.title} for p in c.phases.all()
+        ],
+        "batches": [
+            {
+                "id": b.pk,
+                "position": b.position,
+                "name": b.name,
+                "scope": b.scope,
+                "starts_on": b.starts_on,
+                "ends_on": b.ends_on,
+                "levels": b.levels,
+                "kinds": b.kinds,
+                "unit_types": b.unit_types,
+                "rest": b.rest,
+            }
+            for b in batches_of(c)
+        ],
+        "rules": {
+            "level_offset_days": c.level_offset_days,
+            "subordinate_offset_days": c.subordinate_offset_days,
+            "min_concentrated_months": c.min_concentrated_months,
+            "villages_flexible": c.villages_flexible,
+            "throughout": c.throughout,
+        },
+    }
+
+
+def _window(row: Any) -> dict[str, Any] | None:
+    return None if row is None else {"starts_on": row.starts_on, "ends_on": row.ends_on}
+
+
+@router.get(
+    "/{campaign_id}/schedule",
+    response={200: ScheduleOut, **errors(401, 404, 422)},
+    summary="An organization's window and phase in a campaign",
+)
+def campaign_schedule(
+    request: HttpRequest, campaign_id: int, org: int = Query(..., ge=1)
+) -> dict[str, Any]:
+    target = access_org(request.user, org, CAMPAIGNS_VIEW)
+    c = campaign_for(request.user, campaign_id)
+    if not target.path.startswith(c.org_path):
+        raise NotFound()
+    w = org_window(c, target, timezone.localdate())
+    row = w.row
+    return {
+        "campaign": c.pk,
+        "org": target.pk,
+        "org_code": target.code,
+        "window": _window(row),
+        "batch": w.batch.name if w.batch else None,
+        "started": w.started,
+        "flexible": bool(row and row.flexible),
+        "override_reason": row.override_reason if row else "",
+        "phase": (row.phase or "throughout") if row else "",
+        "phase_label": w.phase_label,
+        "next_phase": w.next_phase,
+        "parent_window": _window(w.parent_row),
+        "checklist": [],
+    }

@@ -1,0 +1,57 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CampaignsConfig(AppConfig):
+    name = "massline.campaigns"
+    label = "campaigns"
+    verbose_name = _("Campaigns")
+
+    def ready(self) -> None:
+        from massline.access.policy import register_scoped_model
+        from massline.core.audit import register_actions, register_field_labels
+        from massline.orgs.services import register_path_copy
+
+        from .models import Campaign, Participation, ScheduleOverride
+
+        for table in ("campaigns_campaign", "campaigns_participation"):
+            register_path_copy(table, "org_path")
+        register_path_copy("campaigns_batchpick", "org_path")
+        register_path_copy("campaigns_scheduleoverride", "org_path")
+        register_path_copy("campaigns_campaigntemplate", "owner_path")
+        register_scoped_model(Campaign, path_field="org_path", org_field="org_id")
+        register_scoped_model(Participation, path_field="org_path", org_field="org_id")
+        register_scoped_model(ScheduleOverride, path_field="org_path", org_field="org_id")
+        register_actions(
+            {
+                "campaigns.template_copy": _("made a campaign template from a copy"),
+                "campaigns.create": _("created a campaign"),
+                "campaigns.batch_save": _("saved a campaign batch"),
+                "campaigns.schedule_apply": _("applied a campaign's rollout schedule"),
+                "campaigns.override": _("set an organization's campaign dates by hand"),
+                "campaigns.phase_advance": _("moved an organization to the next campaign phase"),
+                "campaigns.action_complete": _("completed a campaign action"),
+            }
+        )
+        register_field_labels(
+            {
+                "starts_on": _("starts on"),
+                "ends_on": _("ends on"),
+                "phase": _("phase"),
+                "reason": _("reason"),
+                "subtree": _("whole subtree"),
+                "levels": _("levels"),
+                "kinds": _("organization kinds"),
+                "unit_types": _("unit types"),
+                "rest": _("every organization not in another batch"),
+                "picks": _("picked organizations"),
+                "count": _("organizations selected"),
+                "kept": _("kept (already started)"),
+                "moved": _("moved"),
+                "new": _("new"),
+                "removed": _("removed"),
+                "template": _("template"),
+                "batches": _("batches"),
+                "copied_from": _("copied from"),
+            }
+        )

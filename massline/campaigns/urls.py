@@ -1,0 +1,23 @@
+from django.urls import path
+
+from . import schedule_views, views
+
+app_name = "campaigns"
+urlpatterns = [
+    path("", views.campaign_list, name="list"),
+    path("new/", views.campaign_new, name="new"),
+    path("templates/", views.template_list, name="templates"),
+    path("templates/<int:template_id>/copy/", views.template_copy, name="template_copy"),
+    path("<int:campaign_id>/", views.campaign_detail, name="detail"),
+    path("<int:campaign_id>/batches/new/", views.batch_edit, name="batch_new"),
+    path("<int:campaign_id>/batches/<int:batch_id>/", views.batch_edit, name="batch"),
+    path("<int:campaign_id>/schedule/", schedule_views.schedule_preview, name="schedule"),
+    path("<int:campaign_id>/override/", schedule_views.override, name="override"),
+    path("<int:campaign_id>/org/", schedule_views.org_lookup, name="org_lookup"),
+    path("<int:campaign_id>/orgs/<int:org_id>/", schedule_views.org_schedule, name="org"),
+    path(
+        "<int:campaign_id>/orgs/<int:org_id>/advance/",
+        schedule_views.phase_advance,
+        name="advance",
+    ),
+]
