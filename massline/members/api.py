@@ -15,7 +15,8 @@ from massline.core.errors import ApplicationError
 
 from .models import Member, MemberEvent, MemberEventRange
 from .selectors import PAGE, MemberFilter, member_history, member_list
-from .sorting import SORT_PATTERN, SORTS, sorted_page, too_many_to_sort
+from .sorting import IN_MEMORY, SORT_PATTERN, SORTS, sorted_page, too_many_to_sort
+from .totals import list_total, sort_in_memory
 
 router = Router(tags=["members"])
 
@@ -97,6 +98,7 @@ def members_list(
             sort=SORTS[sort],
             after=after,
             limit=limit,
+            small=sort_in_memory(list_total(request.user, filters, visible), limit, IN_MEMORY),
         )
         if page is None:
             raise ApplicationError(too_many_to_sort(), field="sort", code="too_many_to_sort")

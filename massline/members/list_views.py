@@ -5,7 +5,6 @@ bound where that is cheap."""
 
 from __future__ import annotations
 
-from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
@@ -14,64 +13,24 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from massline.access.permissions import MEMBERS_MANAGE, MEMBERS_VIEW
-from massline.access.policy import can, can_anywhere, scope_roots, scoped, sees_whole_subtree
+from massline.access.policy import can, can_anywhere, scoped
 from massline.core.errors import Forbidden
 from massline.core.reference import ETHNIC_GROUPS
 from massline.orgs.models import Organization
-from massline.orgs.selectors import org_by_words, org_figures
+from massline.orgs.selectors import org_by_words
 
 from . import roster_export, services
-from .counters import METRICS
 from .models import Category, Member, MemberStatus
 from .selectors import (
     FILTER_PARAMS,
     PAGE,
-    MemberFilter,
-    count_up_to,
-    counter_conditions,
     filters_from_params,
     member_page,
-    member_queryset,
 )
 from .sorting import IN_MEMORY, SORT_CHOICES, SORTS, TREE, sorted_page, too_many_to_sort
+from .totals import list_total, sort_in_memory
 
 PAGE_SIZES = (20, 50, 100, 200)
-# Counting the rows a filter keeps reads at most this many: past it the page says "10,000+".
-COUNT_LIMIT = 10_000
-# A search for words reads every row of the scope it cannot rule out; it is counted only
-# where the scope holds at most this many members (from the counters).
-SEARCH_COUNT_SCOPE = 100_000
-
-
-def _scope_orgs(user: Any, org: Organization | None) -> list[Organization] | None:
-    """The organizations whose subtrees the list covers, when the user sees all of each
-    (then the counters speak for the list); else None."""
-    orgs = [org] if org is not None else scope_roots(user, MEMBERS_VIEW)
-    if not orgs or not all(sees_whole_subtree(user, MEMBERS_VIEW, o) for o in orgs):
-        return None
-    return orgs
-
-
-def _totals(orgs: list[Organization] | None) -> list[tuple[str, int]] | None:
-    if orgs is None:
-        return None
-    figures = org_figures(org_ids=[o.pk for o in orgs])
-    return [
-        (str(metric.label), sum(figures[o.pk].get(metric.code) for o in orgs)) for metric in METRICS
-    ]
-
-
-def _total(
-    orgs: list[Organization] | None, totals: list[tuple[str, int]] | None, filters: MemberFilter
-) -> tuple[int | None, bool]:
-    """(the number, is it exact) for the list's filters from the counters, or (None, _)."""
-    when = counter_conditions(filters)
-    if orgs is None or totals is None or when is None:
-        return None, False
-    for metric, (_label, value) in zip(METRICS, totals, strict=True):
-        if dict(metric.when) == when:
-            return value, True
-    return None, False
 
 
 def _org_from_words(request: HttpRequest) -> tuple[dict[str, str], str]:
@@ -99,16 +58,8 @@ def member_list_view(request: HttpRequest) -> HttpResponse:
     visible = scoped(Member.objects.all(), request.user, MEMBERS_VIEW)
     sort = SORTS.get(params.get("sort", ""))
     sort_error = ""
-    orgs = _scope_orgs(request.user, filters.org)
-    totals = _totals(orgs)
-    total, exact = _total(orgs, totals, filters)
-    if total is None:
-        in_scope = sum(v for _label, v in totals[:1]) if totals else None
-        cheap = not filters.q.strip() or (in_scope is not None and in_scope <= SEARCH_COUNT_SCOPE)
-        if cheap:
-            total = count_up_to(member_queryset(visible=visible, filters=filters), COUNT_LIMIT)
-            exact = total <= COUNT_LIMIT
-            total = min(total, COUNT_LIMIT)
+    counted = list_total(request.user, filters, visible)
+    total, exact, totals = counted.value, counted.exact, counted.scope
     cursors = {"after": params.get("after", ""), "before": params.get("before", "")}
     page = None
     if sort is not None:
@@ -120,8 +71,8 @@ def member_list_view(request: HttpRequest) -> HttpResponse:
             filters=filters,
             sort=sort,
             limit=size,
-            # the total says whether the rows can be sorted here; uncounted means many
-            small=total is not None and exact and total <= IN_MEMORY,
+            # the total says whether the rows can be sorted here (None: not counted)
+            small=sort_in_memory(counted, size, IN_MEMORY),
             **cursors,
         )
         if page is None:  # a search by name with too many to sort: the tree's order

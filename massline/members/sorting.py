@@ -4,8 +4,8 @@ both ways over any subtree.
 Each sort has an index on (key, id). Which way to read is not left to the planner, which
 cannot tell a subtree of 300 members from one of 300,000 when the bounds are parameters:
 
-- a filter that keeps at most `IN_MEMORY` rows (known from the page's total, else counted up
-  to that bound) is read through the path index, its (key, id) pairs sorted here, and the
+- a filter that keeps at most `IN_MEMORY` rows (known from the list's total, else found by
+  reading up to that bound) is read through the path index, its (key, id) pairs sorted here, and the
   page's rows fetched by id;
 - a larger one walks the sort's index from the cursor, with the subtree written as a condition
   no index serves (`orgs.paths.subtree_q`), so the database cannot choose to read and sort the
@@ -29,7 +29,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .models import Member
-from .selectors import MemberFilter, MemberPage, count_up_to, is_name_search, member_queryset
+from .selectors import MemberFilter, MemberPage, is_name_search, member_queryset
 
 IN_MEMORY = 10_000
 
@@ -108,14 +108,13 @@ def sorted_page(
     """One page of members in `sort` order, forwards from `after` or backwards from `before`.
     `visible` is the user's scope as path ranges, `walk_visible` the same scope as
     conditions no index serves (`access.policy.scoped(..., path_index=False)`); `small` says
-    whether the filters keep at most IN_MEMORY rows, when the caller knows. None: a search
-    by name that finds too many to sort."""
+    whether the filters keep at most IN_MEMORY rows, when the caller knows (the list's total,
+    `totals.list_total`); None: not known, so they are read up to that bound to find out.
+    Answers None for a search by name that finds too many to sort."""
     cursor = sort.parse(after) if after else None
     back = sort.parse(before) if before and cursor is None else None
-    qs = member_queryset(visible=visible, filters=filters)
-    if small is None:
-        small = count_up_to(qs, IN_MEMORY) <= IN_MEMORY
-    if small:
+    if small is not False:  # known to be few, or not known: read them, up to the bound
+        qs = member_queryset(visible=visible, filters=filters)
         pairs = list(qs.order_by().values_list(sort.field, "id")[: IN_MEMORY + 1])
         if len(pairs) <= IN_MEMORY:
             return _page_in_memory(pairs, sort, cursor, back, limit)
