@@ -18,6 +18,9 @@ from massline.accounts.models import User
 from massline.orgs.models import Organization, OrgKind, UnitType
 from massline.orgs.services import org_create
 
+# the browser journeys' fixtures (browser, page, phone, narrow_page), for every app's tests
+pytest_plugins = ["massline.testing.browser"]
+
 PASSWORD = "test-pass-123"
 
 # Nothing a test does reaches the machine's queue: what is put on it runs at once, and

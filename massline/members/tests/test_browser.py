@@ -7,40 +7,19 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator
 from types import SimpleNamespace
+from typing import TYPE_CHECKING
 
 import pytest
 
 from massline.members.idnumber import make_id
 from massline.members.services import member_create
-from massline.orgs.tests import test_browser as ui  # skips this module too without Chromium
+from massline.testing.browser import BROWSER, PHONE, expect, sign_in
 
-pytestmark = pytest.mark.browser
-sync_api = ui.sync_api
-expect = ui.expect
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
 
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[sync_api.Browser]:
-    # As in the organization journeys: the live server runs in its own thread, so Django's
-    # guard against ORM calls beside Playwright's asyncio loop is lifted.
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        with sync_api.sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=ui.CHROMIUM, args=ui.CHROMIUM_ARGS)
-            yield browser
-            browser.close()
-
-
-@pytest.fixture
-def page(browser) -> Iterator[sync_api.Page]:
-    yield from ui._open_page(browser, viewport=ui.DESKTOP)
-
-
-@pytest.fixture
-def phone(browser) -> Iterator[sync_api.Page]:
-    yield from ui._open_page(browser, viewport=ui.PHONE, is_mobile=True, has_touch=True)
+pytestmark = BROWSER
 
 
 def _add(org, name: str, seq: int) -> None:
@@ -69,9 +48,9 @@ def site(transactional_db, tree, make_user, live_server) -> SimpleNamespace:
     return SimpleNamespace(url=live_server.url, tree=tree)
 
 
-def _mark_lost_through_the_roster(page: sync_api.Page, site: SimpleNamespace) -> None:
+def _mark_lost_through_the_roster(page: Page, site: SimpleNamespace) -> None:
     # given: signed in, on the roster
-    ui.sign_in(page, site.url, "county-admin")
+    sign_in(page, site.url, "county-admin")
     expect(page).to_have_url(f"{site.url}/")  # the workbench
     menu = page.get_by_role("button", name="菜单")
     if menu.is_visible():  # a phone: the menu is folded away
@@ -121,7 +100,7 @@ def test_an_administrator_marks_a_member_lost_and_finds_them_in_the_register(pag
 
 def test_the_same_on_a_phone_fits_the_screen(phone, site):
     _mark_lost_through_the_roster(phone, site)
-    assert phone.evaluate("document.documentElement.scrollWidth") <= ui.PHONE["width"]
+    assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
 
 
 def test_import_a_roster_dry_run_first(page, site, tmp_path) -> None:
@@ -134,7 +113,7 @@ def test_import_a_roster_dry_run_first(page, site, tmp_path) -> None:
                   "出生日期": "1991-08-08", "所在党组织编码": site.tree.village_a2.code})  # fmt: skip
     bad = write_csv(tmp_path / "花名册.csv", [{**dict(enumerate(good)), 4: "1991-08-09"}.values()])
     fixed = write_csv(tmp_path / "花名册-改.csv", [good])
-    ui.sign_in(page, site.url, "county-admin")
+    sign_in(page, site.url, "county-admin")
     page.goto(site.url + "/members/import/")
     page.set_input_files("input[name=file]", str(bad))
     page.get_by_role("button", name="检查文件（试导入）").click()

@@ -5,28 +5,16 @@ is opened and marked from the bell, and both pages fit a 360 px phone."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from types import SimpleNamespace
 
 import pytest
 
 from massline.members.transfers.tests.test_services import add_member
-from massline.orgs.tests import test_browser as ui  # skips this module too without Chromium
+from massline.testing.browser import BROWSER, NARROW, expect, sign_in
 
 from .helpers import remind
 
-pytestmark = pytest.mark.browser
-sync_api = ui.sync_api
-expect = sync_api.expect
-NARROW = {"width": 360, "height": 780}
-# the organization journeys' fixtures: one Chromium per module, a watched desktop page
-browser = ui.browser
-page = ui.page
-
-
-@pytest.fixture
-def narrow_page(browser) -> Iterator[sync_api.Page]:
-    yield from ui._open_page(browser, viewport=NARROW, is_mobile=True, has_touch=True)
+pytestmark = BROWSER
 
 
 @pytest.fixture
@@ -39,7 +27,7 @@ def site(transactional_db, tree, make_user, live_server) -> SimpleNamespace:
 
 
 def test_the_workbench_draws_its_charts_and_the_bell_opens_a_notice(page, site):
-    ui.sign_in(page, site.url, "office")
+    sign_in(page, site.url, "office")
     expect(page.get_by_role("heading", name="工作台")).to_be_visible()
     expect(page.locator("[data-figure='members.total']")).to_have_text("2")
     expect(page.locator(".ml-chart canvas")).to_have_count(3)
@@ -55,7 +43,7 @@ def test_the_workbench_draws_its_charts_and_the_bell_opens_a_notice(page, site):
 
 def test_both_pages_fit_a_360_px_phone(narrow_page, site):
     page = narrow_page
-    ui.sign_in(page, site.url, "office")
+    sign_in(page, site.url, "office")
     expect(page.locator(".ml-chart canvas")).to_have_count(3)
     assert page.evaluate("document.documentElement.scrollWidth") <= NARROW["width"]
     expect(page.get_by_test_id("bell")).to_be_visible()  # outside the folded menu

@@ -7,87 +7,19 @@ violations; any of them fails the test. Run with `make test-browser` (`pytest -m
 
 from __future__ import annotations
 
-import os
 import re
-from collections.abc import Iterator
-from pathlib import Path
 from types import SimpleNamespace
+from typing import TYPE_CHECKING
 
 import pytest
 
 from massline.conftest import PASSWORD
+from massline.testing.browser import BROWSER, PHONE, expect, sign_in
 
-pytestmark = pytest.mark.browser
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
 
-CHROMIUM = os.environ.get("MASSLINE_CHROMIUM", "/usr/bin/chromium")
-if not (Path(CHROMIUM).is_file() and os.access(CHROMIUM, os.X_OK)):
-    pytest.skip(f"no Chromium at {CHROMIUM} (set MASSLINE_CHROMIUM)", allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api")
-expect = sync_api.expect
-expect.set_options(timeout=15_000)
-
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-background-networking",
-    "--disable-gpu",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-DESKTOP = {"width": 1366, "height": 900}
-PHONE = {"width": 390, "height": 844}
-
-# Chromium logs CSP violations to the console too; this makes each one explicit and also
-# catches those raised while no console listener would see them (e.g. during a swap).
-REPORT_CSP = """
-document.addEventListener("securitypolicyviolation", (e) => {
-  console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || "inline"}`);
-});
-"""
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[sync_api.Browser]:
-    # Playwright's sync API keeps an asyncio loop running in this thread, which makes Django
-    # refuse ORM calls here (fixtures, flushing the database). Nothing here is async: the
-    # server runs in its own thread, so the guard is lifted for as long as the browser lives.
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        with sync_api.sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            yield browser
-            browser.close()
-
-
-def _open_page(browser: sync_api.Browser, **context_options) -> Iterator[sync_api.Page]:
-    context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", **context_options)
-    # Generous: CI shares two cores with the database and the server thread.
-    context.set_default_timeout(15_000)
-    context.add_init_script(REPORT_CSP)
-    page = context.new_page()
-    problems: list[str] = []
-    page.on(
-        "console",
-        lambda m: (
-            problems.append(f"console.{m.type}: {m.text} at {m.location.get('url')}")
-            if m.type in ("error", "warning")
-            else None
-        ),
-    )
-    page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
-    yield page
-    context.close()
-    assert problems == [], "the browser reported errors:\n" + "\n".join(problems)
-
-
-@pytest.fixture
-def page(browser) -> Iterator[sync_api.Page]:
-    yield from _open_page(browser, viewport=DESKTOP)
-
-
-@pytest.fixture
-def phone(browser) -> Iterator[sync_api.Page]:
-    yield from _open_page(browser, viewport=PHONE, is_mobile=True, has_touch=True)
+pytestmark = BROWSER
 
 
 @pytest.fixture
@@ -97,21 +29,14 @@ def site(transactional_db, tree, make_user, live_server) -> SimpleNamespace:
     return SimpleNamespace(url=live_server.url, tree=tree, office=office)
 
 
-def sign_in(page: sync_api.Page, url: str, username: str, password: str = PASSWORD) -> None:
-    page.goto(f"{url}/accounts/login/")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(password)
-    page.get_by_role("button", name="登录").click()
-
-
-def sign_in_to_tree(page: sync_api.Page, url: str, username: str) -> None:
+def sign_in_to_tree(page: Page, url: str, username: str) -> None:
     """Sign in (landing on the workbench) and open the organization tree from the menu."""
     sign_in(page, url, username)
     expect(page.get_by_role("heading", name="工作台")).to_be_visible()
     page.goto(f"{url}/orgs/")
 
 
-def expand(page: sync_api.Page, code: str) -> None:
+def expand(page: Page, code: str) -> None:
     """Open a tree node the way a user does: on the disclosure marker of its summary."""
     page.locator(f'details[data-org="{code}"] > summary').click(position={"x": 6, "y": 10})
 

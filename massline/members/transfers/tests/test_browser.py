@@ -15,54 +15,36 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
+from typing import TYPE_CHECKING
 
 import pytest
 
 from massline.members.models import Member, Transfer, TransferStatus
 from massline.members.tests.test_views import add
-from massline.orgs.tests import test_browser as ui  # skips this module too without Chromium
+from massline.testing.browser import BROWSER, DESKTOP, NARROW, expect, open_page, sign_in
 
-pytestmark = pytest.mark.browser
-sync_api = ui.sync_api
-expect = ui.expect
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
 
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[sync_api.Browser]:
-    # As in the organization journeys: the live server runs in its own thread, so Django's
-    # guard against ORM calls beside Playwright's asyncio loop is lifted.
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        with sync_api.sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=ui.CHROMIUM, args=ui.CHROMIUM_ARGS)
-            yield browser
-            browser.close()
+pytestmark = BROWSER
 
 
 @pytest.fixture
-def sender_page(browser) -> Iterator[sync_api.Page]:
-    yield from ui._open_page(browser, viewport=ui.DESKTOP)
+def sender_page(browser) -> Iterator[Page]:
+    yield from open_page(browser, viewport=DESKTOP)
 
 
 @pytest.fixture
-def receiver_page(browser) -> Iterator[sync_api.Page]:
-    yield from ui._open_page(browser, viewport=ui.DESKTOP)
+def receiver_page(browser) -> Iterator[Page]:
+    yield from open_page(browser, viewport=DESKTOP)
 
 
 @pytest.fixture
-def committee_page(browser) -> Iterator[sync_api.Page]:
-    yield from ui._open_page(browser, viewport=ui.DESKTOP)
+def committee_page(browser) -> Iterator[Page]:
+    yield from open_page(browser, viewport=DESKTOP)
 
 
-NARROW = {"width": 360, "height": 780}
-
-
-@pytest.fixture
-def narrow_page(browser) -> Iterator[sync_api.Page]:
-    yield from ui._open_page(browser, viewport=NARROW, is_mobile=True, has_touch=True)
-
-
-def shot(page: sync_api.Page, name: str) -> None:
+def shot(page: Page, name: str) -> None:
     """Save the whole page when MASSLINE_SHOTS names a folder (to look at, not to compare)."""
     folder = os.environ.get("MASSLINE_SHOTS")
     if folder:
@@ -70,7 +52,7 @@ def shot(page: sync_api.Page, name: str) -> None:
         page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
 
 
-def shot_pdf(page: sync_api.Page, url: str, name: str) -> bytes:
+def shot_pdf(page: Page, url: str, name: str) -> bytes:
     """The PDF at `url` fetched with the page's session; its first page saved as PNG when
     MASSLINE_SHOTS names a folder."""
     response = page.request.get(url)
@@ -99,7 +81,7 @@ def site(transactional_db, tree, make_user, live_server) -> SimpleNamespace:
     return SimpleNamespace(url=live_server.url, tree=tree, member=member)
 
 
-def open_nav(page: sync_api.Page, name: str) -> None:
+def open_nav(page: Page, name: str) -> None:
     page.locator("#main-nav").get_by_role("link", name=name, exact=True).click()
 
 
@@ -109,7 +91,7 @@ def test_a_transfer_requested_and_approved_by_both_sides_moves_the_member(
     sender, committee, receiver = sender_page, committee_page, receiver_page
     to = site.tree.branch_b1
     # given the member's branch, on the member's page
-    ui.sign_in(sender, site.url, "branch")
+    sign_in(sender, site.url, "branch")
     open_nav(sender, "党员")
     sender.get_by_test_id("member-table").get_by_role("link", name="张国华").click()
     expect(sender.get_by_role("heading", name="张国华")).to_be_visible()
@@ -134,7 +116,7 @@ def test_a_transfer_requested_and_approved_by_both_sides_moves_the_member(
     shot(sender, "detail-branch-desktop")
 
     # given the county's administrator, over the committee, in another browser
-    ui.sign_in(committee, site.url, "sender")
+    sign_in(committee, site.url, "sender")
     open_nav(committee, "组织关系转接")
     committee.get_by_test_id("transfer-table").get_by_role("link", name="张国华").click()
     # when they approve it for the sending side, with the month the dues are paid up to
@@ -154,7 +136,7 @@ def test_a_transfer_requested_and_approved_by_both_sides_moves_the_member(
     shot(committee, "detail-committee-approved-desktop")
 
     # given the receiving side, in a third browser, on the transfers' list
-    ui.sign_in(receiver, site.url, "receiver")
+    sign_in(receiver, site.url, "receiver")
     open_nav(receiver, "组织关系转接")
     expect(receiver.get_by_test_id("boxes").get_by_role("link", name="待我办理")).to_have_class(
         re.compile(r"\bactive\b")
@@ -219,7 +201,7 @@ def test_a_transfer_requested_and_approved_by_both_sides_moves_the_member(
 def test_withdrawing_asks_for_confirmation_and_pages_fit_360_px(narrow_page, site):
     page = narrow_page
     # given the branch's request, on a 360 px phone
-    ui.sign_in(page, site.url, "branch")
+    sign_in(page, site.url, "branch")
     page.goto(f"{site.url}/members/{site.member.pk}/transfer/")
     page.get_by_label("接收组织（编码或名称）").fill(site.tree.branch_b1.code)
     page.get_by_label("事由").fill("随迁")
