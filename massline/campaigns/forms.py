@@ -148,7 +148,7 @@ EVIDENCE_CHOICES = [("", _("not asked")), ("optional", _("optional")), ("require
 
 
 class ActionForm(_Styled):
-    kind = forms.ChoiceField(label=_("Kind"))
+    kind = forms.ChoiceField(label=_("Kind of action"))
     title = forms.CharField(label=_("Title"), max_length=200)
     due_on = forms.DateField(label=_("Due on"), widget=DATE, required=False)
     offset_days = forms.IntegerField(
