@@ -9,6 +9,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -69,3 +70,46 @@ def postgres_version() -> str | None:
             return str(conn.execute("SHOW server_version").fetchone()[0])
     except Exception:
         return None
+
+
+def on_fresh_databases(
+    name: str,
+    pg_database: str,
+    prepare: Callable[[dict[str, str]], None],
+    measure: Callable[[dict[str, str]], dict[str, Any]],
+    *,
+    sqlite: bool = True,
+    postgres: bool = True,
+) -> list[dict[str, Any]]:
+    """`prepare` then `measure` in a throwaway var directory on SQLite and on a PostgreSQL
+    database `pg_database` created and dropped here (skipped when no server answers); one
+    record per database, named `{name}_sqlite` / `{name}_postgresql`."""
+    import shutil
+
+    records = []
+    for vendor in ("sqlite", "postgresql"):
+        if not (sqlite if vendor == "sqlite" else postgres):
+            continue
+        benchmark = f"{name}_{vendor}"
+        url = ""
+        if vendor == "postgresql":
+            assert pg_database not in NOT_OURS
+            if postgres_version() is None:
+                log(f"no PostgreSQL answers at {PG_SERVER}: skipped")
+                records.append({"benchmark": benchmark, "skipped": f"no server at {PG_SERVER}"})
+                continue
+            with pg_connect("postgres") as admin:
+                admin.execute(f"DROP DATABASE IF EXISTS {pg_database} WITH (FORCE)")
+                admin.execute(f"CREATE DATABASE {pg_database}")
+            url = PG_SERVER.rstrip("/") + "/" + pg_database
+        var_dir = Path(tempfile.mkdtemp(prefix=f"massline-bench-{name}-"))
+        try:
+            env = environment(var_dir, url)
+            prepare(env)
+            records.append({"benchmark": benchmark, **measure(env)})
+        finally:
+            shutil.rmtree(var_dir, ignore_errors=True)
+            if url:
+                with pg_connect("postgres") as admin:
+                    admin.execute(f"DROP DATABASE IF EXISTS {pg_database} WITH (FORCE)")
+    return records

@@ -14,6 +14,7 @@ MEMBERS_TRANSFER = "members.transfer"
 ACCOUNTS_MANAGE = "accounts.manage"
 CAMPAIGNS_VIEW = "campaigns.view"
 CAMPAIGNS_MANAGE = "campaigns.manage"
+CAMPAIGNS_RECORD = "campaigns.record"
 
 ALL_PERMISSIONS = {
     ORGS_VIEW: _("view organizations"),
@@ -28,6 +29,7 @@ ALL_PERMISSIONS = {
     ACCOUNTS_MANAGE: _("reset passwords and unlock the accounts of users under it"),
     CAMPAIGNS_VIEW: _("view campaigns and their schedules"),
     CAMPAIGNS_MANAGE: _("set up campaigns, batches, schedules and phases"),
+    CAMPAIGNS_RECORD: _("record and withdraw completed campaign actions with evidence"),
 }
 
 # code: (label, permissions)
@@ -44,6 +46,7 @@ BUILTIN_ROLES = {
             MEMBERS_VIEW,
             CAMPAIGNS_VIEW,
             CAMPAIGNS_MANAGE,
+            CAMPAIGNS_RECORD,
         ],
     ),
     "org_admin": (
@@ -59,6 +62,7 @@ BUILTIN_ROLES = {
             MEMBERS_TRANSFER,
             ACCOUNTS_MANAGE,
             CAMPAIGNS_VIEW,
+            CAMPAIGNS_RECORD,
         ],
     ),
     "supervisor": (

@@ -19,7 +19,7 @@ from django.utils import timezone
 from massline.accounts.models import User
 from massline.orgs.paths import subtree_bounds
 
-from .models import DataScope, RoleAssignment
+from .models import DataScope, Role, RoleAssignment
 from .permissions import ACCOUNTS_MANAGE
 from .policy import Grant, grants
 
@@ -136,3 +136,24 @@ def users_in_view(actor: Any, q: str = "") -> QuerySet[User]:
     if q:
         qs = qs.filter(Q(username__icontains=q) | Q(display_name__contains=q))
     return qs.exclude(pk=actor.pk).order_by("username")
+
+
+def holders_at(org_ids: list[int], perm: str) -> dict[int, list[int]]:
+    """Per organization, the active users whose role assignment at that very organization
+    (not above it) holds `perm` today: its own administrators, for notices about it. One
+    query over the assignments of the roles that hold the permission."""
+    today = timezone.localdate()
+    roles = [r.pk for r in Role.objects.only("pk", "permissions") if perm in r.permissions]
+    out: dict[int, list[int]] = {}
+    if not roles or not org_ids:
+        return out
+    rows = (
+        RoleAssignment.objects.filter(org_id__in=org_ids, role_id__in=roles, user__is_active=True)
+        .filter(valid_from__lte=today)
+        .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=today))
+        .values_list("org_id", "user_id")
+        .order_by("org_id", "user_id")
+    )
+    for org_id, user_id in rows:
+        out.setdefault(org_id, []).append(user_id)
+    return out

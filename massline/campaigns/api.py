@@ -8,13 +8,15 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Query, Router, Schema
+from ninja import Field, Query, Router, Schema
 
-from massline.access.permissions import CAMPAIGNS_VIEW
+from massline.access.permissions import CAMPAIGNS_RECORD, CAMPAIGNS_VIEW
 from massline.access.policy import access_org
-from massline.core.api_schemas import errors
+from massline.accounts.requests import request_user
+from massline.core.api_schemas import RequestBody, errors
 from massline.core.errors import NotFound
 
+from . import action_services, checklist
 from .selectors import batches_of, campaign_for, campaigns_visible, org_window
 
 router = Router(tags=["campaigns"])
@@ -70,9 +72,34 @@ class WindowOut(Schema):
     ends_on: dt.date
 
 
+class CompletionOut(Schema):
+    done_on: dt.date
+    late: bool
+    recorded_at: dt.datetime
+    text: str
+    links: list[str]
+    files: list[str]
+
+
+class ChecklistItemOut(Schema):
+    """One action of an organization's checklist: `status` is done, due, late or not_open
+    (its window has not opened, or its phase does not allow the action yet)."""
+
+    action: int
+    kind: str
+    title: str
+    required: bool
+    defined_at: int
+    due_on: dt.date
+    status: str
+    evidence: dict[str, str]
+    completion: CompletionOut | None
+
+
 class ScheduleOut(Schema):
     """An organization's place in a campaign. `window` is null until the schedule is applied
-    (or when it is in no batch); `checklist` is kept for the actions to come."""
+    (or when it is in no batch); `checklist` lists the actions that apply to it, with their
+    status and completion (decision 0017)."""
 
     campaign: int
     org: int
@@ -86,7 +113,7 @@ class ScheduleOut(Schema):
     phase_label: str
     next_phase: str | None
     parent_window: WindowOut | None
-    checklist: list[dict[str, Any]]
+    checklist: list[ChecklistItemOut]
 
 
 def _campaign(c: Any) -> dict[str, Any]:
@@ -165,7 +192,8 @@ def campaign_schedule(
     c = campaign_for(request.user, campaign_id)
     if not target.path.startswith(c.org_path):
         raise NotFound()
-    w = org_window(c, target, timezone.localdate())
+    today = timezone.localdate()
+    w = org_window(c, target, today)
     row = w.row
     return {
         "campaign": c.pk,
@@ -180,5 +208,97 @@ def campaign_schedule(
         "phase_label": w.phase_label,
         "next_phase": w.next_phase,
         "parent_window": _window(w.parent_row),
-        "checklist": [],
+        "checklist": [_item(i) for i in checklist.checklist(c, target, today, row)] if row else [],
     }
+
+
+def _item(i: checklist.Item) -> dict[str, Any]:
+    a, done = i.action, i.completion
+    return {
+        "action": a.pk,
+        "kind": a.kind,
+        "title": a.title,
+        "required": a.required,
+        "defined_at": a.org_id,
+        "due_on": i.due_on,
+        "status": i.status,
+        "evidence": {"text": a.evidence_text, "file": a.evidence_file, "link": a.evidence_link},
+        "completion": None
+        if done is None
+        else {
+            "done_on": done.done_on,
+            "late": done.late,
+            "recorded_at": done.recorded_at,
+            "text": done.text,
+            "links": done.links,
+            "files": [f.name for f in done.files.all()],
+        },
+    }
+
+
+class CompletionIn(RequestBody):
+    org: int
+    action: int
+    text: str = Field("", max_length=20000)
+    links: list[str] = Field(default_factory=list, max_length=50)
+
+
+class CompletionRecorded(Schema):
+    campaign: int
+    org: int
+    action: int
+    done_on: dt.date
+    late: bool
+
+
+def _campaign_org(request: HttpRequest, campaign_id: int, org_id: int) -> tuple[Any, Any]:
+    target = access_org(request.user, org_id, CAMPAIGNS_RECORD)
+    c = campaign_for(request.user, campaign_id)
+    if not target.path.startswith(c.org_path):
+        raise NotFound()
+    return c, target
+
+
+@router.post(
+    "/{campaign_id}/completions",
+    response={201: CompletionRecorded, **errors(400, 401, 403, 404, 422)},
+    summary="Record that an organization did an action, with a written account and links",
+)
+def completion_create(
+    request: HttpRequest, campaign_id: int, payload: CompletionIn
+) -> tuple[int, dict[str, Any]]:
+    """Files are attached on the completion page (multipart); the API takes text and links."""
+    c, target = _campaign_org(request, campaign_id, payload.org)
+    done = action_services.completion_record(
+        actor=request_user(request),
+        campaign=c,
+        org=target,
+        action_id=payload.action,
+        text=payload.text,
+        links=payload.links,
+    )
+    return 201, {
+        "campaign": c.pk,
+        "org": target.pk,
+        "action": done.action_id,
+        "done_on": done.done_on,
+        "late": done.late,
+    }
+
+
+@router.delete(
+    "/{campaign_id}/completions",
+    response={204: None, **errors(400, 401, 403, 404, 422)},
+    summary="Withdraw an organization's recorded completion of an action",
+)
+def completion_delete(
+    request: HttpRequest,
+    campaign_id: int,
+    org: int = Query(..., ge=1),
+    action: int = Query(..., ge=1),
+) -> tuple[int, None]:
+    c, target = _campaign_org(request, campaign_id, org)
+    action_services.completion_withdraw(
+        actor=request_user(request), campaign=c, org=target, action_id=action
+    )
+    return 204, None

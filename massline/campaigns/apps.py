@@ -33,6 +33,7 @@ class CampaignsConfig(AppConfig):
                 "campaigns.action_complete": _("completed a campaign action"),
             }
         )
+        self._ready_actions()
         register_field_labels(
             {
                 "starts_on": _("starts on"),
@@ -54,4 +55,40 @@ class CampaignsConfig(AppConfig):
                 "batches": _("batches"),
                 "copied_from": _("copied from"),
             }
+        )
+
+    def _ready_actions(self) -> None:
+        """Actions and checklists (decision 0017): paths, scope, counters, audit labels, the
+        daily notices and the workbench to-do."""
+        from massline.access.policy import register_scoped_model
+        from massline.core.audit import register_actions
+        from massline.core.schedule import register_periodic
+        from massline.orgs.services import register_path_copy
+
+        from . import action_counters, action_notices, action_workbench
+        from .models import ActionDefinition, Completion
+
+        register_path_copy("campaigns_actiondefinition", "org_path")
+        register_path_copy("campaigns_completion", "org_path")
+        register_scoped_model(ActionDefinition, path_field="org_path", org_field="org_id")
+        register_scoped_model(Completion, path_field="org_path", org_field="org_id")
+        action_counters.register()
+        action_notices.register()
+        action_workbench.register()
+        register_actions(
+            {
+                "campaigns.action_define": _("defined a campaign action"),
+                "campaigns.action_remove": _("removed a campaign action"),
+                "campaigns.action_withdraw": _("withdrew a completed campaign action"),
+            }
+        )
+        register_periodic(
+            "campaigns.notices",
+            "30 6 * * *",
+            action_notices.campaign_notices_task,
+            label=_("Campaign notices: windows opening, actions due and late"),
+            description=_(
+                "Tells the administrators of each organization when its campaign window opens, "
+                "when an action falls due in 3 days and when one is late; once per event."
+            ),
         )

@@ -19,6 +19,36 @@ def _css(widget: forms.Widget) -> str:
     return "form-select" if isinstance(widget, forms.Select) else "form-control"
 
 
+def levels_field(**extra: Any) -> forms.Field:
+    """Which organizations something selects: by level, kind and unit type (a batch, an action)."""
+    return forms.TypedMultipleChoiceField(
+        label=_("Levels"),
+        choices=DivisionLevel.choices,
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        **extra,
+    )
+
+
+def org_kinds_field() -> forms.Field:
+    return forms.MultipleChoiceField(
+        label=_("Organization kinds"),
+        choices=OrgKind.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+
+def unit_types_field() -> forms.Field:
+    return forms.MultipleChoiceField(
+        label=_("Unit types"),
+        choices=UnitType.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+
 class _Styled(forms.Form):
     """Bootstrap's classes on the widgets."""
 
@@ -68,25 +98,9 @@ class BatchForm(_Styled):
     scope = forms.CharField(label=_("Scope (in words)"), max_length=200, required=False)
     starts_on = forms.DateField(label=_("Starts on"), widget=DATE)
     ends_on = forms.DateField(label=_("Ends on"), widget=DATE)
-    levels = forms.TypedMultipleChoiceField(
-        label=_("Levels"),
-        choices=DivisionLevel.choices,
-        coerce=int,
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-    )
-    kinds = forms.MultipleChoiceField(
-        label=_("Organization kinds"),
-        choices=OrgKind.choices,
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-    )
-    unit_types = forms.MultipleChoiceField(
-        label=_("Unit types"),
-        choices=UnitType.choices,
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-    )
+    levels = levels_field()
+    kinds = org_kinds_field()
+    unit_types = unit_types_field()
     rest = forms.BooleanField(label=_("Every organization not in another batch"), required=False)
     picks = forms.CharField(
         label=_("Picked subtrees"),
@@ -126,3 +140,72 @@ class OverrideForm(_Styled):
     reason = forms.CharField(
         label=_("Reason"), max_length=500, widget=forms.Textarea(attrs={"rows": 2})
     )
+
+
+# --- actions (decision 0017) -----------------------------------------------------------------
+
+EVIDENCE_CHOICES = [("", _("not asked")), ("optional", _("optional")), ("required", _("required"))]
+
+
+class ActionForm(_Styled):
+    kind = forms.ChoiceField(label=_("Kind of action"))
+    title = forms.CharField(label=_("Title"), max_length=200)
+    due_on = forms.DateField(label=_("Due on"), widget=DATE, required=False)
+    offset_days = forms.IntegerField(
+        label=_("Or: due days after the organization's window starts"),
+        min_value=0,
+        max_value=1000,
+        required=False,
+    )
+    levels = levels_field(help_text=_("None chosen: every level."))
+    kinds = org_kinds_field()
+    unit_types = unit_types_field()
+    evidence_text = forms.ChoiceField(
+        label=_("Written account"), choices=EVIDENCE_CHOICES, required=False
+    )
+    evidence_file = forms.ChoiceField(label=_("Files"), choices=EVIDENCE_CHOICES, required=False)
+    evidence_link = forms.ChoiceField(label=_("Links"), choices=EVIDENCE_CHOICES, required=False)
+
+    def __init__(self, *args: Any, kinds: list[tuple[str, Any]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        kind = self.fields["kind"]
+        assert isinstance(kind, forms.ChoiceField)
+        kind.choices = kinds
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> Any:
+        if isinstance(data, list | tuple):
+            return [super(MultipleFileField, self).clean(d, initial) for d in data]
+        return [] if data in (None, "") else [super().clean(data, initial)]
+
+
+class CompletionForm(_Styled):
+    text = forms.CharField(
+        label=_("What was done"),
+        required=False,
+        max_length=20000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+    )
+    links = forms.CharField(
+        label=_("Links (one a line)"),
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    attachments = MultipleFileField(
+        label=_("Files"),
+        required=False,
+        help_text=_("PDF, JPG, PNG, DOCX or XLSX; at most 20 MB each."),
+    )
+
+    def clean_links(self) -> list[str]:
+        return [line.strip() for line in self.cleaned_data["links"].splitlines() if line.strip()]

@@ -300,3 +300,7 @@ class ScheduleOverride(models.Model):
 
     def __str__(self) -> str:
         return f"{self.campaign_id}/{self.org_id}"
+
+
+# The actions' models live in their own module (decision 0017); Django finds them here.
+from .action_models import ActionDefinition, Completion, EvidenceFile  # noqa: E402, F401

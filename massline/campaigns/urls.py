@@ -21,3 +21,30 @@ urlpatterns = [
         name="advance",
     ),
 ]
+
+from . import action_views  # noqa: E402
+
+urlpatterns += [
+    path("<int:campaign_id>/actions/", action_views.actions_page, name="actions"),
+    path(
+        "<int:campaign_id>/actions/<int:action_id>/remove/",
+        action_views.action_remove,
+        name="action_remove",
+    ),
+    path(
+        "<int:campaign_id>/orgs/<int:org_id>/checklist/",
+        action_views.checklist_page,
+        name="checklist",
+    ),
+    path(
+        "<int:campaign_id>/orgs/<int:org_id>/actions/<int:action_id>/complete/",
+        action_views.complete,
+        name="complete",
+    ),
+    path(
+        "<int:campaign_id>/orgs/<int:org_id>/actions/<int:action_id>/withdraw/",
+        action_views.withdraw,
+        name="withdraw",
+    ),
+    path("<int:campaign_id>/evidence/<int:file_id>/", action_views.evidence_file, name="evidence"),
+]

@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import pytest
 from django.utils import timezone
 
-from massline.campaigns import schedule, schedule_services, services
+from massline.campaigns import action_services, schedule, schedule_services, services
 from massline.campaigns.models import CampaignTemplate
 from massline.campaigns.rollout import add_months
 
@@ -60,3 +60,40 @@ def campaign(tree):
 def w(tree, campaign):
     batches = list(campaign.batches.order_by("position"))
     return SimpleNamespace(tree=tree, campaign=campaign, b1=batches[0], b2=batches[1])
+
+
+# --- actions (decision 0017) ---
+
+
+@pytest.fixture(autouse=True)
+def evidence_dir(settings, tmp_path):
+    settings.EVIDENCE_DIR = tmp_path / "evidence"
+    return settings.EVIDENCE_DIR
+
+
+@pytest.fixture
+def acts(w):
+    """A required study at the root (due 5 days after each window starts, a written account
+    required) and an optional review meeting the county 新城区 adds for its branches (due on
+    a date, a file required)."""
+    t, c = w.tree, w.campaign
+    study = action_services.action_define(
+        actor=None,
+        campaign=c,
+        org=t.root,
+        kind="study",
+        title="集中学习研讨",
+        offset_days=5,
+        evidence_text="required",
+    )
+    meeting = action_services.action_define(
+        actor=None,
+        campaign=c,
+        org=t.county_a1,
+        kind="life_meeting",
+        title="专题组织生活会",
+        due_on=c.ends_on - dt.timedelta(days=10),
+        kinds=["branch"],
+        evidence_file="required",
+    )
+    return SimpleNamespace(**vars(w), study=study, meeting=meeting)

@@ -222,7 +222,7 @@ QUERY_BUDGET = {
     "org_page": ("/campaigns/{c}/orgs/{id}/", 9),
     "api_list": ("/api/v1/campaigns", 6),
     "api_campaign": ("/api/v1/campaigns/{c}", 8),
-    "api_schedule": ("/api/v1/campaigns/{c}/schedule?org={id}", 8),
+    "api_schedule": ("/api/v1/campaigns/{c}/schedule?org={id}", 10),  # + checklist: 2
 }
 
 

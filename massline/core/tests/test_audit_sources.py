@@ -21,6 +21,7 @@ SERVICE_MODULES = {
     "members/roster_export/job.py",  # record_export and the export job
     "access/auditlog/export.py",  # the audit log export job and its own audit rows
     "campaigns/schedule_services.py",  # the schedule's apply and overrides
+    "campaigns/action_services.py",  # actions defined, completions recorded and withdrawn
     "demo/skeleton.py",  # generate_orgs
     "demo/members/load.py",  # generate_members
 }
