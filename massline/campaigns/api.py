@@ -207,6 +207,7 @@ class ChildOut(Schema):
     region: str
     starts_on: dt.date
     ends_on: dt.date
+    last_start: dt.date
     participating: int
     started: int
 
@@ -264,6 +265,7 @@ def campaign_overview(
                 "region": b.region,
                 "starts_on": b.starts_on,
                 "ends_on": b.ends_on,
+                "last_start": b.last_start,
                 "participating": b.participating,
                 "started": b.started,
             }

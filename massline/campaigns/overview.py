@@ -79,8 +79,9 @@ class Bar(_Counted):
 
     org: Organization
     level: int
-    starts_on: dt.date
-    ends_on: dt.date
+    starts_on: dt.date  # the first window of the subtree opens
+    ends_on: dt.date  # the last one closes
+    last_start: dt.date  # the last one opens: the waves have reached the whole subtree
     participating: int = 0
     started: int = 0
 
@@ -154,8 +155,15 @@ def overview(campaign: Campaign, org: Organization, today: dt.date) -> Overview:
     ).values(*WAVE_FIELDS):
         bar = bars.get(w["org_id"])
         if bar is None:
-            bar = bars[w["org_id"]] = Bar(None, 0, w["starts_on"], w["last_end"])  # type: ignore[arg-type]
+            bar = bars[w["org_id"]] = Bar(
+                None,  # type: ignore[arg-type]
+                0,
+                w["starts_on"],
+                w["last_end"],
+                w["starts_on"],
+            )
         bar.starts_on = min(bar.starts_on, w["starts_on"])
+        bar.last_start = max(bar.last_start, w["starts_on"])
         bar.ends_on = max(bar.ends_on, w["last_end"])
         bar.participating += w["count"]
         if w["starts_on"] <= today:

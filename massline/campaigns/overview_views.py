@@ -31,13 +31,19 @@ def gantt_data(ov: Overview) -> dict[str, Any]:
     base = reverse("campaigns:overview", args=[ov.campaign.pk])
     return {
         "today": ov.today.isoformat(),
-        "labels": {"today": _("today"), "started": _("started"), "total": _("organizations")},
+        "labels": {
+            "today": _("today"),
+            "started": _("started"),
+            "total": _("organizations"),
+            "waves": _("windows open"),
+        },
         "rows": [
             {
                 "name": b.org.name,
                 "group": f"{b.level_label} {b.region}".strip(),
                 "start": b.starts_on.isoformat(),
                 "end": b.ends_on.isoformat(),
+                "last_start": b.last_start.isoformat(),
                 "count": b.participating,
                 "started": b.started,
                 "url": f"{base}?org={b.org.pk}",

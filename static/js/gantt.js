@@ -19,7 +19,7 @@
       var items = data.rows.map(function (r, i) {
         var done = r.started >= r.count, none = r.started === 0;
         return {
-          value: [i, ms(r.start), ms(r.end) + DAY, r.started, r.count],
+          value: [i, ms(r.start), ms(r.end) + DAY, ms(r.last_start) + DAY],
           url: r.url,
           group: r.group,
           itemStyle: { color: done ? "#b3181f" : none ? "#9aa5b1" : "#e8a33d" }
@@ -34,6 +34,7 @@
           formatter: function (p) {
             var r = data.rows[p.value[0]];
             return r.name + " (" + r.group + ")\n" + r.start + " – " + r.end + "\n" +
+              data.labels.waves + " " + r.start + " – " + r.last_start + "\n" +
               data.labels.started + " " + r.started + " / " + r.count + " " + data.labels.total;
           }
         },
@@ -41,16 +42,23 @@
         yAxis: { type: "category", data: names, inverse: true, axisTick: { show: false } },
         series: [{
           type: "custom",
-          encode: { x: [1, 2], y: 0 },
+          encode: { x: [1, 2, 3], y: 0 },
+          // the waves (first window opens → last opens) thick, the rest of the span thin
           renderItem: function (params, api) {
-            var y = api.value(0);
-            var a = api.coord([api.value(1), y]), b = api.coord([api.value(2), y]);
-            var h = api.size([0, 1])[1] * 0.6;
-            var rect = echarts.graphic.clipRectByRect(
-              { x: a[0], y: a[1] - h / 2, width: Math.max(b[0] - a[0], 2), height: h },
-              { x: params.coordSys.x, y: params.coordSys.y,
-                width: params.coordSys.width, height: params.coordSys.height });
-            return rect && { type: "rect", shape: rect, style: api.style(), cursor: "pointer" };
+            var y = api.value(0), h = api.size([0, 1])[1];
+            var a = api.coord([api.value(1), y]), m = api.coord([api.value(3), y]);
+            var b = api.coord([api.value(2), y]);
+            var box = { x: params.coordSys.x, y: params.coordSys.y,
+                        width: params.coordSys.width, height: params.coordSys.height };
+            var waves = echarts.graphic.clipRectByRect(
+              { x: a[0], y: a[1] - h * 0.3, width: Math.max(m[0] - a[0], 3), height: h * 0.6 }, box);
+            var rest = echarts.graphic.clipRectByRect(
+              { x: a[0], y: a[1] - h * 0.1, width: Math.max(b[0] - a[0], 3), height: h * 0.2 }, box);
+            var style = api.style();
+            return { type: "group", children: [
+              rest && { type: "rect", shape: rest, style: style },
+              waves && { type: "rect", shape: waves, style: style }
+            ].filter(Boolean) };
           },
           data: items,
           markLine: {
