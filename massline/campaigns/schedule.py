@@ -241,7 +241,8 @@ def store(campaign: Campaign, p: Plan) -> dict[str, int]:
         _update_windows(updates)
     for ids in chunked(removed, 5000):
         Participation.objects.filter(Q(pk__in=ids)).delete()
-    rollups.refresh(campaign)  # the overview's figures follow the stored windows
+    if new_rows or updates or removed:
+        rollups.refresh(campaign)  # the overview's figures follow the stored windows
     return {"new": len(new_rows), "moved": len(updates), "removed": len(removed)}
 
 

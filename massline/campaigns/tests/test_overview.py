@@ -9,8 +9,10 @@ import datetime as dt
 import random
 from collections import Counter
 
+import openpyxl
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from massline.access.models import DataScope
@@ -18,6 +20,8 @@ from massline.campaigns import rollups, schedule_services
 from massline.campaigns.models import Participation
 from massline.campaigns.overview import overview
 from massline.conftest import api_client, login_client, make_org
+from massline.core import jobs
+from massline.core.models import AuditEvent, Job
 from massline.orgs.models import OrgKind, UnitType
 
 from .conftest import START, apply, make_campaign
@@ -183,8 +187,17 @@ def test_the_not_started_list_is_paged_by_path_and_exported(
         f"/campaigns/{w.campaign.pk}/overview/not_started/export/", {"org": tree.root.pk}
     )
     assert response.status_code == 302 and "/jobs/" in response["Location"]
-    job_page = office.get(response["Location"]).content.decode()
-    assert "organizations.xlsx" in job_page or ".xlsx" in job_page
+    job = Job.objects.get(kind="campaigns.list_export")
+    assert job.status == "done" and job.result["count"] == expected.count()
+    book = openpyxl.load_workbook(jobs.folder(job) / "organizations.xlsx", read_only=True)
+    names = [row[0] for row in book.active.iter_rows(min_row=2, values_only=True)]
+    assert names == [r.org.name for r in seen]
+    assert AuditEvent.objects.filter(action="campaigns.list_export").count() == 1
+
+
+def test_the_overview_is_in_the_openapi_document(db):
+    paths = Client().get("/api/v1/openapi.json").json()["paths"]
+    assert "get" in paths["/api/v1/campaigns/{campaign_id}/overview"]
 
 
 def test_the_workbench_shows_campaign_progress_by_level(tree, w, office_user, frozen):
