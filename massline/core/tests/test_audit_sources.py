@@ -21,6 +21,7 @@ SERVICE_MODULES = {
     "members/roster_export/job.py",  # record_export and the export job
     "access/auditlog/export.py",  # the audit log export job and its own audit rows
     "campaigns/schedule_services.py",  # the schedule's apply and overrides
+    "campaigns/overview_export.py",  # a list of the overview to .xlsx and its own audit row
     "demo/skeleton.py",  # generate_orgs
     "demo/members/load.py",  # generate_members
 }
