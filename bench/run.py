@@ -46,6 +46,10 @@ date and each target's pass or fail. Progress goes to stderr.
    process), on fresh databases of its own with the province's tree: recording one completion
    with its evidence (the page's POST with a 200 KB PDF) p95 ≤ 50 ms, and a village's
    checklist page and schedule API.
+12. campaign_overview_sqlite, campaign_overview_postgresql: bench/campaign_overview.py (its own
+   process), on fresh databases of its own with the province's tree: the demo's campaign
+   scheduled (timed, and the overview's rollups alone), then the overview page, the list of
+   organizations not started and the overview API at the root, a county and a village; p95.
 
 Options: --requests N (timed requests per endpoint, default 200), --no-postgres,
 --members N (members for 4., default 1,300,000; 0 skips it), --quick (50 requests per
@@ -263,6 +267,12 @@ def campaign_actions(requests: int, postgres: bool) -> list[dict[str, Any]]:
     return script("campaign_actions.py", "--requests", str(requests), *extra)
 
 
+def campaign_overview(requests: int, postgres: bool) -> list[dict[str, Any]]:
+    log("campaign overview over the province ...")
+    extra = [] if postgres else ["--no-postgres"]
+    return script("campaign_overview.py", "--requests", str(requests), *extra)
+
+
 def nation(requests: int) -> list[dict[str, Any]]:
     log("the whole country on PostgreSQL ...")
     return script("nation.py", "--requests", str(requests))
@@ -386,6 +396,11 @@ def main() -> None:
             emit(record)
     for record in campaign_actions(50 if args.quick else 100, not args.no_postgres):
         if record["benchmark"] == "campaign_actions_summary":
+            checks.update(record["checks"])
+        else:
+            emit(record)
+    for record in campaign_overview(30 if args.quick else 100, not args.no_postgres):
+        if record["benchmark"] == "campaign_overview_summary":
             checks.update(record["checks"])
         else:
             emit(record)

@@ -17,6 +17,7 @@ from massline.core.api_schemas import RequestBody, errors
 from massline.core.errors import NotFound
 
 from . import action_services, checklist
+from .overview import overview, overview_org
 from .selectors import batches_of, campaign_for, campaigns_visible, org_window
 
 router = Router(tags=["campaigns"])
@@ -302,3 +303,93 @@ def completion_delete(
         actor=request_user(request), campaign=c, org=target, action_id=action
     )
     return 204, None
+
+
+# --- the overview (decision 0018) ---------------------------------------------------------
+
+
+class LevelFigureOut(Schema):
+    level: int
+    level_label: str
+    batch: str
+    participating: int
+    started: int
+    not_started: int
+
+
+class ChildOut(Schema):
+    """A child organization: the span of its subtree's windows and how many have started."""
+
+    org: int
+    org_code: str
+    name: str
+    level: int
+    region: str
+    starts_on: dt.date
+    ends_on: dt.date
+    last_start: dt.date
+    participating: int
+    started: int
+
+
+class OverviewOut(Schema):
+    campaign: int
+    org: int
+    org_code: str
+    today: dt.date
+    window: WindowOut | None
+    participating: int
+    started: int
+    not_started: int
+    levels: list[LevelFigureOut]
+    children: list[ChildOut]
+    more_children: bool
+
+
+@router.get(
+    "/{campaign_id}/overview",
+    response={200: OverviewOut, **errors(401, 403, 404, 422)},
+    summary="A campaign's figures per level and the windows of the children at an organization",
+)
+def campaign_overview(
+    request: HttpRequest, campaign_id: int, org: int | None = Query(None, ge=1)
+) -> dict[str, Any]:
+    c = campaign_for(request.user, campaign_id)
+    ov = overview(c, overview_org(request.user, c, org), timezone.localdate())
+    return {
+        "campaign": c.pk,
+        "org": ov.org.pk,
+        "org_code": ov.org.code,
+        "today": ov.today,
+        "window": _window(ov.own),
+        "participating": ov.participating,
+        "started": ov.started,
+        "not_started": ov.not_started,
+        "levels": [
+            {
+                "level": f.level,
+                "level_label": f.level_label,
+                "batch": f.batch_name,
+                "participating": f.participating,
+                "started": f.started,
+                "not_started": f.not_started,
+            }
+            for f in ov.levels
+        ],
+        "children": [
+            {
+                "org": b.org.pk,
+                "org_code": b.org.code,
+                "name": b.org.name,
+                "level": b.level,
+                "region": b.region,
+                "starts_on": b.starts_on,
+                "ends_on": b.ends_on,
+                "last_start": b.last_start,
+                "participating": b.participating,
+                "started": b.started,
+            }
+            for b in ov.bars
+        ],
+        "more_children": ov.more_children,
+    }

@@ -56,6 +56,21 @@ class CampaignsConfig(AppConfig):
                 "copied_from": _("copied from"),
             }
         )
+        from massline.core import jobs
+
+        from . import overview_export, workbench
+
+        jobs.register(
+            overview_export.JOB_KIND,
+            overview_export.run_list_export,
+            label=_("Export of a campaign's list of organizations"),
+            phases={"writing": _("writing the file")},
+            idempotent=True,
+        )
+        register_actions(
+            {overview_export.JOB_KIND: _("exported a campaign's list of organizations")}
+        )
+        workbench.register()
 
     def _ready_actions(self) -> None:
         """Actions and checklists (decision 0017): paths, scope, counters, audit labels, the

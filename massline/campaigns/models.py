@@ -302,5 +302,29 @@ class ScheduleOverride(models.Model):
         return f"{self.campaign_id}/{self.org_id}"
 
 
+class SubtreeWave(models.Model):
+    """A rollup for the overview (decision 0018): how many organizations of `org`'s subtree
+    (itself included) at one level, in one batch, start on one day, and the latest end among
+    them. Rewritten with the schedule, so the overview's figures (participating, started and
+    not started by level and batch, the span of a subtree's windows) read an organization's
+    own rows and its children's, never the subtree."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+")
+    org_id = models.IntegerField()
+    level = models.PositiveSmallIntegerField()
+    batch_id = models.IntegerField()
+    starts_on = models.DateField()
+    last_end = models.DateField()
+    count = models.IntegerField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["campaign", "org_id"], name="subtreewave_org"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id}/{self.org_id}/{self.level}/{self.starts_on}"
+
+
 # The actions' models live in their own module (decision 0017); Django finds them here.
 from .action_models import ActionDefinition, Completion, EvidenceFile  # noqa: E402, F401

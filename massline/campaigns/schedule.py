@@ -18,7 +18,7 @@ from massline.core.db import chunked, copy_rows, is_postgres
 from massline.orgs.models import Division, Organization
 from massline.orgs.paths import depth_of
 
-from . import phases
+from . import phases, rollups
 from .models import Batch, Campaign, Participation, ScheduleOverride
 from .rollout import BatchRule, Fixed, OrgRow, Result, Rules, compute
 
@@ -241,6 +241,8 @@ def store(campaign: Campaign, p: Plan) -> dict[str, int]:
         _update_windows(updates)
     for ids in chunked(removed, 5000):
         Participation.objects.filter(Q(pk__in=ids)).delete()
+    if new_rows or updates or removed:
+        rollups.refresh(campaign)  # the overview's figures follow the stored windows
     return {"new": len(new_rows), "moved": len(updates), "removed": len(removed)}
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import schedule_views, views
+from . import overview_views, schedule_views, views
 
 app_name = "campaigns"
 urlpatterns = [
@@ -19,6 +19,17 @@ urlpatterns = [
         "<int:campaign_id>/orgs/<int:org_id>/advance/",
         schedule_views.phase_advance,
         name="advance",
+    ),
+    path("<int:campaign_id>/overview/", overview_views.campaign_overview, name="overview"),
+    path(
+        "<int:campaign_id>/overview/<slug:code>/",
+        overview_views.org_list_page,
+        name="overview_list",
+    ),
+    path(
+        "<int:campaign_id>/overview/<slug:code>/export/",
+        overview_views.org_list_export,
+        name="overview_export",
     ),
 ]
 

@@ -21,6 +21,7 @@ from massline.members.models import Member
 from massline.orgs.divisions import load_divisions
 from massline.orgs.models import Organization
 
+from .campaign import demo_campaign
 from .members import generate_members
 from .skeleton import generate_orgs
 
@@ -106,7 +107,9 @@ def demo_load(
                 )
                 assignments.append(login.username)
             result.append((login, org.name))
+        campaign = demo_campaign(actor=actor, province_code=LOGINS[1].org_code)
         written = {
+            "campaigns": [campaign.title] if campaign else [],
             "divisions": divisions.created + divisions.updated,
             "organizations": orgs.created,
             "members": members,

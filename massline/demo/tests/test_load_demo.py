@@ -67,6 +67,7 @@ def test_loading_the_demo_audits_every_write(small_demo):
         "members": Member.objects.count(),
         "users": [login.username for login in demo.LOGINS],
         "assignments": [login.username for login in demo.LOGINS],
+        "campaigns": ["“不忘初心、牢记使命”主题教育（演示）"],
     }
     assert Member.objects.count() == 300
 
@@ -79,3 +80,24 @@ def test_loading_the_demo_again_writes_no_audit_row(small_demo):
     demo.demo_load(actor=None, divisions_dir=small_demo, seed=1)
     # then
     assert AuditEvent.objects.count() == before
+
+
+def test_the_demo_runs_a_second_batch_campaign_in_progress(small_demo):
+    from django.utils import timezone
+
+    from massline.campaigns.models import Campaign, Participation, SubtreeWave
+    from massline.demo.campaign import TITLE
+
+    # when
+    demo.demo_load(actor=None, divisions_dir=small_demo, seed=1)
+    demo.demo_load(actor=None, divisions_dir=small_demo, seed=1)
+    # then one campaign, its schedule stored with its rollups; above the villages every level
+    # has started, and a village has not yet
+    campaign = Campaign.objects.get(title=TITLE)
+    today = timezone.localdate()
+    rows = Participation.objects.filter(campaign=campaign)
+    assert rows.filter(level__lt=5, starts_on__gt=today).count() == 0
+    assert rows.filter(level__lt=5).count() > 0
+    assert rows.filter(level=5, starts_on__gt=today).exists()
+    assert campaign.batches.count() == 3 and SubtreeWave.objects.filter(campaign=campaign).exists()
+    assert AuditEvent.objects.filter(action="campaigns.schedule_apply").count() == 1
