@@ -80,7 +80,7 @@ class CampaignsConfig(AppConfig):
         from massline.core.schedule import register_periodic
         from massline.orgs.services import register_path_copy
 
-        from . import action_counters, action_notices, action_workbench
+        from . import action_counters, action_lists, action_notices, action_workbench
         from .models import ActionDefinition, Completion
 
         register_path_copy("campaigns_actiondefinition", "org_path")
@@ -90,6 +90,7 @@ class CampaignsConfig(AppConfig):
         action_counters.register()
         action_notices.register()
         action_workbench.register()
+        action_lists.register()
         register_actions(
             {
                 "campaigns.action_define": _("defined a campaign action"),

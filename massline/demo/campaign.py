@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 from django.db import transaction
 from django.utils import timezone
 
-from massline.campaigns import schedule, schedule_services, services
-from massline.campaigns.models import Campaign, CampaignTemplate
+from massline.campaigns import action_services, schedule, schedule_services, services
+from massline.campaigns.models import Campaign, CampaignTemplate, Participation
 from massline.campaigns.rollout import add_months
 from massline.orgs.models import Organization
 
@@ -71,4 +71,66 @@ def demo_campaign(*, actor: User | None, province_code: str) -> Campaign | None:
     )
     p = schedule.plan(campaign)
     schedule_services.schedule_apply(actor=actor, campaign=campaign, token=p.token)
+    _demo_actions(actor, campaign, root, today)
     return campaign
+
+
+#: The required actions the province sets: (kind, title, days after each window starts).
+REQUIRED = (
+    ("study", "集中学习研讨", 14),
+    ("research", "开展调查研究", 40),
+    ("life_meeting", "召开专题民主生活会或组织生活会", 150),
+)
+DEMO_COUNTY = "150102000000"  # 新城区: its organizations have done, due and late actions
+RECORDED = 60  # how many of its organizations have recorded anything
+
+
+def _demo_actions(
+    actor: User | None, campaign: Campaign, root: Organization, today: dt.date
+) -> None:
+    """The province's required actions, an optional one the county adds, and in the county's
+    first organizations a mix: done on time, done late, and not done (overdue)."""
+    defined = {
+        kind: action_services.action_define(
+            actor=actor,
+            campaign=campaign,
+            org=root,
+            kind=kind,
+            title=title,
+            offset_days=days,
+            evidence_text="required",
+        )
+        for kind, title, days in REQUIRED
+    }
+    county = Organization.objects.filter(code=DEMO_COUNTY).first()
+    if county is None:
+        return
+    action_services.action_define(
+        actor=actor,
+        campaign=campaign,
+        org=county,
+        kind="research",
+        title="走访慰问困难党员和群众",
+        offset_days=30,
+        kinds=["branch"],
+    )
+    windows = (
+        Participation.objects.filter(campaign=campaign, org_path__startswith=county.path)
+        .filter(starts_on__lte=today - dt.timedelta(days=16))
+        .select_related("org")
+        .order_by("org_path")[:RECORDED]
+    )
+    for i, w in enumerate(windows):
+        for kind, _title, days in REQUIRED[:2]:
+            due = w.starts_on + dt.timedelta(days=days)
+            if i % 3 == 0 or due > today:
+                continue  # not done: overdue once its day has passed
+            action_services.completion_record(
+                actor=actor,
+                campaign=campaign,
+                org=w.org,
+                action_id=defined[kind].pk,
+                text="已按要求完成，材料存档备查。",
+                # two in three on time, the others a week late
+                today=due - dt.timedelta(days=2) if i % 3 == 1 else due + dt.timedelta(days=7),
+            )

@@ -101,3 +101,14 @@ def test_the_demo_runs_a_second_batch_campaign_in_progress(small_demo):
     assert rows.filter(level=5, starts_on__gt=today).exists()
     assert campaign.batches.count() == 3 and SubtreeWave.objects.filter(campaign=campaign).exists()
     assert AuditEvent.objects.filter(action="campaigns.schedule_apply").count() == 1
+    # the province's required actions and the county's own; in the county some were done on
+    # time, some late, and the rest are overdue on its checklists
+    from massline.campaigns.action_lists import late_rows, overdue_rows
+    from massline.campaigns.models import ActionDefinition, Completion
+    from massline.orgs.models import Organization
+
+    assert ActionDefinition.objects.filter(campaign=campaign, required=True).count() == 3
+    assert Completion.objects.filter(campaign=campaign, late=False).exists()
+    root = Organization.objects.get(pk=campaign.org_id)
+    assert late_rows(campaign, root, today).exists()
+    assert overdue_rows(campaign, root, today).exists()
