@@ -41,20 +41,27 @@ PHASE_ORDER = (PhaseCode.LEARN.value, PhaseCode.REVIEW.value, PhaseCode.RECTIFY.
 @dataclass(frozen=True)
 class Transition:
     """One thing the map allows: in `phase`, `action` leads to `target` (the same phase for
-    completing an action). `early` marks an action whose own phase is a later one that this
-    phase still allows (立行立改: what can be fixed at once is fixed at once)."""
+        completing an action). `early` marks an action whose own phase is a later one that this
+        phase still allows (立行立改: what can be fixed at once is fixed at once); `catch_up` an action
+    of an earlier phase left undone that this phase still lets the organization make up (补课),
+    recorded late as its due day has passed."""
 
     phase: str
     action: str
     target: str
     audit_action: str
     early: bool = False
+    catch_up: bool = False
 
 
-def _complete(phase: str, *kinds: str, early: tuple[str, ...] = ()) -> list[Transition]:
-    return [Transition(phase, kind, phase, COMPLETE_AUDIT) for kind in kinds] + [
-        Transition(phase, kind, phase, COMPLETE_AUDIT, early=True) for kind in early
-    ]
+def _complete(
+    phase: str, *kinds: str, early: tuple[str, ...] = (), catch_up: tuple[str, ...] = ()
+) -> list[Transition]:
+    return (
+        [Transition(phase, kind, phase, COMPLETE_AUDIT) for kind in kinds]
+        + [Transition(phase, kind, phase, COMPLETE_AUDIT, early=True) for kind in early]
+        + [Transition(phase, kind, phase, COMPLETE_AUDIT, catch_up=True) for kind in catch_up]
+    )
 
 
 def _advance(phase: str, target: str) -> Transition:
@@ -71,9 +78,16 @@ _ALL: list[Transition] = [
         "problem_review",
         "life_meeting",
         early=("rectification",),
+        catch_up=("research",),
     ),
     _advance("review", "rectify"),
-    *_complete("rectify", "study", "rectification", "assessment"),
+    *_complete(
+        "rectify",
+        "study",
+        "rectification",
+        "assessment",
+        catch_up=("research", "opinion_collection", "problem_review", "life_meeting"),
+    ),
     *_complete(THROUGHOUT, *ACTION_KINDS),
 ]
 
@@ -123,12 +137,12 @@ def index(phase: str) -> int:
 def markdown_table() -> str:
     """The map as the table of decision 0015 (a test keeps them equal)."""
     rows = [
-        "| phase | action | next phase | early | audit action |",
-        "|---|---|---|---|---|",
+        "| phase | action | next phase | early | catch-up | audit action |",
+        "|---|---|---|---|---|---|",
     ]
     rows += [
         f"| `{t.phase}` | {t.action} | `{t.target}` | {'yes' if t.early else ''}"
-        f" | `{t.audit_action}` |"
+        f" | {'yes' if t.catch_up else ''} | `{t.audit_action}` |"
         for t in TRANSITIONS.values()
     ]
     return "\n".join(rows) + "\n"

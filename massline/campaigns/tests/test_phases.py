@@ -57,6 +57,21 @@ def test_an_action_of_a_later_phase_is_refused_early_unless_the_map_allows_it():
 def test_every_kind_of_action_has_a_phase_where_it_is_at_home():
     for kind in phases.ACTION_KINDS:
         assert any(
-            phases.allowed(p, kind) and not phases.allowed(p, kind).early
+            (t := phases.allowed(p, kind)) and not t.early and not t.catch_up
             for p in phases.PHASE_ORDER
         ), kind
+
+
+def test_what_an_earlier_phase_left_undone_can_be_made_up_later_never_the_reverse():
+    order = {p: i for i, p in enumerate(phases.PHASE_ORDER)}
+    for (phase, kind), t in phases.TRANSITIONS.items():
+        if not t.catch_up:
+            continue
+        home = [p for p in phases.PHASE_ORDER if (h := phases.allowed(p, kind)) and not h.early]
+        home = [p for p in home if not phases.allowed(p, kind).catch_up]
+        # made up only after the phase it belongs to
+        assert min(order[p] for p in home) < order[phase], (phase, kind)
+    # research, at home in learning, is made up when reviewing and when rectifying
+    assert phases.allowed("review", "research").catch_up
+    assert phases.allowed("rectify", "problem_review").catch_up
+    assert phases.allowed("learn", "problem_review") is None
