@@ -90,10 +90,7 @@ def members_list(
     visible = scoped(Member.objects.all(), request.user, MEMBERS_VIEW)
     if sort in SORTS:
         page = sorted_page(
-            visible=visible,
-            walk_visible=lambda: scoped(
-                Member.objects.all(), request.user, MEMBERS_VIEW, path_index=False
-            ),
+            user=request.user,
             filters=filters,
             sort=SORTS[sort],
             after=after,

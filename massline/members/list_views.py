@@ -64,10 +64,7 @@ def member_list_view(request: HttpRequest) -> HttpResponse:
     page = None
     if sort is not None:
         page = sorted_page(
-            visible=visible,
-            walk_visible=lambda: scoped(
-                Member.objects.all(), request.user, MEMBERS_VIEW, path_index=False
-            ),
+            user=request.user,
             filters=filters,
             sort=sort,
             limit=size,

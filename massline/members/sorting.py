@@ -20,13 +20,15 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+
+from massline.access.permissions import MEMBERS_VIEW
+from massline.access.policy import scoped
 
 from .models import Member
 from .selectors import MemberFilter, MemberPage, is_name_search, member_queryset
@@ -96,8 +98,7 @@ def _beyond(sort: Sort, value: Any, pk: int, *, forward: bool) -> Q:
 
 def sorted_page(
     *,
-    visible: QuerySet[Member],
-    walk_visible: Callable[[], QuerySet[Member]],
+    user: Any,
     filters: MemberFilter,
     sort: Sort,
     after: str = "",
@@ -105,22 +106,24 @@ def sorted_page(
     limit: int,
     small: bool | None = None,
 ) -> MemberPage | None:
-    """One page of members in `sort` order, forwards from `after` or backwards from `before`.
-    `visible` is the user's scope as path ranges, `walk_visible` the same scope as
-    conditions no index serves (`access.policy.scoped(..., path_index=False)`); `small` says
+    """One page of the members in `user`'s view in `sort` order, forwards from `after` or
+    backwards from `before`: their scope as path ranges to read in memory, as conditions no
+    index serves (`access.policy.scoped(..., path_index=False)`) to walk; `small` says
     whether the filters keep at most IN_MEMORY rows, when the caller knows (the list's total,
     `totals.list_total`); None: not known, so they are read up to that bound to find out.
     Answers None for a search by name that finds too many to sort."""
     cursor = sort.parse(after) if after else None
     back = sort.parse(before) if before and cursor is None else None
     if small is not False:  # known to be few, or not known: read them, up to the bound
+        visible = scoped(Member.objects.all(), user, MEMBERS_VIEW)
         qs = member_queryset(visible=visible, filters=filters)
         pairs = list(qs.order_by().values_list(sort.field, "id")[: IN_MEMORY + 1])
         if len(pairs) <= IN_MEMORY:
             return _page_in_memory(pairs, sort, cursor, back, limit)
     if is_name_search(filters.q):
         return None
-    walk = member_queryset(visible=walk_visible(), filters=filters, path_index=False)
+    walking = scoped(Member.objects.all(), user, MEMBERS_VIEW, path_index=False)
+    walk = member_queryset(visible=walking, filters=filters, path_index=False)
     return _page_by_walk(walk, sort, cursor, back, limit)
 
 

@@ -10,8 +10,6 @@ import random
 
 import pytest
 
-from massline.access.permissions import MEMBERS_VIEW
-from massline.access.policy import scoped
 from massline.conftest import api_client, login_client
 from massline.core.collation import name_sort_key
 from massline.members import sorting
@@ -75,8 +73,7 @@ def expected(sort, members):
 def read_all(user, sort, filters, small, limit=7):
     def page(after="", before=""):
         return sorted_page(
-            visible=scoped(Member.objects.all(), user, MEMBERS_VIEW),
-            walk_visible=lambda: scoped(Member.objects.all(), user, MEMBERS_VIEW, path_index=False),
+            user=user,
             filters=filters,
             sort=sort,
             after=after,
@@ -144,8 +141,7 @@ def test_a_cursor_of_another_shape_starts_at_the_beginning(tree, rows, make_user
     first, _b, _p = read_all(user, SORTS["joined"], MemberFilter(), small=None, limit=10)
     for bad in ["x:1", "2001-13-01:5", "000001:7", ":", "2001-07-01:abc"]:
         page = sorted_page(
-            visible=scoped(Member.objects.all(), user, MEMBERS_VIEW),
-            walk_visible=lambda: scoped(Member.objects.all(), user, MEMBERS_VIEW, path_index=False),
+            user=user,
             filters=MemberFilter(),
             sort=SORTS["joined"],
             after=bad,
@@ -179,6 +175,7 @@ def test_the_page_sorts_and_keeps_the_order_on_its_links(tree, rows, make_user):
 def test_a_name_search_with_too_many_to_sort_says_so(tree, rows, make_user, monkeypatch):
     monkeypatch.setattr(sorting, "IN_MEMORY", 5)
     monkeypatch.setattr("massline.members.list_views.IN_MEMORY", 5)
+    monkeypatch.setattr("massline.members.api.IN_MEMORY", 5)
     user = make_user("org_admin", tree.root)
     response = login_client(user).get("/members/", {"sort": "name", "q": "王芳"})
     assert response.status_code == 200
