@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -92,11 +93,14 @@ def days(n: int) -> date:
     return timezone.localdate() + timedelta(days=n)
 
 
-PERIODS = {
-    "": {},
-    "expired": {"valid_from": days(-60), "valid_to": days(-1)},
-    "future": {"valid_from": days(1), "valid_to": days(60)},
-}
+def periods(name: str) -> dict[str, Any]:
+    """An assignment's period by name, reckoned when the test runs: computed at import,
+    a day boundary between collecting and running made "future" valid already."""
+    return {
+        "": {},
+        "expired": {"valid_from": days(-60), "valid_to": days(-1)},
+        "future": {"valid_from": days(1), "valid_to": days(60)},
+    }[name]
 
 
 def _make_case_user(tree, make_user, roles, case: str, period: str = ""):
@@ -108,7 +112,7 @@ def _make_case_user(tree, make_user, roles, case: str, period: str = ""):
         tree.county_a1,
         scope,
         custom=[getattr(tree, key) for key in custom],
-        **PERIODS[period],
+        **periods(period),
     )
 
 
@@ -521,7 +525,7 @@ def test_audit_log_is_forbidden_without_audit_view_anywhere(
     if role is None:
         user = make_user()
     else:
-        user = make_user(role, tree.county_a1, scope, custom=custom, **PERIODS[period])
+        user = make_user(role, tree.county_a1, scope, custom=custom, **periods(period))
     # when
     response = login_client(user).get("/access/audit/")
     # then

@@ -8,6 +8,7 @@ assignment sits at county_a1 (新城区); the campaign runs at the root (the pro
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -71,11 +72,14 @@ def days(n: int) -> date:
     return timezone.localdate() + timedelta(days=n)
 
 
-PERIODS = {
-    "": {},
-    "expired": {"valid_from": days(-60), "valid_to": days(-1)},
-    "future": {"valid_from": days(1), "valid_to": days(60)},
-}
+def periods(name: str) -> dict[str, Any]:
+    """An assignment's period by name, reckoned when the test runs: computed at import,
+    a day boundary between collecting and running made "future" valid already."""
+    return {
+        "": {},
+        "expired": {"valid_from": days(-60), "valid_to": days(-1)},
+        "future": {"valid_from": days(1), "valid_to": days(60)},
+    }[name]
 
 
 def _user(tree, make_user, roles, case: str, period: str = ""):
@@ -87,7 +91,7 @@ def _user(tree, make_user, roles, case: str, period: str = ""):
         tree.county_a1,
         scope,
         custom=[getattr(tree, key) for key in custom],
-        **PERIODS[period],
+        **periods(period),
     )
 
 

@@ -9,6 +9,7 @@ assignment sits at county_a1 (新城区), like access/tests/test_matrix.py."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.utils import timezone
@@ -73,13 +74,17 @@ STATUS = {
     404: {"page": 404, "api": 404},
 }
 
-PERIODS = {
-    "": {},
-    "expired": {
-        "valid_from": timezone.localdate() - timedelta(days=60),
-        "valid_to": timezone.localdate() - timedelta(days=1),
-    },
-}
+
+def periods(name: str) -> dict[str, Any]:
+    """An assignment's period by name, reckoned when the test runs: computed at import,
+    a day boundary between collecting and running made "future" valid already."""
+    return {
+        "": {},
+        "expired": {
+            "valid_from": timezone.localdate() - timedelta(days=60),
+            "valid_to": timezone.localdate() - timedelta(days=1),
+        },
+    }[name]
 
 
 def _case_user(tree, make_user, roles, case: str, period: str):
@@ -87,7 +92,7 @@ def _case_user(tree, make_user, roles, case: str, period: str):
     if role not in roles:
         roles[role] = Role.objects.create(code=role, name=role, permissions=["orgs.view"])
     return make_user(
-        role, tree.county_a1, scope, custom=[getattr(tree, k) for k in custom], **PERIODS[period]
+        role, tree.county_a1, scope, custom=[getattr(tree, k) for k in custom], **periods(period)
     )
 
 
