@@ -50,9 +50,13 @@ date and each target's pass or fail. Progress goes to stderr.
    process), on fresh databases of its own with the province's tree: the demo's campaign
    scheduled (timed, and the overview's rollups alone), then the overview page, the list of
    organizations not started and the overview API at the root, a county and a village; p95.
+13. campaign_coverage_sqlite, campaign_coverage_postgresql: bench/campaign_coverage.py (its own
+   process), on fresh databases of its own with the province's tree and members (--members):
+   the demo's campaign, most members of opened branches reached, then the coverage page and
+   API and the members not reached at the root, a county and a village; p95.
 
 Options: --requests N (timed requests per endpoint, default 200), --no-postgres,
---members N (members for 4., default 1,300,000; 0 skips it), --quick (50 requests per
+--members N (members for 4. and 13., default 1,300,000; 0 skips them), --quick (50 requests per
 endpoint, 50,000 members, 30 requests per member list: a few minutes in all), --nation (adds 7.).
 """
 
@@ -273,6 +277,14 @@ def campaign_overview(requests: int, postgres: bool) -> list[dict[str, Any]]:
     return script("campaign_overview.py", "--requests", str(requests), *extra)
 
 
+def campaign_coverage(requests: int, members: int, postgres: bool) -> list[dict[str, Any]]:
+    log("campaign coverage over the province's members ...")
+    extra = [] if postgres else ["--no-postgres"]
+    return script(
+        "campaign_coverage.py", "--requests", str(requests), "--count", str(members), *extra
+    )
+
+
 def nation(requests: int) -> list[dict[str, Any]]:
     log("the whole country on PostgreSQL ...")
     return script("nation.py", "--requests", str(requests))
@@ -404,6 +416,12 @@ def main() -> None:
             checks.update(record["checks"])
         else:
             emit(record)
+    if members:
+        for record in campaign_coverage(30 if args.quick else 100, members, not args.no_postgres):
+            if record["benchmark"] == "campaign_coverage_summary":
+                checks.update(record["checks"])
+            else:
+                emit(record)
     if args.nation and not args.no_postgres:
         for record in nation(30 if args.quick else 100):
             emit(record)

@@ -102,6 +102,7 @@ def token(request: HttpRequest, payload: TokenIn) -> dict[str, str]:
 
 def _register_routers() -> None:
     from massline.campaigns.api import router as campaigns_router
+    from massline.campaigns.coverage_api import router as campaigns_coverage_router
     from massline.members.api import router as members_router
     from massline.members.roster_import.api import router as imports_router
     from massline.members.transfers.api import router as transfers_router
@@ -114,6 +115,7 @@ def _register_routers() -> None:
     api.add_router("/transfers", transfers_router)
     api.add_router("/notices", notices_router)
     api.add_router("/campaigns", campaigns_router)
+    api.add_router("/campaigns", campaigns_coverage_router)
 
 
 _register_routers()

@@ -35,7 +35,7 @@ def _refuse(message: str, code: str, field: str | None = None) -> ApplicationErr
     return ApplicationError(message, code=code, field=field)
 
 
-def _check_may(actor: Any, perm: str, org: Organization) -> None:
+def check_may(actor: Any, perm: str, org: Organization) -> None:
     if actor is not None and not can(actor, perm, org):
         raise Forbidden(
             _("You may not do this at %(org)s: it is outside your scope.") % {"org": org.name}
@@ -124,7 +124,7 @@ def action_define(
     evidence_link: str = "",
 ) -> ActionDefinition:
     """An action for `org`'s subtree: required at the campaign's organization, optional below."""
-    _check_may(actor, CAMPAIGNS_MANAGE, org)
+    check_may(actor, CAMPAIGNS_MANAGE, org)
     a = ActionDefinition(
         campaign=campaign,
         org=org,
@@ -154,7 +154,7 @@ def action_define(
 def action_remove(*, actor: User | None, action: ActionDefinition) -> None:
     """Remove an action nobody has recorded yet (recorded ones stay: withdraw them first)."""
     a = ActionDefinition.objects.select_for_update().select_related("org").get(pk=action.pk)
-    _check_may(actor, CAMPAIGNS_MANAGE, a.org)
+    check_may(actor, CAMPAIGNS_MANAGE, a.org)
     done = Completion.objects.filter(action=a).count()
     if done:
         raise _refuse(
@@ -175,7 +175,7 @@ def action_remove(*, actor: User | None, action: ActionDefinition) -> None:
 # --- completions --------------------------------------------------------------------------
 
 
-def _locked_window(campaign: Campaign, org: Organization) -> Participation:
+def locked_window(campaign: Campaign, org: Organization) -> Participation:
     row = Participation.objects.select_for_update().filter(campaign=campaign, org=org).first()
     if row is None:
         raise _refuse(
@@ -250,7 +250,7 @@ def completion_record(
 ) -> Completion:
     """`org` did the action: checked against its checklist, its window and phase and the
     evidence asked for; files checked by their content before anything is written."""
-    _check_may(actor, CAMPAIGNS_RECORD, org)
+    check_may(actor, CAMPAIGNS_RECORD, org)
     checked = evidence.check(list(files or []))
     clean_links = _clean_links(list(links or []))
     text = (text or "").strip()
@@ -269,7 +269,7 @@ def _record(
     today: dt.date | None,
 ) -> Completion:
     today = today or timezone.localdate()
-    window = _locked_window(campaign, org)
+    window = locked_window(campaign, org)
     a = ActionDefinition.objects.filter(pk=action_id, campaign=campaign).first()
     if a is None or not checklist.applies(a, org, window.level):
         raise _refuse(
@@ -336,8 +336,8 @@ def completion_withdraw(
 ) -> None:
     """Take back a recorded completion: its row and file records go, the counters follow,
     the audit keeps what it was (the stored files stay: they are kept by content)."""
-    _check_may(actor, CAMPAIGNS_RECORD, org)
-    _locked_window(campaign, org)
+    check_may(actor, CAMPAIGNS_RECORD, org)
+    locked_window(campaign, org)
     c = (
         Completion.objects.select_for_update()
         .filter(campaign=campaign, org=org, action_id=action_id)

@@ -71,6 +71,28 @@ class CampaignsConfig(AppConfig):
             {overview_export.JOB_KIND: _("exported a campaign's list of organizations")}
         )
         workbench.register()
+        self._ready_coverage()
+
+    def _ready_coverage(self) -> None:
+        """Members reached (decision 0020): the path copy, scope, audit labels, and the
+        records following members whose place of taking part changes."""
+        from massline.access.policy import register_scoped_model
+        from massline.core.audit import register_actions
+        from massline.orgs import placement
+        from massline.orgs.services import register_path_copy
+
+        from . import coverage_services
+        from .models import Reach
+
+        register_path_copy("campaigns_reach", "org_path")
+        register_scoped_model(Reach, path_field="org_path", org_field="org_id")
+        placement.on_moved(coverage_services.follow_moves)
+        register_actions(
+            {
+                "campaigns.reach": _("recorded members as having taken part in a campaign"),
+                "campaigns.reach_withdraw": _("took back a member's part in a campaign"),
+            }
+        )
 
     def _ready_actions(self) -> None:
         """Actions and checklists (decision 0017): paths, scope, counters, audit labels, the

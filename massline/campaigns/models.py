@@ -328,3 +328,4 @@ class SubtreeWave(models.Model):
 
 # The actions' models live in their own module (decision 0017); Django finds them here.
 from .action_models import ActionDefinition, Completion, EvidenceFile  # noqa: E402, F401
+from .coverage_models import Reach, ReachWay  # noqa: E402, F401

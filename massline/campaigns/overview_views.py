@@ -22,6 +22,7 @@ from massline.orgs.models import Organization
 from massline.orgs.paths import ancestor_ids
 
 from . import overview_export
+from .models import Campaign
 from .overview import Overview, list_page, org_list, overview, overview_org, registered_lists
 from .selectors import campaign_for
 
@@ -53,15 +54,15 @@ def gantt_data(ov: Overview) -> dict[str, Any]:
     }
 
 
-def _path(user: Any, ov: Overview) -> list[Any]:
+def above_in_campaign(user: Any, campaign: Campaign, org: Organization) -> list[Any]:
     """The organizations above this one, up to the campaign's, that the user may view."""
-    ids = ancestor_ids(ov.org.path, include_self=False)
+    ids = ancestor_ids(org.path, include_self=False)
     found = Organization.objects.in_bulk(ids)
     return [
         found[i]
         for i in ids
         if i in found
-        and found[i].path.startswith(ov.campaign.org_path)
+        and found[i].path.startswith(campaign.org_path)
         and can(user, CAMPAIGNS_VIEW, found[i])
     ]
 
@@ -78,7 +79,7 @@ def campaign_overview(request: HttpRequest, campaign_id: int) -> HttpResponse:
             "nav": "campaigns",
             "campaign": campaign,
             "ov": ov,
-            "above": _path(request.user, ov),
+            "above": above_in_campaign(request.user, campaign, org),
             "gantt": gantt_data(ov),
             "lists": registered_lists(),
         },

@@ -59,3 +59,19 @@ urlpatterns += [
     ),
     path("<int:campaign_id>/evidence/<int:file_id>/", action_views.evidence_file, name="evidence"),
 ]
+
+from . import coverage_views  # noqa: E402
+
+urlpatterns += [
+    path("<int:campaign_id>/coverage/", coverage_views.coverage_page, name="coverage"),
+    path(
+        "<int:campaign_id>/orgs/<int:org_id>/reach/",
+        coverage_views.reach_record,
+        name="reach",
+    ),
+    path(
+        "<int:campaign_id>/reach/<int:member_id>/withdraw/",
+        coverage_views.reach_withdraw,
+        name="reach_withdraw",
+    ),
+]

@@ -14,9 +14,17 @@ from typing import TYPE_CHECKING
 from django.db import transaction
 from django.utils import timezone
 
-from massline.campaigns import action_services, schedule, schedule_services, services
+from massline.campaigns import (
+    action_services,
+    coverage,
+    coverage_services,
+    schedule,
+    schedule_services,
+    services,
+)
 from massline.campaigns.models import Campaign, CampaignTemplate, Participation
 from massline.campaigns.rollout import add_months
+from massline.members.rules import MEMBER_ORG_KINDS
 from massline.orgs.models import Organization
 
 if TYPE_CHECKING:
@@ -120,6 +128,7 @@ def _demo_actions(
         .select_related("org")
         .order_by("org_path")[:RECORDED]
     )
+    _demo_reach(actor, campaign, county, today)
     for i, w in enumerate(windows):
         for kind, _title, days in REQUIRED[:2]:
             due = w.starts_on + dt.timedelta(days=days)
@@ -133,4 +142,43 @@ def _demo_actions(
                 text="已按要求完成，材料存档备查。",
                 # two in three on time, the others a week late
                 today=due - dt.timedelta(days=2) if i % 3 == 1 else due + dt.timedelta(days=7),
+            )
+
+
+def _demo_reach(
+    actor: User | None, campaign: Campaign, county: Organization, today: dt.date
+) -> None:
+    """Members reached in the county's branches whose windows have opened: most of each
+    branch, at a meeting (the retired by a visit, members living away online), with gaps to
+    find: every seventh branch has recorded nobody, members who lost contact are never
+    reached, and one in four living away is not either."""
+    windows = (
+        Participation.objects.filter(
+            campaign=campaign,
+            org_path__startswith=county.path,
+            org__kind__in=MEMBER_ORG_KINDS,
+            starts_on__lte=today - dt.timedelta(days=3),
+        )
+        .select_related("org")
+        .order_by("org_path")
+    )
+    for i, w in enumerate(windows):
+        if i % 7 == 3:
+            continue
+        by_way: dict[str, list[int]] = {}
+        for n, m in enumerate(coverage.expected_at(campaign, w.org)):
+            if m.lost_contact or (m.mobility == "outflow" and n % 4 == 0) or n % 11 == 5:
+                continue
+            way = "online" if m.mobility else "visit" if m.category == "retired" else "meeting"
+            by_way.setdefault(way, []).append(m.pk)
+        day = min(w.starts_on + dt.timedelta(days=7), today)
+        for way, ids in by_way.items():
+            coverage_services.reach_record(
+                actor=actor,
+                campaign=campaign,
+                org=w.org,
+                member_ids=ids,
+                on=day,
+                way=way,
+                today=today,
             )

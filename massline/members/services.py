@@ -19,8 +19,10 @@ from massline.core.collation import name_sort_key
 from massline.core.errors import ApplicationError, Forbidden, clean_or_raise
 from massline.core.normalize import fold_for_search
 from massline.orgs import counters as org_counters
+from massline.orgs import placement
 from massline.orgs.metrics import difference
 from massline.orgs.models import Organization
+from massline.orgs.placement import Move
 
 from . import counters
 from .idnumber import InvalidNumber, mask_id, mask_phone, validate_id, validate_phone
@@ -156,8 +158,17 @@ def member_create(
 
 def member_locked(member: Member) -> tuple[Member, dict[str, Any]]:
     """The member's row, locked for the change, and its state before it."""
-    locked = Member.objects.select_for_update().select_related("org").get(pk=member.pk)
-    return locked, {"snapshot": _snapshot(locked), "flags": _flags(locked), "path": locked.org_path}
+    locked = (
+        Member.objects.select_for_update(of=("self",))
+        .select_related("org", "attached_org")
+        .get(pk=member.pk)
+    )
+    return locked, {
+        "snapshot": _snapshot(locked),
+        "flags": _flags(locked),
+        "path": locked.org_path,
+        "place": counters.place(locked),
+    }
 
 
 def member_change_save(
@@ -184,11 +195,18 @@ def member_change_save(
     )
     after = _flags(member)
     if member.org_path == before["path"]:
-        org_counters.bump(path=member.org_path, deltas=difference(before["flags"], after))
+        changes = {member.org_path: difference(before["flags"], after)}
     else:
-        org_counters.bump_many(
-            {before["path"]: difference(before["flags"], {}), member.org_path: after}
-        )
+        changes = {before["path"]: difference(before["flags"], {}), member.org_path: after}
+    place = counters.place(member)
+    for path, deltas in counters.elsewhere_changes(
+        before["place"], place, (before["path"], member.org_path)
+    ).items():
+        for code, n in deltas.items():
+            changes.setdefault(path, {})
+            changes[path][code] = changes[path].get(code, 0) + n
+    org_counters.bump_many(changes)
+    placement.announce([Move(member.pk, before["place"][0], place[0], place[1])])
     audit_record(
         actor=actor,
         action=action,

@@ -44,6 +44,43 @@ def metrics() -> dict[str, Metric]:
     return dict(_METRICS)
 
 
+# (org_id, metric code, own count) triples: a family recounts all of its codes at once.
+FamilySource = Callable[[], Iterable[tuple[int, str, int]]]
+
+
+@dataclass(frozen=True)
+class Family:
+    """Figures kept per record of a domain, such as one per campaign: codes `prefix` + key
+    (`campaign.12.reached`), registered once as a family rather than code by code. A family's
+    codes are not listed among an organization's figures; the domain reads its own."""
+
+    prefix: str
+    label: str | Promise
+    source: FamilySource = field(compare=False)
+
+
+_FAMILIES: dict[str, Family] = {}
+
+
+def register_family(prefix: str, label: str | Promise, source: FamilySource) -> None:
+    if not prefix.endswith("."):
+        raise ValueError(f"a family's prefix ends with a dot: {prefix!r}")
+    clash = [code for code in _METRICS if code.startswith(prefix)]
+    if clash:
+        raise ValueError(f"{prefix!r} would take in the metric {clash[0]!r}")
+    _FAMILIES[prefix] = Family(prefix, label, source)
+
+
+def label_of(code: str) -> str:
+    """A metric's label, or its family's followed by the code's key."""
+    if code in _METRICS:
+        return str(_METRICS[code].label)
+    for prefix, family in _FAMILIES.items():
+        if code.startswith(prefix):
+            return f"{family.label} ({code[len(prefix) :]})"
+    return code
+
+
 def register_counted(
     model: type[Model], metrics: Iterable[Counted], *, org_field: str = "org_id"
 ) -> None:
@@ -242,13 +279,19 @@ def expected_counters() -> dict[tuple[int, str], tuple[int, int]]:
 
     paths = dict(Organization.objects.values_list("pk", "path").iterator(20000))
     folded: dict[tuple[int, str], list[int]] = defaultdict(lambda: [0, 0])
-    for metric in _METRICS.values():
-        for org_id, own in metric.source():
-            if not own:
-                continue
-            folded[(org_id, metric.code)][0] += own
-            for anc in ancestor_ids(paths[org_id]):
-                folded[(anc, metric.code)][1] += own
+
+    def owns() -> Iterable[tuple[int, str, int]]:
+        for metric in _METRICS.values():
+            yield from ((org_id, metric.code, own) for org_id, own in metric.source())
+        for family in _FAMILIES.values():
+            yield from family.source()
+
+    for org_id, code, own in owns():
+        if not own:
+            continue
+        folded[(org_id, code)][0] += own
+        for anc in ancestor_ids(paths[org_id]):
+            folded[(anc, code)][1] += own
     return {k: (v[0], v[1]) for k, v in folded.items() if v[0] or v[1]}
 
 

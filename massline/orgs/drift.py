@@ -8,7 +8,7 @@ from django.utils.translation import ngettext
 
 from massline.core.outcome import Outcome
 
-from .counters import metrics, rebuild
+from .counters import label_of, rebuild
 
 #: How many drifted counters a run lists (the count is always whole).
 SHOWN = 50
@@ -23,7 +23,6 @@ def drift_check() -> Outcome:
     if not drift:
         return Outcome(message=_("Every counter matches a recount of the records."))
     shown = drift[:SHOWN]
-    labels = {code: str(m.label) for code, m in metrics().items()}
     names = dict(
         Organization.objects.filter(pk__in={d.org_id for d in shown}).values_list("pk", "name")
     )
@@ -44,7 +43,7 @@ def drift_check() -> Outcome:
                     "org_id": d.org_id,
                     "org": names.get(d.org_id, ""),
                     "metric": d.metric,
-                    "metric_label": labels.get(d.metric, d.metric),
+                    "metric_label": label_of(d.metric),
                     "stored": list(d.stored),
                     "counted": list(d.expected),
                     # as the page shows them: own / including subordinate organizations

@@ -97,3 +97,6 @@ def acts(w):
         evidence_file="required",
     )
     return SimpleNamespace(**vars(w), study=study, meeting=meeting)
+
+
+from .coverage_fixtures import cov  # noqa: E402, F401

@@ -22,6 +22,7 @@ SERVICE_MODULES = {
     "access/auditlog/export.py",  # the audit log export job and its own audit rows
     "campaigns/schedule_services.py",  # the schedule's apply and overrides
     "campaigns/action_services.py",  # actions defined, completions recorded and withdrawn
+    "campaigns/coverage_services.py",  # members reached, recorded and taken back
     "campaigns/overview_export.py",  # a list of the overview to .xlsx and its own audit row
     "demo/skeleton.py",  # generate_orgs
     "demo/members/load.py",  # generate_members

@@ -31,9 +31,10 @@ from massline.core.db import bulk_load_into_empty, is_postgres
 from massline.core.errors import ApplicationError
 from massline.members.models import MemberEventKind, MemberEventRange
 from massline.orgs import counters as org_counters
+from massline.orgs import placement
 
 from .context import Context
-from .counts import staged_changes
+from .counts import staged_changes, staged_detachments
 from .file_checks import changed_condition, compared, duplicates, report_found
 from .intake import Gathered, Progress
 from .report import ImportReport
@@ -88,6 +89,11 @@ def _apply_rows(
             f"FROM {STAGE} s JOIN members_member m ON m.id_number_hash = s.id_number_hash "
             f"WHERE {changed_condition(compared(ctx))}"
         )
+        detached, moves = staged_detachments(cursor, "members_import_changed")
+        for path, deltas in detached.items():
+            merged = changes.setdefault(path, {})
+            for code, n in deltas.items():
+                merged[code] = merged.get(code, 0) + n
         if report.updated:
             sets = [f"{c} = s.{c}" for c in compared(ctx) if c != "phone_hash"]
             sets += [
@@ -176,6 +182,7 @@ def _apply_rows(
         report.mark("indexes")
     if changes:
         org_counters.bump_many(changes)
+    placement.announce(moves)
     _record(report, actor, job_id)
 
 

@@ -8,7 +8,8 @@ from typing import Any
 
 import polars as pl
 
-from massline.members.counters import METRICS
+from massline.members.counters import AWAY, HOSTED, METRICS
+from massline.orgs.placement import Move
 
 from .staging import MEMBERS, STAGE
 
@@ -49,3 +50,23 @@ def staged_changes(cursor: Any) -> dict[str, dict[str, int]]:
         path: {k: v for k, v in zip(metrics, values, strict=True) if v}
         for path, *values in cursor.fetchall()
     }
+
+
+def staged_detachments(cursor: Any, changed: str) -> tuple[dict[str, dict[str, int]], list[Move]]:
+    """Inflow members attached to another organization whom the file makes no longer inflow:
+    they take part at their branch again (`members.counters.AWAY`/`HOSTED` go down at both
+    ends). Every other change of the file keeps an inflow member where they were attached."""
+    cursor.execute(
+        f"SELECT m.id, m.org_id, m.org_path, o.id, o.path FROM {changed} c "
+        f"JOIN {MEMBERS} m ON m.id = c.id JOIN {STAGE} s ON s.row_no = c.row_no "
+        f"JOIN orgs_organization o ON o.id = m.attached_org_id "
+        f"WHERE m.attached_org_id <> m.org_id AND s.mobility <> 'inflow'"
+    )
+    changes: dict[str, dict[str, int]] = {}
+    moves = []
+    for member_id, org_id, org_path, attached_id, attached_path in cursor.fetchall():
+        for path, code in ((org_path, AWAY), (attached_path, HOSTED)):
+            deltas = changes.setdefault(path, {})
+            deltas[code] = deltas.get(code, 0) - 1
+        moves.append(Move(member_id, attached_id, org_id, org_path))
+    return changes, moves

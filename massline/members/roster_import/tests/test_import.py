@@ -552,3 +552,47 @@ def test_id_numbers_never_reach_the_log(tree, tmp_path, caplog):
         [row(**{"出生日期": "1985-03-15"}), woman(**{"公民身份号码": wrong_checksum(ID_B)})],
     )
     assert ID_A not in caplog.text and ID_B[:17] not in caplog.text
+
+
+def test_an_import_that_ends_a_members_stay_elsewhere_brings_them_home(tree, tmp_path):
+    """An inflow member attached to another branch (by the member service) whom a file lists
+    with no mobility takes part at their own branch again: the counters of both ends follow
+    and the places that hold records about them (orgs.placement) hear of it."""
+    from massline.members.models import Mobility
+    from massline.members.services import member_set_mobility
+    from massline.orgs import placement
+
+    heard = []
+    placement.on_moved(heard.extend)
+    try:
+        member = member_create(
+            actor=None, org=tree.village_a1, name="巴特尔", gender="", ethnicity="02",
+            id_number=ID_A, join_date=date(2010, 7, 1), status="full", category="employed",
+            full_date=date(2011, 7, 1),
+        )  # fmt: skip
+        member_set_mobility(
+            actor=None, member=member, mobility=Mobility.INFLOW, since=date(2024, 1, 1),
+            place="包头市", attached_org=tree.village_a2,
+        )  # fmt: skip
+        assert counters.read([tree.village_a2.pk])[tree.village_a2.pk]["members.hosted"] == (1, 1)
+        heard.clear()
+        # when the file keeps him inflow: he stays where he is attached
+        kept = write_csv(tmp_path / "a.csv", [row(**{"流动情况": "流入", "流入流出地": "包头市"})])
+        report = import_roster(kept, actor=None, dry_run=False, workers=0)
+        assert report.applied, report.problems
+        assert Member.objects.get(pk=member.pk).attached_org_id == tree.village_a2.pk
+        assert heard == []
+        # when the file says he no longer lives elsewhere
+        home = write_csv(tmp_path / "b.csv", [row()])
+        report = import_roster(home, actor=None, dry_run=False, workers=0)
+        # then
+        assert report.applied and report.updated == 1, report.problems
+        assert Member.objects.get(pk=member.pk).attached_org_id is None
+        assert counters.rebuild(check_only=True) == []
+        hosted = counters.read([tree.village_a2.pk])[tree.village_a2.pk]["members.hosted"]
+        assert hosted == (0, 0)
+        assert [(m.member_id, m.from_org_id, m.to_org_id) for m in heard] == [
+            (member.pk, tree.village_a2.pk, tree.village_a1.pk)
+        ]
+    finally:
+        placement.forget(heard.extend)
