@@ -36,7 +36,8 @@ def hold_definition(action_id: int) -> None:
 def check_recorded(old: ActionDefinition, a: ActionDefinition) -> None:
     """Refuse an edit that would make recorded completions wrong: another kind (the phase map
     allowed the old one), an organization that recorded it no longer covered, evidence made
-    required that a record lacks. Each refusal names an organization and the field."""
+    required that a record lacks. Each refusal names an organization, the action by the title
+    it was recorded under, and the field."""
     recorded = Completion.objects.filter(action=a).select_related("org").order_by("org_path")
     if old.kind != a.kind:
         first = recorded.first()
@@ -48,17 +49,17 @@ def check_recorded(old: ActionDefinition, a: ActionDefinition) -> None:
             )
             % {
                 "org": first.org.name,
-                "title": a.title,
+                "title": old.title,
                 "kind": phases.ACTION_KINDS.get(old.kind, old.kind),
             },
             code="kind_in_use",
             field="kind",
         )
-    _check_covered(a, recorded)
+    _check_covered(a, recorded, old.title)
     _check_evidence_held(old, a, recorded)
 
 
-def _check_covered(a: ActionDefinition, recorded: QuerySet[Completion]) -> None:
+def _check_covered(a: ActionDefinition, recorded: QuerySet[Completion], title: str) -> None:
     outside = Q()
     if a.kinds:
         outside |= ~Q(org__kind__in=a.kinds)
@@ -87,7 +88,7 @@ def _check_covered(a: ActionDefinition, recorded: QuerySet[Completion]) -> None:
             "%(org)s has recorded “%(title)s” as done and would no longer be covered by it: "
             "keep it covered, or withdraw its completion first."
         )
-        % {"org": c.org.name, "title": a.title},
+        % {"org": c.org.name, "title": title},
         code="completion_uncovered",
         field=field,
     )
@@ -115,7 +116,7 @@ def _check_evidence_held(
                     "%(org)s recorded “%(title)s” as done without %(what)s: it cannot be "
                     "required now."
                 )
-                % {"org": c.org.name, "title": a.title, "what": what},
+                % {"org": c.org.name, "title": old.title, "what": what},
                 code="evidence_in_use",
                 field=field,
             )

@@ -5,6 +5,7 @@ its page; each previews or refuses with its reason, and only who may manage gets
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 
@@ -14,7 +15,7 @@ from massline.conftest import login_client
 from massline.core.models import AuditEvent
 
 from .action_fixtures import window
-from .conftest import set_override
+from .conftest import make_campaign, set_override
 
 pytestmark = pytest.mark.django_db
 
@@ -45,6 +46,7 @@ def test_a_campaign_office_changes_its_action_from_the_actions_page(acts, make_u
     assert url in page.content.decode()
     form = client.get(url)
     assert form.status_code == 200 and "专题组织生活会" in form.content.decode()
+    assert re.search(r'<input[^>]*name="kinds" value="branch"[^>]*checked', form.content.decode())
     # when
     r = client.post(url, post_fields(acts.meeting, title="专题组织生活会（延期）"))
     # then
@@ -185,3 +187,20 @@ def test_only_the_campaign_office_removes_a_batch(w, make_user):
     root = login_client(make_user("campaign_office", t.root))
     assert root.get(f"/campaigns/{c.pk}/batches/999999/remove/").status_code == 404
     assert Batch.objects.filter(pk=w.b1.pk).exists()
+
+
+def test_another_campaigns_ids_are_not_found(acts, make_user):
+    # given: a second campaign, at 包头市, with its own batches
+    t = acts.tree
+    other = make_campaign(t, "two-studies-2016", org=t.pref_b, start=dt.date(2031, 1, 1))
+    client = login_client(make_user("system_admin", t.root))
+    # an action of the first campaign under the second's id
+    assert client.get(f"/campaigns/{other.pk}/actions/{acts.study.pk}/edit/").status_code == 404
+    # an organization outside the second campaign
+    set_override(acts, t.town_a1, acts.b2.starts_on + 3 * D10)
+    url = f"/campaigns/{other.pk}/orgs/{t.town_a1.pk}/override/clear/"
+    assert client.get(url).status_code == 404
+    # a batch of the first campaign under the second's id
+    url = f"/campaigns/{other.pk}/batches/{acts.b1.pk}/remove/"
+    assert client.post(url, {"token": "x"}).status_code == 404
+    assert Batch.objects.filter(pk=acts.b1.pk).exists() and ScheduleOverride.objects.exists()

@@ -6,8 +6,10 @@ refusal names what and where and writes nothing."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
 
 import pytest
+from django.db import connection, transaction
 
 from massline.campaigns import action_services, schedule, schedule_services
 from massline.campaigns.models import (
@@ -18,6 +20,7 @@ from massline.campaigns.models import (
     ScheduleOverride,
 )
 from massline.conftest import login_client
+from massline.core.db import is_postgres
 from massline.core.errors import ApplicationError, Forbidden
 from massline.core.models import AuditEvent
 from massline.orgs import counters
@@ -144,8 +147,9 @@ def recorded(acts):
 
 
 def test_the_kind_of_a_recorded_action_stays(recorded):
-    e = refused("kind_in_use", update, recorded.study, kind="research")
+    e = refused("kind_in_use", update, recorded.study, kind="research", title="调查研究")
     assert recorded.tree.village_a1.name in e.message and e.field == "kind"
+    assert "集中学习研讨" in e.message  # named as it was recorded
 
 
 @pytest.mark.parametrize(
@@ -435,3 +439,34 @@ def test_removing_a_batch_that_would_leave_an_override_outside_its_new_batch_is_
         "outside_batch", schedule_services.batch_remove_preview, campaign=w.campaign, batch=w.b1
     )
     assert t.pref_a.name in e.message
+
+
+@pytest.mark.skipif(not is_postgres(), reason="the key-share lock is PostgreSQL's")
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_record_in_flight_waits_for_an_edit_and_reads_the_new_due_day(acts):
+    # given: an edit of the study's due day holds its lock, not yet committed
+    t = acts.tree
+    start = window(acts.campaign, t.village_a1).starts_on
+    out = {}
+
+    def record_in_another_connection():
+        try:
+            out["c"] = record(
+                acts, t.village_a1, acts.study, start + dt.timedelta(days=6), text="x"
+            )
+        finally:
+            connection.close()
+
+    with transaction.atomic():
+        update(acts.study, offset_days=10)
+        # when: the village records meanwhile
+        thread = threading.Thread(target=record_in_another_connection)
+        thread.start()
+        thread.join(timeout=1)
+        # then: it waits for the edit
+        assert thread.is_alive()
+    thread.join(timeout=10)
+    # and: it read the edited due day (day 6 is on time now)
+    c = Completion.objects.get(action=acts.study)
+    assert (c.due_on, c.late) == (start + D10, False)
+    assert counters.rebuild(check_only=True) == []
