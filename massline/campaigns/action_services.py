@@ -6,7 +6,7 @@ counters; a refusal names what and where and writes nothing."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NotRequired, TypedDict, Unpack
 from urllib.parse import urlsplit
 
 from django.db import transaction
@@ -20,7 +20,7 @@ from massline.core.errors import ApplicationError, Forbidden
 from massline.orgs import counters as org_counters
 from massline.orgs.models import Organization, OrgKind, UnitType
 
-from . import action_counters, checklist, evidence, phases
+from . import action_counters, checklist, edit_checks, evidence, phases
 from .models import ActionDefinition, Campaign, Completion, EvidenceFile, Participation
 from .services import day_text
 
@@ -106,22 +106,42 @@ def _action_snapshot(a: ActionDefinition) -> dict[str, Any]:
     }
 
 
+class ActionFields(TypedDict):
+    """What a definition says (`action_define`, `action_update`): a kind and a title, due on a
+    date or days after each window starts, the levels, organization kinds and unit types it
+    applies to (all when empty), and each kind of evidence "", "optional" or "required"."""
+
+    kind: str
+    title: str
+    due_on: NotRequired[dt.date | None]
+    offset_days: NotRequired[int | None]
+    levels: NotRequired[list[int] | None]
+    kinds: NotRequired[list[str] | None]
+    unit_types: NotRequired[list[str] | None]
+    evidence_text: NotRequired[str]
+    evidence_file: NotRequired[str]
+    evidence_link: NotRequired[str]
+
+
+EDITABLE = tuple(ActionFields.__annotations__)
+
+
+def _fill(a: ActionDefinition, fields: ActionFields) -> None:
+    a.kind = fields["kind"]
+    a.title = fields["title"].strip()
+    a.due_on = fields.get("due_on")
+    a.offset_days = fields.get("offset_days")
+    a.levels = sorted(set(fields.get("levels") or []))
+    a.kinds = sorted(set(fields.get("kinds") or []))
+    a.unit_types = sorted(set(fields.get("unit_types") or []))
+    a.evidence_text = fields.get("evidence_text", "")
+    a.evidence_file = fields.get("evidence_file", "")
+    a.evidence_link = fields.get("evidence_link", "")
+
+
 @transaction.atomic
 def action_define(
-    *,
-    actor: User | None,
-    campaign: Campaign,
-    org: Organization,
-    kind: str,
-    title: str,
-    due_on: dt.date | None = None,
-    offset_days: int | None = None,
-    levels: list[int] | None = None,
-    kinds: list[str] | None = None,
-    unit_types: list[str] | None = None,
-    evidence_text: str = "",
-    evidence_file: str = "",
-    evidence_link: str = "",
+    *, actor: User | None, campaign: Campaign, org: Organization, **fields: Unpack[ActionFields]
 ) -> ActionDefinition:
     """An action for `org`'s subtree: required at the campaign's organization, optional below."""
     check_may(actor, CAMPAIGNS_MANAGE, org)
@@ -130,18 +150,9 @@ def action_define(
         org=org,
         org_path=org.path,
         required=org.pk == campaign.org_id,
-        kind=kind,
-        title=title.strip(),
-        due_on=due_on,
-        offset_days=offset_days,
-        levels=sorted(set(levels or [])),
-        kinds=sorted(set(kinds or [])),
-        unit_types=sorted(set(unit_types or [])),
-        evidence_text=evidence_text,
-        evidence_file=evidence_file,
-        evidence_link=evidence_link,
         created_by=actor if getattr(actor, "pk", None) else None,
     )
+    _fill(a, fields)
     _check_definition(campaign, org, a)
     a.save()
     audit_record(
@@ -170,6 +181,41 @@ def action_remove(*, actor: User | None, action: ActionDefinition) -> None:
         before=_action_snapshot(a),
     )
     a.delete()
+
+
+@transaction.atomic
+def action_update(
+    *, actor: User | None, action: ActionDefinition, **fields: Unpack[ActionFields]
+) -> ActionDefinition:
+    """Change a definition, with the checks of `action_define` and, once organizations have
+    recorded it, those of decision 0019: its kind stays, every organization that recorded it
+    stays covered, evidence is made required only where every record has it, and a new due
+    day recomputes each record's due day and lateness, the counters following."""
+    a = (
+        ActionDefinition.objects.select_for_update()
+        .select_related("org", "campaign")
+        .get(pk=action.pk)
+    )
+    check_may(actor, CAMPAIGNS_MANAGE, a.org)
+    old = ActionDefinition(**{f: getattr(a, f) for f in EDITABLE})
+    before = _action_snapshot(a)
+    _fill(a, fields)
+    _check_definition(a.campaign, a.org, a)
+    relate = {"late": 0, "on_time": 0}
+    if Completion.objects.filter(action=a).exists():
+        edit_checks.check_recorded(old, a)
+        if (old.due_on, old.offset_days) != (a.due_on, a.offset_days):
+            relate = edit_checks.recompute_late(a)
+    a.save(update_fields=list(EDITABLE))
+    audit_record(
+        actor=actor,
+        action="campaigns.action_update",
+        org=a.org,
+        target=a,
+        before=before,
+        after={**_action_snapshot(a), "now_late": relate["late"], "now_on_time": relate["on_time"]},
+    )
+    return a
 
 
 # --- completions --------------------------------------------------------------------------
@@ -270,6 +316,7 @@ def _record(
 ) -> Completion:
     today = today or timezone.localdate()
     window = locked_window(campaign, org)
+    edit_checks.hold_definition(action_id)  # an edit of its due day waits for this record
     a = ActionDefinition.objects.filter(pk=action_id, campaign=campaign).first()
     if a is None or not checklist.applies(a, org, window.level):
         raise _refuse(

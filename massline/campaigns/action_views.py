@@ -24,7 +24,7 @@ from massline.orgs.models import Organization
 
 from . import action_services, checklist, evidence, phases
 from .forms import ActionForm, CompletionForm
-from .models import ActionDefinition, Campaign, EvidenceFile
+from .models import ActionDefinition, Campaign, Completion, EvidenceFile
 from .selectors import campaign_for
 
 
@@ -187,3 +187,40 @@ def action_remove(request: HttpRequest, campaign_id: int, action_id: int) -> Htt
     else:
         messages.success(request, _("The action is removed."))
     return redirect(reverse("campaigns:actions", args=[campaign.pk]) + f"?org={org.pk}")
+
+
+def _action_initial(a: ActionDefinition) -> dict[str, Any]:
+    return {f: getattr(a, f) for f in action_services.EDITABLE}
+
+
+@login_required
+def action_edit(request: HttpRequest, campaign_id: int, action_id: int) -> HttpResponse:
+    """Change a definition (decision 0019): the define form, filled in; the rules that keep
+    recorded completions valid are the service's."""
+    a = ActionDefinition.objects.filter(pk=action_id, campaign_id=campaign_id).first()
+    if a is None:
+        raise NotFound()
+    campaign, org = _org_in(request, campaign_id, a.org_id, CAMPAIGNS_MANAGE)
+    form = ActionForm(request.POST or None, kinds=_kind_choices(), initial=_action_initial(a))
+    if request.method == "POST" and form.is_valid():
+        try:
+            action_services.action_update(
+                actor=request_user(request), action=a, **form.cleaned_data
+            )
+        except ApplicationError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, _("The action is changed."))
+            return redirect(reverse("campaigns:actions", args=[campaign.pk]) + f"?org={org.pk}")
+    return render(
+        request,
+        "campaigns/action_edit.html",
+        {
+            "nav": "campaigns",
+            "campaign": campaign,
+            "org": org,
+            "action": a,
+            "recorded": Completion.objects.filter(action=a).count(),
+            "form": form,
+        },
+    )

@@ -97,10 +97,12 @@ def stored_rows(campaign: Campaign) -> dict[int, Stored]:
         }
 
 
-def overrides_of(campaign: Campaign, extra: ScheduleOverride | None = None) -> dict[int, Fixed]:
+def overrides_of(
+    campaign: Campaign, extra: ScheduleOverride | None = None, without: int | None = None
+) -> dict[int, Fixed]:
     found = {
         o.org_id: Fixed(o.starts_on, o.ends_on, o.reason, o.subtree)
-        for o in ScheduleOverride.objects.filter(campaign=campaign)
+        for o in ScheduleOverride.objects.filter(campaign=campaign).exclude(org_id=without)
     }
     if extra is not None:
         found[extra.org_id] = Fixed(extra.starts_on, extra.ends_on, extra.reason, extra.subtree)
@@ -145,10 +147,14 @@ def plan(
     *,
     batches: list[Batch] | None = None,
     extra_override: ScheduleOverride | None = None,
+    without_override: int | None = None,
     today: dt.date | None = None,
 ) -> Plan:
     """The schedule as the rules, batches and overrides give it now (or with `batches` and
-    `extra_override` in place of the stored ones), compared with what is stored."""
+    `extra_override` in place of the stored ones, or without the override of the organization
+    `without_override`), compared with what is stored. A window whose dates stay but whose
+    reason changes (dates set by hand that happen to equal the computed ones) is *moved*, so
+    its stored reason follows."""
     today = today or timezone.localdate()
     if batches is None:
         batches = list(Batch.objects.filter(campaign=campaign).prefetch_related("picks"))
@@ -162,7 +168,7 @@ def plan(
         org_rows(campaign),
         batch_rules(batches),
         rules_of(campaign),
-        overrides=overrides_of(campaign, extra_override),
+        overrides=overrides_of(campaign, extra_override, without_override),
         started=started,
     )
     out = Plan(result=result, stored=stored)
@@ -175,7 +181,10 @@ def plan(
             out.changes.append(Change(w.org_id, NEW, None, new))
         elif w.kept and w.wanted is not None:
             out.changes.append(Change(w.org_id, KEPT, (old.starts_on, old.ends_on), w.wanted))
-        elif (old.starts_on, old.ends_on) != new or old.batch_id != w.batch_id:
+        elif (old.starts_on, old.ends_on) != new or (old.batch_id, old.reason) != (
+            w.batch_id,
+            w.reason,
+        ):
             out.changes.append(Change(w.org_id, MOVED, (old.starts_on, old.ends_on), new))
     for org, old in stored.items():
         if org not in seen:

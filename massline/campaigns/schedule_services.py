@@ -43,9 +43,7 @@ def schedule_apply(*, actor: User | None, campaign: Campaign, token: str) -> dic
     p = schedule.plan(campaign)
     _check_token(p, token)
     _check_plan(campaign, p)
-    written = schedule.store(campaign, p)
-    campaign.scheduled_at = timezone.now()
-    campaign.save(update_fields=["scheduled_at"])
+    written = _store_stamped(campaign, p)
     audit_record(
         actor=actor,
         action="campaigns.schedule_apply",
@@ -53,6 +51,14 @@ def schedule_apply(*, actor: User | None, campaign: Campaign, token: str) -> dic
         target=campaign,
         after={**written, "kept": p.counts.get(schedule.KEPT, 0)},
     )
+    return written
+
+
+def _store_stamped(campaign: Campaign, p: schedule.Plan) -> dict[str, int]:
+    """Store the plan and note when the campaign's schedule was stored."""
+    written = schedule.store(campaign, p)
+    campaign.scheduled_at = timezone.now()
+    campaign.save(update_fields=["scheduled_at"])
     return written
 
 
@@ -79,6 +85,14 @@ def _check_plan(campaign: Campaign, p: schedule.Plan) -> None:
         )
     # Dates set by hand stay inside their batch when the batch changes after them.
     _check_inside_batches(campaign, [w for w in p.result.windows if w.reason and not w.kept])
+
+
+def _started_refusal(org: Organization, start: dt.date) -> ApplicationError:
+    return ApplicationError(
+        _("%(org)s started on %(start)s: its dates can no longer be moved.")
+        % {"org": org.name, "start": day_text(start)},
+        code="already_started",
+    )
 
 
 def override_preview(
@@ -110,11 +124,7 @@ def override_preview(
             code="not_participating",
         )
     if row.starts_on <= today:
-        raise ApplicationError(
-            _("%(org)s started on %(start)s: its dates can no longer be moved.")
-            % {"org": org.name, "start": day_text(row.starts_on)},
-            code="already_started",
-        )
+        raise _started_refusal(org, row.starts_on)
     if starts_on < today:
         raise ApplicationError(
             _("%(org)s cannot start on %(start)s, in the past.")
@@ -254,4 +264,115 @@ def override_set(
             **written,
         },
     )
+    return written
+
+
+# --- undoing: an override cleared, a batch removed (decision 0019) --------------------------
+
+
+def override_clear_preview(
+    *, campaign: Campaign, org: Organization, today: dt.date | None = None
+) -> schedule.Plan:
+    """The schedule once `org`'s dates set by hand (for it or its whole subtree) are gone and
+    the rules give them again: refused when it has none, or when it has started; organizations
+    of its subtree that have started keep their dates (listed as kept)."""
+    today = today or timezone.localdate()
+    if not ScheduleOverride.objects.filter(campaign=campaign, org=org).exists():
+        raise ApplicationError(
+            _("%(org)s has no dates set by hand in this campaign.") % {"org": org.name},
+            code="no_override",
+        )
+    row = Participation.objects.filter(campaign=campaign, org=org).first()
+    if row is not None and row.starts_on <= today:
+        raise _started_refusal(org, row.starts_on)
+    p = schedule.plan(campaign, without_override=org.pk, today=today)
+    _check_plan(campaign, p)
+    return p
+
+
+@transaction.atomic
+def override_clear(
+    *, actor: User | None, campaign: Campaign, org: Organization, token: str
+) -> dict[str, int]:
+    """Clear `org`'s dates set by hand and store the schedule that follows, exactly as its
+    preview (`token`) showed it."""
+    Campaign.objects.select_for_update().filter(pk=campaign.pk).first()
+    p = override_clear_preview(campaign=campaign, org=org)
+    _check_token(p, token)
+    o = ScheduleOverride.objects.select_for_update().get(campaign=campaign, org=org)
+    before = {
+        "starts_on": str(o.starts_on),
+        "ends_on": str(o.ends_on),
+        "subtree": o.subtree,
+        "reason": o.reason,
+    }
+    o.delete()
+    written = schedule.store(campaign, p)
+    audit_record(
+        actor=actor,
+        action="campaigns.override_clear",
+        org=org,
+        target=campaign,
+        before=before,
+        after=written,
+    )
+    return written
+
+
+def batch_remove_preview(
+    *, campaign: Campaign, batch: Batch, today: dt.date | None = None
+) -> schedule.Plan:
+    """The schedule without `batch`: its organizations go to the batch that now selects them,
+    or leave the campaign. Refused while one of them has started (naming it), and for the
+    campaign's last batch."""
+    today = today or timezone.localdate()
+    others = list(
+        Batch.objects.filter(campaign=campaign).exclude(pk=batch.pk).prefetch_related("picks")
+    )
+    if not others:
+        raise ApplicationError(
+            _("%(batch)s is the campaign's only batch: a campaign needs one.")
+            % {"batch": batch.name},
+            code="last_batch",
+        )
+    started = (
+        Participation.objects.filter(campaign=campaign, batch=batch, starts_on__lte=today)
+        .select_related("org")
+        .order_by("org_path")
+        .first()
+    )
+    if started is not None:
+        raise ApplicationError(
+            _("%(org)s in %(batch)s started on %(start)s: the batch can no longer be removed.")
+            % {"org": started.org.name, "batch": batch.name, "start": day_text(started.starts_on)},
+            code="batch_started",
+        )
+    p = schedule.plan(campaign, batches=others, today=today)
+    _check_plan(campaign, p)
+    return p
+
+
+@transaction.atomic
+def batch_remove(
+    *, actor: User | None, campaign: Campaign, batch: Batch, token: str
+) -> dict[str, int]:
+    """Remove a batch and store the schedule its preview (`token`) showed: no window is left
+    pointing at it."""
+    Campaign.objects.select_for_update().filter(pk=campaign.pk).first()
+    p = batch_remove_preview(campaign=campaign, batch=batch)
+    _check_token(p, token)
+    written = _store_stamped(campaign, p)
+    audit_record(
+        actor=actor,
+        action="campaigns.batch_remove",
+        org=campaign.org,
+        target=batch,
+        before={
+            "name": batch.name,
+            "starts_on": str(batch.starts_on),
+            "ends_on": str(batch.ends_on),
+        },
+        after=written,
+    )
+    batch.delete()
     return written

@@ -12,7 +12,17 @@ urlpatterns = [
     path("<int:campaign_id>/batches/new/", views.batch_edit, name="batch_new"),
     path("<int:campaign_id>/batches/<int:batch_id>/", views.batch_edit, name="batch"),
     path("<int:campaign_id>/schedule/", schedule_views.schedule_preview, name="schedule"),
+    path(
+        "<int:campaign_id>/batches/<int:batch_id>/remove/",
+        schedule_views.batch_remove,
+        name="batch_remove",
+    ),
     path("<int:campaign_id>/override/", schedule_views.override, name="override"),
+    path(
+        "<int:campaign_id>/orgs/<int:org_id>/override/clear/",
+        schedule_views.override_clear,
+        name="override_clear",
+    ),
     path("<int:campaign_id>/org/", schedule_views.org_lookup, name="org_lookup"),
     path("<int:campaign_id>/orgs/<int:org_id>/", schedule_views.org_schedule, name="org"),
     path(
@@ -37,6 +47,11 @@ from . import action_views  # noqa: E402
 
 urlpatterns += [
     path("<int:campaign_id>/actions/", action_views.actions_page, name="actions"),
+    path(
+        "<int:campaign_id>/actions/<int:action_id>/edit/",
+        action_views.action_edit,
+        name="action_edit",
+    ),
     path(
         "<int:campaign_id>/actions/<int:action_id>/remove/",
         action_views.action_remove,

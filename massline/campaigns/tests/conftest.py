@@ -47,6 +47,25 @@ def apply(campaign, today=None):
     return p
 
 
+def override_kwargs(w, org, start, end=None, *, subtree=False, reason="春耕"):
+    """An override of `org`'s dates, to the end of batch 2 unless `end`."""
+    return {
+        "campaign": w.campaign,
+        "org": org,
+        "subtree": subtree,
+        "starts_on": start,
+        "ends_on": end or w.b2.ends_on,
+        "reason": reason,
+    }
+
+
+def set_override(w, org, start, end=None, *, subtree=False, reason="春耕"):
+    """Set `org`'s dates by hand after their preview."""
+    kwargs = override_kwargs(w, org, start, end, subtree=subtree, reason=reason)
+    p = schedule_services.override_preview(**kwargs)
+    schedule_services.override_set(actor=None, token=p.token, **kwargs)
+
+
 @pytest.fixture
 def campaign(tree):
     """The 2019 theme education at the root: batch 1 the committees of levels 1-3 from START,

@@ -19,7 +19,7 @@ from massline.campaigns.rollout import add_months
 from massline.core.errors import ApplicationError
 from massline.core.models import AuditEvent
 
-from .conftest import START, apply, make_campaign
+from .conftest import START, apply, make_campaign, override_kwargs
 
 D10 = dt.timedelta(days=10)
 
@@ -267,14 +267,7 @@ def test_a_batch_outside_the_campaign_or_ending_before_it_starts_is_refused(w):
 
 
 def override(w, org, start, end=None, *, subtree=False, reason="春耕", today=None):
-    kwargs = {
-        "campaign": w.campaign,
-        "org": org,
-        "subtree": subtree,
-        "starts_on": start,
-        "ends_on": end or w.b2.ends_on,
-        "reason": reason,
-    }
+    kwargs = override_kwargs(w, org, start, end, subtree=subtree, reason=reason)
     p = schedule_services.override_preview(**kwargs, today=today)
     return p, kwargs
 
