@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "massline.notices",
     "massline.members",
     "massline.campaigns",
+    "massline.opinions",
     "massline.api",
     "massline.demo",
 ]

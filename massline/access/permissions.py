@@ -15,6 +15,10 @@ ACCOUNTS_MANAGE = "accounts.manage"
 CAMPAIGNS_VIEW = "campaigns.view"
 CAMPAIGNS_MANAGE = "campaigns.manage"
 CAMPAIGNS_RECORD = "campaigns.record"
+OPINIONS_VIEW = "opinions.view"
+OPINIONS_ENTER = "opinions.enter"
+OPINIONS_DISPATCH = "opinions.dispatch"
+OPINIONS_HANDLE = "opinions.handle"
 
 ALL_PERMISSIONS = {
     ORGS_VIEW: _("view organizations"),
@@ -30,6 +34,10 @@ ALL_PERMISSIONS = {
     CAMPAIGNS_VIEW: _("view campaigns and their schedules"),
     CAMPAIGNS_MANAGE: _("set up campaigns, batches, schedules and phases"),
     CAMPAIGNS_RECORD: _("record and withdraw completed campaign actions with evidence"),
+    OPINIONS_VIEW: _("read opinions and how they are handled"),
+    OPINIONS_ENTER: _("enter opinions heard at forums, interviews, visits and paper boxes"),
+    OPINIONS_DISPATCH: _("categorize, merge, dispatch and reassign opinions"),
+    OPINIONS_HANDLE: _("handle opinions dispatched here: contact, reply, return"),
 }
 
 # code: (label, permissions)
@@ -47,6 +55,10 @@ BUILTIN_ROLES = {
             CAMPAIGNS_VIEW,
             CAMPAIGNS_MANAGE,
             CAMPAIGNS_RECORD,
+            OPINIONS_VIEW,
+            OPINIONS_ENTER,
+            OPINIONS_DISPATCH,
+            OPINIONS_HANDLE,
         ],
     ),
     "org_admin": (
@@ -63,11 +75,14 @@ BUILTIN_ROLES = {
             ACCOUNTS_MANAGE,
             CAMPAIGNS_VIEW,
             CAMPAIGNS_RECORD,
+            OPINIONS_VIEW,
+            OPINIONS_ENTER,
+            OPINIONS_HANDLE,
         ],
     ),
     "supervisor": (
         _("supervision team member"),
-        [ORGS_VIEW, STATS_VIEW, MEMBERS_VIEW, CAMPAIGNS_VIEW],
+        [ORGS_VIEW, STATS_VIEW, MEMBERS_VIEW, CAMPAIGNS_VIEW, OPINIONS_VIEW],
     ),
     "member": (_("party member"), [ORGS_VIEW]),
 }
