@@ -17,20 +17,6 @@ pytestmark = BROWSER
 
 
 @pytest.fixture
-def builtin_templates(transactional_db):
-    """A transactional test empties every table after it, the seeded templates too: seed them
-    again (the data migration's own function) when a test before this one took them."""
-    from importlib import import_module
-
-    from django.apps import apps
-
-    from massline.campaigns.models import CampaignTemplate
-
-    if not CampaignTemplate.objects.filter(builtin=True).exists():
-        import_module("massline.campaigns.migrations.0002_builtin_templates").seed(apps, None)
-
-
-@pytest.fixture
 def site(builtin_templates, cov, make_user, live_server) -> SimpleNamespace:
     t = cov.tree
     study = action_services.action_define(

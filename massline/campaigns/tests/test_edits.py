@@ -442,8 +442,8 @@ def test_removing_a_batch_that_would_leave_an_override_outside_its_new_batch_is_
 
 
 @pytest.mark.skipif(not is_postgres(), reason="the key-share lock is PostgreSQL's")
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_a_record_in_flight_waits_for_an_edit_and_reads_the_new_due_day(acts):
+@pytest.mark.django_db(transaction=True)
+def test_a_record_in_flight_waits_for_an_edit_and_reads_the_new_due_day(builtin_templates, acts):
     # given: an edit of the study's due day holds its lock, not yet committed
     t = acts.tree
     start = window(acts.campaign, t.village_a1).starts_on
