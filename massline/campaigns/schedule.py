@@ -132,6 +132,8 @@ class Plan:
     stored: dict[int, Stored]
     changes: list[Change] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
+    #: new or moved windows that would open on a day already come: they start at once
+    backdated: int = 0
 
     @property
     def token(self) -> str:
@@ -193,6 +195,8 @@ def plan(
     out.counts = {s: 0 for s in (NEW, MOVED, KEPT, REMOVED)}
     for c in out.changes:
         out.counts[c.status] += 1
+        if c.status in (NEW, MOVED) and c.new is not None and c.new[0] <= today:
+            out.backdated += 1
     return out
 
 

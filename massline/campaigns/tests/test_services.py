@@ -449,3 +449,23 @@ def test_a_batch_change_that_leaves_an_override_outside_it_is_not_applied(w):
         token=p.token,
     )
     assert w.tree.town_a1.name in message and w.b2.name in message
+
+
+def test_a_preview_counts_the_windows_that_would_open_on_a_day_already_come(tree, make_user):
+    from django.utils import timezone
+
+    from massline.conftest import login_client
+
+    today = timezone.localdate()
+    # a campaign whose first batch started forty days ago
+    late = make_campaign(tree, start=today - dt.timedelta(days=40))
+    p = schedule.plan(late, today=today)
+    opened = sum(1 for c in p.changes if c.new and c.new[0] <= today)
+    assert p.backdated == opened > 0
+    # a campaign that starts next month: nothing opens at once
+    assert schedule.plan(make_campaign(tree, "two-studies-2016"), today=today).backdated == 0
+    # the preview says so
+    page = login_client(make_user("campaign_office", tree.root)).get(
+        f"/campaigns/{late.pk}/schedule/"
+    )
+    assert 'data-testid="backdated"' in page.content.decode()
