@@ -121,6 +121,19 @@ class Shooter:
         page.locator("[data-testid=search-results] a").first.click()
         page.wait_for_load_state()
 
+    def campaign(self, page: Page, screen: str, who: str) -> None:
+        """The demo's campaign: the list, its page, the overview and the coverage."""
+        page.goto(f"{self.url}/campaigns/")
+        self.shot(page, screen, f"campaigns-{who}")
+        page.locator("[data-campaign]").first.click()
+        page.wait_for_load_state()
+        self.shot(page, screen, f"campaign-{who}")
+        page.get_by_test_id("overview-link").click()
+        expect(page.locator("[data-testid=gantt] canvas").first).to_be_attached()
+        self.shot(page, screen, f"overview-{who}")
+        page.goto(page.url.replace("/overview/", "/coverage/"))
+        self.shot(page, screen, f"coverage-{who}")
+
     def run(self, screen: str) -> None:
         with self.page(screen) as page:
             page.goto(f"{self.url}/accounts/login/")
@@ -151,6 +164,7 @@ class Shooter:
             self.shot(page, screen, "org-county")
             page.goto(f"{self.url}/access/audit/")
             self.shot(page, screen, "audit")
+            self.campaign(page, screen, "province")
 
             page.goto(f"{self.url}/orgs/")
             self.language(page, "en")
@@ -175,6 +189,10 @@ class Shooter:
             self.shot(page, screen, "org-branch")
             page.goto(f"{self.url}/access/audit/")
             self.shot(page, screen, "audit-branch")
+            page.goto(f"{self.url}/campaigns/")
+            page.locator("[data-campaign]").first.click()
+            page.get_by_test_id("coverage-link").click()
+            self.shot(page, screen, "coverage-branch")
 
 
 def main() -> int:
