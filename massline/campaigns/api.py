@@ -344,6 +344,8 @@ class OverviewOut(Schema):
     levels: list[LevelFigureOut]
     children: list[ChildOut]
     more_children: bool
+    actions_done: int = Field(description="completions recorded in the subtree, this campaign")
+    actions_late: int = Field(description="of them, recorded after their due day")
 
 
 @router.get(
@@ -392,4 +394,6 @@ def campaign_overview(
             for b in ov.bars
         ],
         "more_children": ov.more_children,
+        "actions_done": ov.actions_done,
+        "actions_late": ov.actions_late,
     }

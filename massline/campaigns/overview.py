@@ -18,9 +18,11 @@ from django.utils.translation import gettext_lazy as _
 from massline.access.permissions import CAMPAIGNS_VIEW
 from massline.access.policy import access_org, can, scope_roots
 from massline.core.errors import NotFound
+from massline.orgs import counters
 from massline.orgs.models import DivisionLevel, Organization
 from massline.orgs.paths import subtree_q
 
+from .action_counters import DONE, LATE, code
 from .models import Batch, Campaign, Participation, SubtreeWave
 
 CHILD_LIMIT = 300  # bars on one chart; a level with more is listed in the table's pages
@@ -99,6 +101,8 @@ class Overview:
     levels: list[LevelFigure] = field(default_factory=list)
     bars: list[Bar] = field(default_factory=list)
     more_children: bool = False
+    actions_done: int = 0  # completions recorded in the subtree, in this campaign
+    actions_late: int = 0  # of them, recorded after their due day
 
     @property
     def participating(self) -> int:
@@ -127,8 +131,8 @@ WAVE_FIELDS = ("org_id", "level", "batch_id", "starts_on", "last_end", "count")
 
 
 def overview(campaign: Campaign, org: Organization, today: dt.date) -> Overview:
-    """Five queries whatever the subtree: the organization's window and rollups, its
-    children, their windows and rollups, the batches' names."""
+    """Six queries whatever the subtree: the organization's window and rollups, its
+    counters, its children, their windows and rollups, the batches' names."""
     own = Participation.objects.filter(campaign=campaign, org=org).first()
     waves = list(SubtreeWave.objects.filter(campaign=campaign, org_id=org.pk).values(*WAVE_FIELDS))
     names = dict(Batch.objects.filter(campaign=campaign).values_list("pk", "name"))
@@ -141,6 +145,9 @@ def overview(campaign: Campaign, org: Organization, today: dt.date) -> Overview:
         .order_by("code")[: CHILD_LIMIT + 1]
     )
     result = Overview(campaign, org, today, own, figures, more_children=len(children) > CHILD_LIMIT)
+    mine = counters.read([org.pk]).get(org.pk, {})
+    result.actions_done = mine.get(code(campaign.pk, DONE), (0, 0))[1]
+    result.actions_late = mine.get(code(campaign.pk, LATE), (0, 0))[1]
     children = children[:CHILD_LIMIT]
     if not children:
         return result

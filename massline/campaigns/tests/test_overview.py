@@ -207,3 +207,26 @@ def test_the_workbench_shows_campaign_progress_by_level(tree, w, office_user, fr
     assert (
         'data-testid="campaign-progress"' in page and f"campaign-progress-{w.campaign.pk}" in page
     )
+
+
+def test_the_overview_counts_its_own_campaigns_actions_done_and_late(acts, office_user, frozen):
+    from massline.campaigns import action_services
+
+    from .action_fixtures import window
+
+    t, c = acts.tree, acts.campaign
+    start = window(c, t.village_a1).starts_on
+    frozen(start + dt.timedelta(days=8))  # after the study's due day: late
+    action_services.completion_record(
+        actor=None, campaign=c, org=t.village_a1, action_id=acts.study.pk, text="已学习",
+        today=start + dt.timedelta(days=8),
+    )  # fmt: skip
+    api, office = api_client(office_user), login_client(office_user)
+    # when
+    root = api.get(f"/api/v1/campaigns/{c.pk}/overview").json()
+    other = api.get(f"/api/v1/campaigns/{c.pk}/overview?org={t.pref_b.pk}").json()
+    page = office.get(f"/campaigns/{c.pk}/overview/?org={t.county_a1.pk}").content.decode()
+    # then
+    assert (root["actions_done"], root["actions_late"]) == (1, 1)
+    assert (other["actions_done"], other["actions_late"]) == (0, 0)
+    assert "1 项，其中逾期完成 1 项" in page
