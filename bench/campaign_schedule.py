@@ -32,26 +32,11 @@ import argparse
 import datetime
 import json
 import os
-import shutil
 import sys
-import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
-from common import (
-    MASSLINE,
-    NOT_OURS,
-    PG_SERVER,
-    PYTHON,
-    ROOT,
-    emit,
-    environment,
-    log,
-    pg_connect,
-    postgres_version,
-    run,
-)
+from common import MASSLINE, PYTHON, ROOT, emit, log, on_fresh_databases, run
 
 PROVINCE = "15"
 SEED = "1"
@@ -166,35 +151,6 @@ def measured(env: dict[str, str], runs: int) -> dict[str, Any]:
     return result
 
 
-def bench_sqlite(runs: int) -> dict[str, Any]:
-    var_dir = Path(tempfile.mkdtemp(prefix="massline-bench-campaigns-"))
-    try:
-        env = environment(var_dir, "")
-        load(env)
-        return {"benchmark": "campaign_schedule_sqlite", **measured(env, runs)}
-    finally:
-        shutil.rmtree(var_dir, ignore_errors=True)
-
-
-def bench_postgres(runs: int) -> dict[str, Any]:
-    assert PG_DATABASE not in NOT_OURS
-    if postgres_version() is None:
-        log(f"no PostgreSQL answers at {PG_SERVER}: skipped")
-        return {"benchmark": "campaign_schedule_postgresql", "skipped": f"no server at {PG_SERVER}"}
-    with pg_connect("postgres") as admin:
-        admin.execute(f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)")
-        admin.execute(f"CREATE DATABASE {PG_DATABASE}")
-    var_dir = Path(tempfile.mkdtemp(prefix="massline-bench-campaigns-"))
-    try:
-        env = environment(var_dir, PG_SERVER.rstrip("/") + "/" + PG_DATABASE)
-        load(env)
-        return {"benchmark": "campaign_schedule_postgresql", **measured(env, runs)}
-    finally:
-        shutil.rmtree(var_dir, ignore_errors=True)
-        with pg_connect("postgres") as admin:
-            admin.execute(f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=3)
@@ -205,11 +161,14 @@ def main() -> None:
     if args.measure:
         emit(measure(args.runs))
         return
-    records = []
-    if not args.no_sqlite:
-        records.append(bench_sqlite(args.runs))
-    if not args.no_postgres:
-        records.append(bench_postgres(args.runs))
+    records = on_fresh_databases(
+        "campaign_schedule",
+        PG_DATABASE,
+        load,
+        lambda env: measured(env, args.runs),
+        sqlite=not args.no_sqlite,
+        postgres=not args.no_postgres,
+    )
     for record in records:
         emit(record)
     emit(
