@@ -11,7 +11,7 @@ from typing import Any
 
 from django.db.models import Exists, OuterRef, QuerySet
 
-from massline.members.counters import taking_part
+from massline.members.counters import HOSTED, taking_part
 from massline.members.models import Member
 from massline.orgs import counters
 from massline.orgs.models import Organization
@@ -34,6 +34,7 @@ class Figure:
     reached: int
     outflow: int = 0
     lost: int = 0
+    hosted: int = 0  # members taking part here who are held at another branch
     participates: bool = True
 
     @property
@@ -67,6 +68,7 @@ def _figure(org: Organization, subtree: dict[str, int], campaign: Campaign) -> F
         reached=subtree.get(code(campaign.pk, REACHED), 0),
         outflow=subtree.get("members.outflow", 0),
         lost=subtree.get("members.lost_contact", 0),
+        hosted=subtree.get(HOSTED, 0),
     )
 
 
@@ -127,8 +129,12 @@ def missing_page(
     return rows, ((rows[-1].org_path, rows[-1].pk) if more else None)
 
 
-def hosted_missing(campaign: Campaign, org: Organization) -> list[Member]:
-    """Inflow members who take part in the subtree but are held outside it, not reached."""
+def hosted_missing(campaign: Campaign, org: Organization, hosted: int) -> list[Member]:
+    """Inflow members who take part in the subtree but are held outside it, not reached.
+    `hosted`: the subtree's `members.hosted` figure; none there (the common case: the bulk
+    paths attach inflow members to their own branch), no query."""
+    if not hosted:
+        return []
     qs = (
         Member.objects.filter(subtree_q("attached_org__path", org.path))
         .exclude(subtree_q("org_path", org.path))

@@ -68,7 +68,9 @@ def coverage_page(request: HttpRequest, campaign_id: int) -> HttpResponse:
         context["listing"] = True
         context["missing"] = rows
         context["next_after"] = f"{more[0]}:{more[1]}" if more else ""
-        context["hosted"] = coverage.hosted_missing(campaign, org) if after is None else []
+        context["hosted"] = (
+            coverage.hosted_missing(campaign, org, cov.own.hosted) if after is None else []
+        )
     return render(request, "campaigns/coverage.html", context)
 
 

@@ -106,9 +106,13 @@ def test_missing_members_are_listed_at_both_ends_and_counted_once(cov):
     _reach(cov, t.village_a1, m.zhang)
     # when
     rows, more = coverage.missing_page(cov.campaign, t.village_a1)
-    hosted_home = coverage.hosted_missing(cov.campaign, t.village_a1)
+    hosted_home = coverage.hosted_missing(
+        cov.campaign, t.village_a1, _figures(cov, t.village_a1).hosted
+    )
     rows_a2, _ = coverage.missing_page(cov.campaign, t.village_a2)
-    hosted_a2 = coverage.hosted_missing(cov.campaign, t.village_a2)
+    hosted_a2 = coverage.hosted_missing(
+        cov.campaign, t.village_a2, _figures(cov, t.village_a2).hosted
+    )
     # then: 钱五 is listed at home, counted at village_a2; and there among the hosted
     assert [r.name for r in rows] == ["李二", "王三", "钱五"]
     assert more is None
