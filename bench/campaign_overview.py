@@ -20,26 +20,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import sys
-import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
 from campaign_schedule import load
-from common import (
-    NOT_OURS,
-    PG_SERVER,
-    PYTHON,
-    ROOT,
-    emit,
-    environment,
-    log,
-    pg_connect,
-    postgres_version,
-    run,
-)
+from common import PYTHON, ROOT, emit, log, on_fresh_databases, run
 
 PG_DATABASE = "massline_bench_overview"
 TARGET_MS = 100.0
@@ -143,35 +129,6 @@ def measured(env: dict[str, str], requests: int) -> dict[str, Any]:
     return result
 
 
-def bench_sqlite(requests: int) -> dict[str, Any]:
-    var_dir = Path(tempfile.mkdtemp(prefix="massline-bench-overview-"))
-    try:
-        env = environment(var_dir, "")
-        load(env)
-        return {"benchmark": "campaign_overview_sqlite", **measured(env, requests)}
-    finally:
-        shutil.rmtree(var_dir, ignore_errors=True)
-
-
-def bench_postgres(requests: int) -> dict[str, Any]:
-    assert PG_DATABASE not in NOT_OURS
-    if postgres_version() is None:
-        log(f"no PostgreSQL answers at {PG_SERVER}: skipped")
-        return {"benchmark": "campaign_overview_postgresql", "skipped": f"no server at {PG_SERVER}"}
-    with pg_connect("postgres") as admin:
-        admin.execute(f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)")
-        admin.execute(f"CREATE DATABASE {PG_DATABASE}")
-    var_dir = Path(tempfile.mkdtemp(prefix="massline-bench-overview-"))
-    try:
-        env = environment(var_dir, PG_SERVER.rstrip("/") + "/" + PG_DATABASE)
-        load(env)
-        return {"benchmark": "campaign_overview_postgresql", **measured(env, requests)}
-    finally:
-        shutil.rmtree(var_dir, ignore_errors=True)
-        with pg_connect("postgres") as admin:
-            admin.execute(f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=100)
@@ -184,11 +141,14 @@ def main() -> None:
     if args.measure:
         print(json.dumps(measure(requests), ensure_ascii=False))
         return
-    records = []
-    if not args.no_sqlite:
-        records.append(bench_sqlite(requests))
-    if not args.no_postgres:
-        records.append(bench_postgres(requests))
+    records = on_fresh_databases(
+        "campaign_overview",
+        PG_DATABASE,
+        load,
+        lambda env: measured(env, requests),
+        sqlite=not args.no_sqlite,
+        postgres=not args.no_postgres,
+    )
     for record in records:
         emit(record)
     checks = {
