@@ -257,5 +257,5 @@ def poster_png(org: Organization, url: str, *, dpi: int = PNG_DPI) -> bytes:
         finally:
             document.close()
     out = io.BytesIO()
-    image.convert("RGB").save(out, format="PNG", optimize=True)
+    image.convert("RGB").save(out, format="PNG")
     return out.getvalue()
