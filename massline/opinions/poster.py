@@ -52,7 +52,10 @@ _FILES = {
     REGULAR: "400Regular/NotoSansSC_400Regular.ttf",
     BOLD: "700Bold/NotoSansSC_700Bold.ttf",
 }
-_PDFIUM = threading.Lock()  # PDFium is not thread-safe
+# PDFium is not thread-safe; reportlab keeps per-document state in its shared font objects.
+# Posters are made rarely, by staff: one at a time per process.
+_PDFIUM = threading.Lock()
+_LAYOUT = threading.Lock()
 
 
 def box_url(org: Organization, request: HttpRequest | None = None) -> str:
@@ -189,6 +192,11 @@ def _points(org: Organization) -> list[tuple[str, str]]:
 def poster_pdf(org: Organization, url: str) -> bytes:
     """The poster as a one-page A4 PDF, its fonts embedded. Everything is measured first:
     the red band grows with a long name, the QR code takes what room the text leaves."""
+    with _LAYOUT:
+        return _laid_out(org, url)
+
+
+def _laid_out(org: Organization, url: str) -> bytes:
     styles = _styles()
     width, height = A4
     margin = 18 * mm

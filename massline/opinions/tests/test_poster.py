@@ -254,3 +254,13 @@ def test_an_unknown_organization(tree, make_user, org_id):
     client = login_client(make_user("system_admin", tree.root, "all"))
     assert client.get(f"/opinions/poster/{org_id}/").status_code == 404
     assert client.get(f"/opinions/poster/{org_id}/poster.pdf").status_code == 404
+
+
+def test_posters_made_at_once_in_threads_are_all_whole():
+    # the web server runs four threads a process; PDFium and reportlab's fonts are shared
+    from concurrent.futures import ThreadPoolExecutor
+
+    alone = poster.poster_png(_org(), URL, dpi=72)
+    with ThreadPoolExecutor(4) as pool:
+        made = list(pool.map(lambda _i: poster.poster_png(_org(), URL, dpi=72), range(6)))
+    assert made == [alone] * 6
