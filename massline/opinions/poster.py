@@ -62,6 +62,9 @@ def box_url(org: Organization, request: HttpRequest | None = None) -> str:
     """The absolute address of the organization's opinion box, which the QR code holds."""
     path = BOX_PATH.format(org_id=org.pk)
     if settings.PUBLIC_URL:
+        if not settings.PUBLIC_URL.startswith(("https://", "http://")):
+            # a phone reads "yijian.example.gov.cn/p/o/1/" as text, not as a link
+            raise ImproperlyConfigured("MASSLINE_PUBLIC_URL must start with https:// or http://")
         return settings.PUBLIC_URL + path
     if request is None:
         raise ImproperlyConfigured("MASSLINE_PUBLIC_URL is not set and there is no request")

@@ -136,6 +136,13 @@ def test_the_address_comes_from_the_setting(settings):
     assert poster.box_url(_org()) == URL
 
 
+@pytest.mark.parametrize("public", ["yijian.example.gov.cn", "//yijian.example.gov.cn", "ftp://x"])
+def test_an_address_without_its_scheme_is_refused(settings, public):
+    settings.PUBLIC_URL = public
+    with pytest.raises(ImproperlyConfigured, match="https://"):
+        poster.box_url(_org())
+
+
 def test_without_the_setting_the_address_is_the_requests_host(settings):
     settings.PUBLIC_URL = ""
     request = RequestFactory().get("/", HTTP_HOST="localhost:8000")
