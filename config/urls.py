@@ -15,6 +15,7 @@ urlpatterns = [
     path("members/", include("massline.members.urls")),
     path("notices/", include("massline.notices.urls")),
     path("campaigns/", include("massline.campaigns.urls")),
+    path("opinions/", include("massline.opinions.urls")),
     path("jobs/", include("massline.core.urls")),
     path("system/", include("massline.core.system_urls")),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -1,0 +1,1 @@
+from .dispatch_fixtures import frozen  # noqa: F401
