@@ -137,7 +137,9 @@ class ActIn(RequestBody):
     note: str = Field("", max_length=10000, pattern=NO_NUL)
     status: StatusName | None = None
     lead_org: int | None = Field(None, ge=1, le=2**62)
-    co_orgs: list[Annotated[int, Field(ge=1, le=2**62)]] = Field(default_factory=list, max_length=50)
+    co_orgs: list[Annotated[int, Field(ge=1, le=2**62)]] = Field(
+        default_factory=list, max_length=50
+    )
     category: int | None = Field(None, ge=1, le=2**62)
     urgency: UrgencyName = ""
     into: int | None = Field(None, ge=1, le=2**62)
@@ -217,4 +219,3 @@ def opinion_post(request: HttpRequest, opinion_id: int, action: str, payload: Ac
         into=opinion_named(payload.into),
     )
     return _detail(request, opinion_id)
-

@@ -185,7 +185,5 @@ def opinion_named(pk: int | None) -> Opinion | None:
         return None
     found = Opinion.objects.filter(pk=pk).first()
     if found is None:
-        raise ApplicationError(
-            _("No opinion %(n)s within your scope.") % {"n": pk}, field="into"
-        )
+        raise ApplicationError(_("No opinion %(n)s within your scope.") % {"n": pk}, field="into")
     return found

@@ -45,6 +45,7 @@ REPLY_MAX = 10000
 CO_ORGS_MAX = 20
 ESCALATED_NOTICE = "opinions.escalated"
 
+
 def _required_message(action: str) -> str:
     if action == workflow.RETURN:
         return _("Say why the opinion is returned.")
@@ -77,9 +78,7 @@ def _bump(o: Opinion, before: dict[str, int]) -> None:
 
 def _locked(pk: int) -> Opinion:
     return (
-        Opinion.objects.select_for_update(of=("self",))
-        .select_related("org", "lead_org")
-        .get(pk=pk)
+        Opinion.objects.select_for_update(of=("self",)).select_related("org", "lead_org").get(pk=pk)
     )
 
 
@@ -195,12 +194,12 @@ def _merge(actor: User | None, o: Opinion, into: Opinion | None) -> list[str]:
             field="into",
             code="merge_target",
         )
-    if not (
-        target.org_path.startswith(o.org_path) or o.org_path.startswith(target.org_path)
-    ):
+    if not (target.org_path.startswith(o.org_path) or o.org_path.startswith(target.org_path)):
         raise ApplicationError(
-            _("Opinion %(n)s was addressed to %(org)s, outside this opinion's organization "
-              "and the ones above it: merge only within one organization's subtree.")
+            _(
+                "Opinion %(n)s was addressed to %(org)s, outside this opinion's organization "
+                "and the ones above it: merge only within one organization's subtree."
+            )
             % {"n": target.pk, "org": target.org.name},
             field="into",
             code="merge_target",

@@ -54,6 +54,7 @@ ACTIONS = (TRIAGE, MERGE, DISPATCH, RETURN, REASSIGN, CONTACT, REPLY, PUBLISH, C
 DEFAULT_DUE_DAYS = {"urgent": 1, "general": 7, "complex": 15}
 
 S = OpinionStatus
+NOTE_OPTIONAL = gettext_lazy("Note (optional)")
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,7 @@ class Transition:
     audit_action: str
     button: Promise
     done: Promise
-    note_label: Promise = gettext_lazy("Note (optional)")
+    note_label: Promise = NOTE_OPTIONAL
     note_required: bool = False  # a reason (return, reassign) or the reply's text
     to_org: bool = False  # names a lead organization (and co-organizations)
     confirm: bool = False  # the page asks "are you sure?" first
@@ -229,7 +230,8 @@ def sides_of(user: User, opinion: Opinion) -> set[str]:
     sides: set[str] = set()
     if can(user, OPINIONS_DISPATCH, opinion.org):
         sides.add(DISPATCHER)
-    if opinion.lead_org_id is not None and can(user, OPINIONS_HANDLE, opinion.lead_org):
+    lead = opinion.lead_org
+    if lead is not None and can(user, OPINIONS_HANDLE, lead):
         sides.add(LEAD)
     return sides
 

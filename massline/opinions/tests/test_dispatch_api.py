@@ -36,7 +36,9 @@ def test_the_inbox_pages_through_everything_once(tree, office):
     seen: list[int] = []
     after = ""
     for _ in range(10):
-        page = office.get("/api/v1/opinions", {"org": tree.county_a1.pk, "limit": 3, "after": after}).json()
+        page = office.get(
+            "/api/v1/opinions", {"org": tree.county_a1.pk, "limit": 3, "after": after}
+        ).json()
         seen += [o["id"] for o in page["items"]]
         after = page["next_after"]
         if not after:
@@ -68,7 +70,9 @@ def test_inbox_category_filter(tree, office):
     cat = OpinionCategory.objects.create(source="four_winds", code="x", title="形式主义")
     make_opinion(tree.village_a1, text="有分类的", category=cat)
     make_opinion(tree.village_a1)
-    items = office.get("/api/v1/opinions", {"org": tree.county_a1.pk, "category": cat.pk}).json()["items"]
+    items = office.get("/api/v1/opinions", {"org": tree.county_a1.pk, "category": cat.pk}).json()[
+        "items"
+    ]
     assert [(i["text"], i["category"]) for i in items] == [("有分类的", "形式主义")]
 
 
@@ -98,7 +102,13 @@ def test_the_inbox_of_an_organization_out_of_view_is_404(tree, office):
 
 
 def test_one_opinion_with_its_actions_and_masked_contact(tree, office):
-    o = make_opinion(tree.village_a1, anonymous=False, name_masked="张*", contact_masked="138****0000", contact_enc="secret")
+    o = make_opinion(
+        tree.village_a1,
+        anonymous=False,
+        name_masked="张*",
+        contact_masked="138****0000",
+        contact_enc="secret",
+    )
     body = office.get(f"/api/v1/opinions/{o.pk}").json()
     assert body["actions"] == ["triage", "merge", "dispatch"]
     assert (body["name"], body["contact"]) == ("张*", "138****0000")
@@ -110,12 +120,30 @@ def test_the_whole_loop_through_the_api(tree, office, lead):
     o = make_opinion(tree.village_a1)
     r = post(office, o, "triage", urgency="urgent")
     assert r.status_code == 200 and r.json()["urgency"] == "urgent"
-    r = post(office, o, "dispatch", lead_org=tree.town_a1.pk, co_orgs=[tree.village_a2.pk, tree.village_a2.pk])
+    r = post(
+        office,
+        o,
+        "dispatch",
+        lead_org=tree.town_a1.pk,
+        co_orgs=[tree.village_a2.pk, tree.village_a2.pk],
+    )
     assert r.status_code == 200, r.content
-    assert (r.json()["status"], r.json()["lead_org"], r.json()["co_orgs"]) == ("dispatched", tree.town_a1.code, [tree.village_a2.code])
+    assert (r.json()["status"], r.json()["lead_org"], r.json()["co_orgs"]) == (
+        "dispatched",
+        tree.town_a1.code,
+        [tree.village_a2.code],
+    )
     assert post(lead, o, "return", note="不归本镇").json()["status"] == "returned"
-    assert post(office, o, "reassign", lead_org=tree.village_a1.pk, note="村里办").json()["lead_org"] == tree.village_a1.code
-    assert post(office, o, "reassign", lead_org=tree.town_a1.pk, note="还是镇里办", status="dispatched").status_code == 200
+    assert (
+        post(office, o, "reassign", lead_org=tree.village_a1.pk, note="村里办").json()["lead_org"]
+        == tree.village_a1.code
+    )
+    assert (
+        post(
+            office, o, "reassign", lead_org=tree.town_a1.pk, note="还是镇里办", status="dispatched"
+        ).status_code
+        == 200
+    )
     assert post(lead, o, "contact").json()["status"] == "handling"
     r = post(lead, o, "reply", note="已解决")
     assert (r.json()["status"], r.json()["reply"]) == ("replied", "已解决")
@@ -123,7 +151,17 @@ def test_the_whole_loop_through_the_api(tree, office, lead):
     r = post(office, o, "close")
     assert r.json()["status"] == "closed" and r.json()["actions"] == []
     kinds = [s["kind"] for s in r.json()["steps"]]
-    assert kinds == ["triaged", "dispatched", "returned", "reassigned", "reassigned", "contacted", "replied", "published", "closed"]
+    assert kinds == [
+        "triaged",
+        "dispatched",
+        "returned",
+        "reassigned",
+        "reassigned",
+        "contacted",
+        "replied",
+        "published",
+        "closed",
+    ]
 
 
 def test_merge_through_the_api(tree, office):
@@ -180,7 +218,9 @@ def test_dispatch_outside_the_scope_names_nothing(tree, office):
 
 def test_a_body_that_is_not_an_object(tree, office):
     o = make_opinion(tree.village_a1)
-    response = office.post(f"/api/v1/opinions/{o.pk}/triage", "[1]", content_type="application/json")
+    response = office.post(
+        f"/api/v1/opinions/{o.pk}/triage", "[1]", content_type="application/json"
+    )
     assert response.status_code == 422
     response = office.post(f"/api/v1/opinions/{o.pk}/triage", "{", content_type="application/json")
     assert response.status_code == 400
@@ -208,4 +248,8 @@ def test_anonymous_calls_get_401(url):
 def test_every_operation_is_in_the_openapi_document(office):
     doc = office.get("/api/v1/openapi.json").json()
     paths = {p for p in doc["paths"] if p.startswith("/api/v1/opinions")}
-    assert paths == {"/api/v1/opinions", "/api/v1/opinions/{opinion_id}", "/api/v1/opinions/{opinion_id}/{action}"}
+    assert paths == {
+        "/api/v1/opinions",
+        "/api/v1/opinions/{opinion_id}",
+        "/api/v1/opinions/{opinion_id}/{action}",
+    }

@@ -127,7 +127,9 @@ def test_access_matrix(tree, make_user, roles, case, relation, endpoint):
     target = getattr(tree, target_key)
     method, url, is_api, table, to_lead = ENDPOINTS[endpoint]
     if to_lead:
-        o = make_opinion(tree.county_b1, text="外地转来的意见", status="dispatched", lead_org=target)
+        o = make_opinion(
+            tree.county_b1, text="外地转来的意见", status="dispatched", lead_org=target
+        )
     else:
         o = make_opinion(target, text="测试意见内容")
     user = _user(tree, make_user, roles, case, period)
@@ -144,7 +146,9 @@ def test_access_matrix(tree, make_user, roles, case, relation, endpoint):
     else:
         data = {"status": o.status, "lead_org": target.pk, "note": "不属于我们", "confirmed": "1"}
         response = (
-            client.post(address, json.dumps({**data, "confirmed": None}), content_type="application/json")
+            client.post(
+                address, json.dumps({**data, "confirmed": None}), content_type="application/json"
+            )
             if is_api
             else client.post(address, data)
         )

@@ -50,7 +50,9 @@ def test_the_inbox_lists_the_subtree_and_what_was_dispatched_here(tree, make_use
     town_admin = make_user("org_admin", tree.town_a1, "subtree")
     mine = make_opinion(tree.village_a1, text="村口垃圾没人清")
     make_opinion(tree.county_a2, text="别处的意见")
-    sent_here = make_opinion(tree.county_a1, text="区里转来的意见", status="dispatched", lead_org=tree.town_a1)
+    sent_here = make_opinion(
+        tree.county_a1, text="区里转来的意见", status="dispatched", lead_org=tree.town_a1
+    )
     page = login_client(town_admin).get(f"/opinions/orgs/{tree.town_a1.pk}/").content.decode()
     assert "村口垃圾没人清" in page
     assert "区里转来的意见" in page
@@ -74,7 +76,9 @@ def test_inbox_filters(tree, office, query, shown, hidden):
     make_opinion(tree.village_a1, text="办结的", status="closed")
     make_opinion(tree.village_a1, text="座谈会的", channel="forum", status="closed")
     make_opinion(tree.village_a1, text="超期的", overdue=True, status="closed")
-    make_opinion(tree.village_a1, text="实名的", anonymous=False, status="closed", name_masked="张*")
+    make_opinion(
+        tree.village_a1, text="实名的", anonymous=False, status="closed", name_masked="张*"
+    )
     page = login_client(office).get(f"/opinions/orgs/{tree.county_a1.pk}/", query).content.decode()
     assert shown in page
     assert hidden not in page
@@ -84,7 +88,11 @@ def test_inbox_category_filter(tree, office):
     cat = OpinionCategory.objects.create(source="four_winds", code="x", title="形式主义")
     make_opinion(tree.village_a1, text="有分类的", category=cat)
     make_opinion(tree.village_a1, text="没分类的")
-    page = login_client(office).get(f"/opinions/orgs/{tree.county_a1.pk}/", {"category": cat.pk}).content.decode()
+    page = (
+        login_client(office)
+        .get(f"/opinions/orgs/{tree.county_a1.pk}/", {"category": cat.pk})
+        .content.decode()
+    )
     assert "有分类的" in page and "没分类的" not in page
 
 
@@ -167,19 +175,27 @@ def test_dispatch_from_the_page_with_the_picker_words(tree, office):
     client = login_client(office)
     response = client.post(
         f"/opinions/{o.pk}/dispatch/",
-        {"status": "received", "lead_org_q": tree.town_a1.code, "co_orgs": f"{tree.village_a2.code}，{tree.village_a1.code}"},
+        {
+            "status": "received",
+            "lead_org_q": tree.town_a1.code,
+            "co_orgs": f"{tree.village_a2.code}，{tree.village_a1.code}",
+        },
     )
     assert response.status_code == 302
     o.refresh_from_db()
     assert (o.status, o.lead_org_id) == ("dispatched", tree.town_a1.pk)
-    assert sorted(o.co_orgs.values_list("org_id", flat=True)) == sorted([tree.village_a1.pk, tree.village_a2.pk])
+    assert sorted(o.co_orgs.values_list("org_id", flat=True)) == sorted(
+        [tree.village_a1.pk, tree.village_a2.pk]
+    )
     followed = client.get(response["Location"]).content.decode()
     assert tree.town_a1.name in followed
 
 
 def test_dispatch_from_the_page_with_the_picker_id(tree, office):
     o = make_opinion(tree.village_a1)
-    response = login_client(office).post(f"/opinions/{o.pk}/dispatch/", {"status": "received", "lead_org": tree.town_a1.pk})
+    response = login_client(office).post(
+        f"/opinions/{o.pk}/dispatch/", {"status": "received", "lead_org": tree.town_a1.pk}
+    )
     assert response.status_code == 302
 
 
@@ -196,7 +212,9 @@ def test_dispatch_from_the_page_with_the_picker_id(tree, office):
 )
 def test_a_bad_dispatch_from_the_page_is_shown_and_writes_nothing(tree, office, data, field_text):
     o = make_opinion(tree.village_a1)
-    response = login_client(office).post(f"/opinions/{o.pk}/dispatch/", {"status": "received", **data})
+    response = login_client(office).post(
+        f"/opinions/{o.pk}/dispatch/", {"status": "received", **data}
+    )
     assert response.status_code == 200
     page = response.content.decode()
     assert 'data-testid="error"' in page
@@ -207,7 +225,9 @@ def test_a_bad_dispatch_from_the_page_is_shown_and_writes_nothing(tree, office, 
 
 def test_a_return_without_a_reason_from_the_page(tree, town_admin):
     o = make_opinion(tree.village_a1, status="dispatched", lead_org=tree.town_a1)
-    response = login_client(town_admin).post(f"/opinions/{o.pk}/return/", {"status": "dispatched", "note": " ", "confirmed": "1"})
+    response = login_client(town_admin).post(
+        f"/opinions/{o.pk}/return/", {"status": "dispatched", "note": " ", "confirmed": "1"}
+    )
     assert response.status_code == 200
     assert "退回" in response.content.decode()
     o.refresh_from_db()
@@ -216,7 +236,9 @@ def test_a_return_without_a_reason_from_the_page(tree, town_admin):
 
 def test_a_confirm_step_without_the_tick_is_refused(tree, town_admin):
     o = make_opinion(tree.village_a1, status="dispatched", lead_org=tree.town_a1)
-    response = login_client(town_admin).post(f"/opinions/{o.pk}/return/", {"status": "dispatched", "note": "不归我"})
+    response = login_client(town_admin).post(
+        f"/opinions/{o.pk}/return/", {"status": "dispatched", "note": "不归我"}
+    )
     assert response.status_code == 200
     o.refresh_from_db()
     assert o.status == "dispatched"
@@ -248,7 +270,9 @@ def test_an_unknown_action_is_404_and_get_is_405(tree, office):
 
 def test_the_wrong_side_gets_403(tree, town_admin):
     o = make_opinion(tree.town_a1)
-    response = login_client(town_admin).post(f"/opinions/{o.pk}/triage/", {"status": "received", "urgency": "urgent"})
+    response = login_client(town_admin).post(
+        f"/opinions/{o.pk}/triage/", {"status": "received", "urgency": "urgent"}
+    )
     assert response.status_code == 403
 
 
@@ -258,7 +282,9 @@ def test_the_wrong_side_gets_403(tree, town_admin):
 )
 def test_bad_merges_from_the_page(tree, office, data, code):
     o = make_opinion(tree.village_a1)
-    response = login_client(office).post(f"/opinions/{o.pk}/merge/", {"status": "received", "confirmed": "1", **data})
+    response = login_client(office).post(
+        f"/opinions/{o.pk}/merge/", {"status": "received", "confirmed": "1", **data}
+    )
     assert response.status_code == code
     o.refresh_from_db()
     assert o.status == "received"
@@ -279,7 +305,7 @@ def test_the_triage_page_lists_what_waits_and_takes_steps_back_to_itself(tree, o
     client = login_client(office)
     page = client.get(f"/opinions/orgs/{tree.county_a1.pk}/triage/").content.decode()
     assert "待分办的意见" in page and "已派出的意见" not in page
-    assert 'data-org-picker=' in page
+    assert "data-org-picker=" in page
     response = client.post(
         f"/opinions/{waiting.pk}/dispatch/",
         {"status": "received", "lead_org_q": tree.town_a1.code, "back": str(tree.county_a1.pk)},
@@ -294,11 +320,17 @@ def test_the_triage_page_lists_what_waits_and_takes_steps_back_to_itself(tree, o
 
 
 def test_the_triage_page_needs_dispatch(tree, town_admin, office):
-    assert login_client(town_admin).get(f"/opinions/orgs/{tree.town_a1.pk}/triage/").status_code == 403
-    assert login_client(office).get(f"/opinions/orgs/{tree.county_a2.pk}/triage/").status_code == 404
+    assert (
+        login_client(town_admin).get(f"/opinions/orgs/{tree.town_a1.pk}/triage/").status_code == 403
+    )
+    assert (
+        login_client(office).get(f"/opinions/orgs/{tree.county_a2.pk}/triage/").status_code == 404
+    )
 
 
-@pytest.mark.parametrize("url", ["/opinions/", "/opinions/orgs/1/", "/opinions/1/", "/opinions/orgs/1/triage/"])
+@pytest.mark.parametrize(
+    "url", ["/opinions/", "/opinions/orgs/1/", "/opinions/1/", "/opinions/orgs/1/triage/"]
+)
 def test_pages_need_a_login(url):
     response = Client().get(url)
     assert response.status_code == 302

@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.utils import timezone
 
 from massline.core.errors import ApplicationError, Forbidden
 from massline.core.models import AuditEvent
@@ -99,7 +98,8 @@ def test_the_whole_loop_dispatch_contact_reply_publish_close(tree, office, town_
     assert kinds == ["dispatched", "contacted", "replied", "published", "closed"]
     audits = list(
         AuditEvent.objects.filter(target_id=str(o.pk), action__startswith="opinions.")
-        .order_by("pk").values_list("action", flat=True)
+        .order_by("pk")
+        .values_list("action", flat=True)
     )
     assert audits == [
         "opinions.dispatch",
@@ -159,7 +159,9 @@ def test_a_reply_straight_from_dispatched(tree, office, town_admin):
 
 
 def test_triage_sets_category_and_urgency(tree, office):
-    cat = OpinionCategory.objects.create(source="local", code="roads", title="道路", org=tree.county_a1, org_path=tree.county_a1.path)
+    cat = OpinionCategory.objects.create(
+        source="local", code="roads", title="道路", org=tree.county_a1, org_path=tree.county_a1.path
+    )
     o = make_opinion(tree.village_a1)
     o = opinion_act(actor=office, opinion=o, action="triage", category=cat, urgency="complex")
     assert (o.status, o.category_id, o.urgency) == ("received", cat.pk, "complex")
@@ -215,7 +217,9 @@ def test_a_reassign_without_a_reason_is_refused(tree, office):
 
 def test_a_reassign_to_the_same_lead_is_refused(tree, office):
     o = dispatched(office, tree)
-    err = refused(o, field="lead_org", actor=office, action="reassign", lead_org=tree.town_a1, note="x")
+    err = refused(
+        o, field="lead_org", actor=office, action="reassign", lead_org=tree.town_a1, note="x"
+    )
     assert err.code == "same_org"
 
 
@@ -240,7 +244,9 @@ def test_a_nul_in_a_note_is_refused(tree, office, town_admin):
 
 def test_html_in_a_reply_is_kept_as_text(tree, office, town_admin):
     o = dispatched(office, tree)
-    o = opinion_act(actor=town_admin, opinion=o, action="reply", note="<script>alert(1)</script>😀𠀀")
+    o = opinion_act(
+        actor=town_admin, opinion=o, action="reply", note="<script>alert(1)</script>😀𠀀"
+    )
     assert o.reply == "<script>alert(1)</script>😀𠀀"
 
 
@@ -258,22 +264,38 @@ def test_dispatch_outside_the_dispatchers_scope_is_refused(tree, office):
 def test_a_co_organization_outside_the_scope_is_refused(tree, office):
     o = make_opinion(tree.village_a1)
     err = refused(
-        o, field="co_orgs", actor=office, action="dispatch", lead_org=tree.town_a1, co_orgs=[tree.branch_b1]
+        o,
+        field="co_orgs",
+        actor=office,
+        action="dispatch",
+        lead_org=tree.town_a1,
+        co_orgs=[tree.branch_b1],
     )
     assert err.code == "out_of_scope"
 
 
 def test_the_lead_as_its_own_co_organization_is_refused(tree, office):
     o = make_opinion(tree.village_a1)
-    refused(o, field="co_orgs", actor=office, action="dispatch", lead_org=tree.town_a1, co_orgs=[tree.town_a1])
+    refused(
+        o,
+        field="co_orgs",
+        actor=office,
+        action="dispatch",
+        lead_org=tree.town_a1,
+        co_orgs=[tree.town_a1],
+    )
 
 
 def test_too_many_co_organizations_are_refused(tree, office):
     from massline.conftest import make_org
 
-    many = [make_org(tree.town_a1, f"150102101{300 + i}", f"中共测试{i}村支部委员会") for i in range(21)]
+    many = [
+        make_org(tree.town_a1, f"150102101{300 + i}", f"中共测试{i}村支部委员会") for i in range(21)
+    ]
     o = make_opinion(tree.village_a1)
-    refused(o, field="co_orgs", actor=office, action="dispatch", lead_org=tree.town_a1, co_orgs=many)
+    refused(
+        o, field="co_orgs", actor=office, action="dispatch", lead_org=tree.town_a1, co_orgs=many
+    )
 
 
 @pytest.mark.parametrize(
@@ -305,7 +327,9 @@ def test_an_unknown_action_is_refused(tree):
 
 def test_a_stale_page_is_refused(tree, office):
     o = make_opinion(tree.village_a1)
-    err = refused(o, field="status", actor=office, action="triage", urgency="urgent", seen="dispatched")
+    err = refused(
+        o, field="status", actor=office, action="triage", urgency="urgent", seen="dispatched"
+    )
     assert err.code == "opinion_state"
 
 
@@ -342,12 +366,22 @@ def test_triage_without_anything_is_refused(tree, office):
 
 
 def test_an_unknown_urgency_is_refused(tree, office):
-    refused(make_opinion(tree.village_a1), field="urgency", actor=office, action="triage", urgency="asap")
+    refused(
+        make_opinion(tree.village_a1),
+        field="urgency",
+        actor=office,
+        action="triage",
+        urgency="asap",
+    )
 
 
 def test_a_category_of_another_subtree_is_refused(tree, office):
-    cat = OpinionCategory.objects.create(source="local", code="x", title="其他", org=tree.county_a2, org_path=tree.county_a2.path)
-    refused(make_opinion(tree.village_a1), field="category", actor=office, action="triage", category=cat)
+    cat = OpinionCategory.objects.create(
+        source="local", code="x", title="其他", org=tree.county_a2, org_path=tree.county_a2.path
+    )
+    refused(
+        make_opinion(tree.village_a1), field="category", actor=office, action="triage", category=cat
+    )
 
 
 def test_merge_refusals(tree, office):
@@ -355,11 +389,17 @@ def test_merge_refusals(tree, office):
     refused(o, field="into", actor=office, action="merge")
     refused(o, field="into", actor=office, action="merge", into=o)
     closed = make_opinion(tree.town_a1, status="closed")
-    assert refused(o, field="into", actor=office, action="merge", into=closed).code == "merge_target"
+    assert (
+        refused(o, field="into", actor=office, action="merge", into=closed).code == "merge_target"
+    )
     merged = make_opinion(tree.town_a1, status="merged")
-    assert refused(o, field="into", actor=office, action="merge", into=merged).code == "merge_target"
+    assert (
+        refused(o, field="into", actor=office, action="merge", into=merged).code == "merge_target"
+    )
     beside = make_opinion(tree.village_a2)  # a sibling: not one subtree
-    assert refused(o, field="into", actor=office, action="merge", into=beside).code == "merge_target"
+    assert (
+        refused(o, field="into", actor=office, action="merge", into=beside).code == "merge_target"
+    )
     outside = make_opinion(tree.branch_b1)
     err = refused(o, field="into", actor=office, action="merge", into=outside)
     assert tree.branch_b1.name not in err.message
@@ -372,7 +412,7 @@ def test_merging_into_an_opinion_above_is_allowed(tree, office):
 
 
 def test_the_audit_keeps_no_text_of_the_opinion(tree, office):
-    o = dispatched(office, tree, text="张三的手机号13800000000")
+    dispatched(office, tree, text="张三的手机号13800000000")
     row = AuditEvent.objects.get(action="opinions.dispatch")
     assert "13800000000" not in str(row.before) + str(row.after)
     assert row.org_id == tree.village_a1.pk

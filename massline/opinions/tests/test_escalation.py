@@ -3,11 +3,13 @@ to the dispatchers one level above the lead; idempotent; tested with a frozen cl
 
 from __future__ import annotations
 
-import datetime as dt
-
 from massline.core.models import AuditEvent
 from massline.notices.models import Notice
-from massline.opinions.dispatch_services import opinion_act, opinions_escalate, opinions_escalate_task
+from massline.opinions.dispatch_services import (
+    opinion_act,
+    opinions_escalate,
+    opinions_escalate_task,
+)
 from massline.opinions.models import OpinionStep
 from massline.orgs import counters
 
@@ -45,9 +47,19 @@ def test_replied_returned_and_undispatched_opinions_are_not_escalated(tree, make
     office = make_user("campaign_office", tree.county_a1, "subtree")
     lead = make_user("org_admin", tree.town_a1, "this_org")
     frozen(at_hour(9))
-    replied = opinion_act(actor=office, opinion=make_opinion(tree.village_a1, urgency="urgent"), action="dispatch", lead_org=tree.town_a1)
+    replied = opinion_act(
+        actor=office,
+        opinion=make_opinion(tree.village_a1, urgency="urgent"),
+        action="dispatch",
+        lead_org=tree.town_a1,
+    )
     opinion_act(actor=lead, opinion=replied, action="reply", note="已办")
-    returned = opinion_act(actor=office, opinion=make_opinion(tree.village_a1, urgency="urgent"), action="dispatch", lead_org=tree.town_a1)
+    returned = opinion_act(
+        actor=office,
+        opinion=make_opinion(tree.village_a1, urgency="urgent"),
+        action="dispatch",
+        lead_org=tree.town_a1,
+    )
     opinion_act(actor=lead, opinion=returned, action="return", note="不归本镇")
     make_opinion(tree.village_a1, urgency="urgent")
     frozen(at_hour(9, days=30))
@@ -70,10 +82,17 @@ def test_a_reassigned_opinion_may_be_escalated_again(tree, make_user, frozen):
     office = make_user("campaign_office", tree.county_a1, "subtree")
     make_user("campaign_office", tree.town_a1, "this_org")  # told of the second escalation
     frozen(at_hour(9))
-    o = opinion_act(actor=office, opinion=make_opinion(tree.village_a1, urgency="urgent"), action="dispatch", lead_org=tree.town_a1)
+    o = opinion_act(
+        actor=office,
+        opinion=make_opinion(tree.village_a1, urgency="urgent"),
+        action="dispatch",
+        lead_org=tree.town_a1,
+    )
     frozen(at_hour(10, days=1))
     assert opinions_escalate() == 1
-    o = opinion_act(actor=office, opinion=o, action="reassign", lead_org=tree.village_a2, note="换人办")
+    o = opinion_act(
+        actor=office, opinion=o, action="reassign", lead_org=tree.village_a2, note="换人办"
+    )
     assert (o.overdue, o.escalated_to_id) == (False, None)
     frozen(at_hour(11, days=2))
     assert opinions_escalate() == 1
