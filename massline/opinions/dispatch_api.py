@@ -110,7 +110,7 @@ class OpinionDetail(OpinionOut):
 
     @staticmethod
     def resolve_co_orgs(obj: Opinion) -> list[str]:
-        return [c.org.code for c in obj.co_orgs.all()]
+        return [c.org.code for c in obj.co_orgs.select_related("org")]
 
     @staticmethod
     def resolve_steps(obj: Opinion) -> list[object]:

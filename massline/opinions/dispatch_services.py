@@ -230,6 +230,14 @@ def opinion_act(
     Dispatch and reassign name `lead_org` and `co_orgs`; triage `category` and/or `urgency`;
     merge `into`; return and reassign need a reason in `note`, reply the reply's text.
     `actor` None: the system (no permission check)."""
+    if action == workflow.MERGE and into is not None:
+        # both rows, in id order: two merges crossing each other wait instead of deadlocking
+        list(
+            Opinion.objects.select_for_update(of=("self",))
+            .filter(pk__in=[opinion.pk, into.pk])
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
     o = _locked(opinion.pk)
     step = workflow.transition(o, action, seen=seen)
     if step.action == workflow.PUBLISH and o.reply_published:

@@ -134,6 +134,8 @@ def _detail_context(request: HttpRequest, o: Opinion) -> dict[str, Any]:
     return {
         "nav": "opinions",
         "o": o,
+        # the inbox the page belongs to: the organization addressed, else the lead's
+        "inbox_org": o.org if can(user, OPINIONS_VIEW, o.org) else (o.lead_org or o.org),
         "buttons": [workflow.TRANSITIONS[(o.status, a)] for a in actions],
         "steps": list(o.steps.select_related("org", "actor")),
         "co_orgs": [c.org for c in o.co_orgs.select_related("org")],

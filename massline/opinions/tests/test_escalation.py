@@ -3,6 +3,7 @@ to the dispatchers one level above the lead; idempotent; tested with a frozen cl
 
 from __future__ import annotations
 
+from massline.conftest import login_client
 from massline.core.models import AuditEvent
 from massline.notices.models import Notice
 from massline.opinions.dispatch_services import (
@@ -41,6 +42,10 @@ def test_an_overdue_opinion_is_escalated_once(tree, make_user, frozen):
     assert notices.first().link == f"/opinions/{o.pk}/"
     assert figures(tree.root, "opinions.overdue") == {"opinions.overdue": 1}
     assert counters.rebuild(check_only=True) == []
+    # the notice reads in Chinese and says nothing of the submitter or the text
+    page = login_client(watcher).get("/notices/").content.decode()
+    assert f"第 {o.pk} 号意见在{tree.town_a1.name}办理超期" in page
+    assert o.text not in page
 
 
 def test_replied_returned_and_undispatched_opinions_are_not_escalated(tree, make_user, frozen):
