@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-import pytest
 from django.utils import timezone
 
 from massline.opinions.counters import counts
@@ -31,16 +30,6 @@ def make_opinion(org, *, text: str = "村里路灯坏了三个月没人修", **f
     o = Opinion.objects.create(**values)
     counters.bump(path=o.org_path, deltas={k: v for k, v in counts(o).items() if v})
     return o
-
-
-@pytest.fixture
-def frozen(monkeypatch):
-    """frozen(moment): from now on, timezone.now() is `moment`."""
-
-    def freeze(moment: dt.datetime) -> None:
-        monkeypatch.setattr(timezone, "now", lambda: moment)
-
-    return freeze
 
 
 def at_hour(hour: int, days: int = 0) -> dt.datetime:

@@ -105,3 +105,11 @@ def test_a_reassigned_opinion_may_be_escalated_again(tree, make_user, frozen):
     assert o.escalated_to_id == tree.town_a1.pk
     assert Notice.objects.filter(kind="opinions.escalated").values("key").distinct().count() == 2
     assert counters.rebuild(check_only=True) == []
+
+
+def test_the_escalation_is_a_periodic_task():
+    from massline.core.schedule import periodic_tasks
+
+    task = next(t for t in periodic_tasks() if t.name == "opinions.escalate")
+    assert task.handler is opinions_escalate_task
+    assert task.cron == "10 * * * *"
