@@ -245,6 +245,12 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 ROSTER_UPLOAD_MAX_BYTES = int(os.environ.get("MASSLINE_ROSTER_UPLOAD_MAX_BYTES", 512 * 1024 * 1024))
 # A transfer (组织关系转接) waiting longer than this since its last step is flagged overdue.
 TRANSFER_OVERDUE_DAYS = int(os.environ.get("MASSLINE_TRANSFER_OVERDUE_DAYS", "30"))
+# An opinion's time limit once dispatched (派单), in days by urgency (decision 0021, "Dispatch").
+OPINION_DUE_DAYS = {
+    "urgent": int(os.environ.get("MASSLINE_OPINION_DUE_URGENT", "1")),
+    "general": int(os.environ.get("MASSLINE_OPINION_DUE_GENERAL", "7")),
+    "complex": int(os.environ.get("MASSLINE_OPINION_DUE_COMPLEX", "15")),
+}
 # How long an introduction letter (介绍信) is valid, printed on it.
 TRANSFER_LETTER_VALID_DAYS = int(os.environ.get("MASSLINE_TRANSFER_LETTER_VALID_DAYS", "30"))
 # Member exports (massline.members.roster_export): up to MEMBER_EXPORT_STREAM_MAX rows are sent in

@@ -2,7 +2,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from .permissions import AUDIT_VIEW, CAMPAIGNS_VIEW, MEMBERS_VIEW
+from .permissions import AUDIT_VIEW, CAMPAIGNS_VIEW, MEMBERS_VIEW, OPINIONS_VIEW
 from .policy import can_anywhere
 from .users import manages_anyone
 
@@ -15,5 +15,6 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         "nav_audit": signed_in and can_anywhere(user, AUDIT_VIEW),
         "nav_members": signed_in and can_anywhere(user, MEMBERS_VIEW),
         "nav_campaigns": signed_in and can_anywhere(user, CAMPAIGNS_VIEW),
+        "nav_opinions": signed_in and can_anywhere(user, OPINIONS_VIEW),
         "nav_users": signed_in and manages_anyone(user),
     }

@@ -107,6 +107,7 @@ def _register_routers() -> None:
     from massline.members.roster_import.api import router as imports_router
     from massline.members.transfers.api import router as transfers_router
     from massline.notices.api import router as notices_router
+    from massline.opinions.dispatch_api import router as opinions_router
     from massline.orgs.api import router as orgs_router
 
     api.add_router("/orgs", orgs_router)
@@ -116,6 +117,7 @@ def _register_routers() -> None:
     api.add_router("/notices", notices_router)
     api.add_router("/campaigns", campaigns_router)
     api.add_router("/campaigns", campaigns_coverage_router)
+    api.add_router("/opinions", opinions_router)
 
 
 _register_routers()

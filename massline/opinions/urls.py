@@ -1,9 +1,15 @@
 from django.urls import path
 
-from . import poster_views
+from . import dispatch_views, poster_views
 
 app_name = "opinions"
 urlpatterns = [
+    # the inbox, triage and an opinion's page (dispatch_views.py)
+    path("", dispatch_views.opinions_home, name="home"),
+    path("orgs/<int:org_id>/", dispatch_views.inbox_page, name="inbox"),
+    path("orgs/<int:org_id>/triage/", dispatch_views.triage_page, name="triage"),
+    path("<int:opinion_id>/", dispatch_views.opinion_page, name="detail"),
+    path("<int:opinion_id>/<str:action>/", dispatch_views.opinion_post, name="act"),
     # the opinion box poster (poster_views.py)
     path("poster/<int:org_id>/", poster_views.poster_page, name="poster"),
     path("poster/<int:org_id>/poster.pdf", poster_views.poster_pdf, name="poster_pdf"),
