@@ -27,3 +27,15 @@ def test_no_template_carries_inline_styles_or_scripts():
             if FORBIDDEN.search(line.replace("json_script", "")):
                 offenders.append(f"{path.relative_to(ROOT)}:{n}")
     assert offenders == [], "inline styles or scripts: " + ", ".join(offenders)
+
+
+def test_no_script_is_put_in_a_page_title():
+    """A `<script>` inside `{% block title %}` lands in `<title>`, where the browser shows it as
+    text and never runs it: scripts go in `{% block scripts %}`."""
+    title = re.compile(r"\{% block title %\}(?:(?!\{% endblock %\}).)*<script", re.S)
+    offenders = [
+        str(path.relative_to(ROOT))
+        for path in templates()
+        if title.search(path.read_text(encoding="utf-8"))
+    ]
+    assert offenders == []
