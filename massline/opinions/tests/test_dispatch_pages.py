@@ -58,6 +58,7 @@ def test_the_inbox_lists_the_subtree_and_what_was_dispatched_here(tree, make_use
     assert "区里转来的意见" in page
     assert "别处的意见" not in page
     assert f"/opinions/{mine.pk}/" in page and f"/opinions/{sent_here.pk}/" in page
+    assert f'href="/opinions/poster/{tree.town_a1.pk}/"' in page  # the box's poster
 
 
 @pytest.mark.parametrize(
