@@ -108,6 +108,7 @@ def _register_routers() -> None:
     from massline.members.transfers.api import router as transfers_router
     from massline.notices.api import router as notices_router
     from massline.orgs.api import router as orgs_router
+    from massline.portal.api import router as public_router
 
     api.add_router("/orgs", orgs_router)
     api.add_router("/members", members_router)
@@ -116,6 +117,7 @@ def _register_routers() -> None:
     api.add_router("/notices", notices_router)
     api.add_router("/campaigns", campaigns_router)
     api.add_router("/campaigns", campaigns_coverage_router)
+    api.add_router("/public", public_router)
 
 
 _register_routers()

@@ -1,0 +1,72 @@
+"""The public portal (decision 0021): an organization's opinion box, the receipt shown once,
+and tracking by receipt code. No login, no session, no cookie but the form's CSRF token;
+phone-first pages with the portal's own small layout and stylesheet."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_http_methods
+
+from massline.core.errors import ApplicationError, http_status
+from massline.opinions.intake_services import box_org, categories_for, opinion_submit
+from massline.opinions.receipts import groups
+
+from . import throttle
+from .forms import OpinionForm, TrackForm
+from .tracking import tracked
+
+
+def _refused(request: HttpRequest, exc: ApplicationError) -> HttpResponse:
+    return render(request, "portal/refused.html", {"message": exc.message}, status=http_status(exc))
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def box(request: HttpRequest, org_id: str) -> HttpResponse:
+    """An organization's opinion box; after a submission, its receipt (this response only:
+    the code is kept nowhere to show it again)."""
+    try:
+        org = box_org(org_id)
+    except ApplicationError as exc:
+        return _refused(request, exc)
+    categories = categories_for(org)
+    context: dict[str, Any] = {"org": org}
+    if request.method != "POST":
+        context["form"] = OpinionForm(categories=categories)
+        return render(request, "portal/box.html", context)
+    form = OpinionForm(request.POST, categories=categories)
+    context["form"] = form
+    if not form.is_valid():
+        return render(request, "portal/box.html", context, status=400)
+    try:
+        throttle.check(request, "submit")
+        _opinion, code = opinion_submit(org=org, **form.cleaned_data)
+    except ApplicationError as exc:
+        if exc.field in form.fields:
+            form.add_error(exc.field, exc.message)
+        else:
+            context["error"] = exc.message
+        return render(request, "portal/box.html", context, status=http_status(exc))
+    context.update(groups=groups(code), anonymous=form.cleaned_data["anonymous"])
+    return render(request, "portal/receipt.html", context)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def track(request: HttpRequest) -> HttpResponse:
+    """Follow an opinion by its receipt code. The code is sent in the body (POST), never in
+    the address, so it reaches no history, bookmark or log."""
+    if request.method != "POST":
+        return render(request, "portal/track.html", {"form": TrackForm()})
+    form = TrackForm(request.POST)
+    context: dict[str, Any] = {"form": form}
+    if not form.is_valid():
+        return render(request, "portal/track.html", context, status=400)
+    try:
+        throttle.check(request, "lookup")
+        context["found"] = tracked(form.cleaned_data["receipt"])
+    except ApplicationError as exc:
+        context["error"] = exc.message
+        return render(request, "portal/track.html", context, status=http_status(exc))
+    return render(request, "portal/track.html", context)
