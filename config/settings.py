@@ -306,7 +306,10 @@ if PRODUCTION:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # a record about a public request keeps neither the request (its headers, its address)
+    # nor a receipt code (massline.portal.privacy)
+    "filters": {"public": {"()": "massline.portal.privacy.PublicRequestFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["public"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
     # The consumer says what it runs (Huey's own logger, configured here so it logs once).
     "loggers": {"huey": {"handlers": ["console"], "level": "INFO", "propagate": False}},
