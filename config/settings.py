@@ -189,7 +189,7 @@ LOGIN_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
 LOGIN_FAILURE_WINDOW = int(os.environ.get("LOGIN_FAILURE_WINDOW", "900"))
 LOGIN_ADDRESS_FAILURE_LIMIT = int(os.environ.get("LOGIN_ADDRESS_FAILURE_LIMIT", "50"))
 
-# The public portal and API (massline.portal.throttle): requests per client address and
+# The public portal and API (massline.opinions.throttle): requests per client address and
 # window (seconds), counted in the cache under a keyed hash of the window and the address.
 # A village office or a forum shares one address: the submission limit is per 10 minutes.
 PORTAL_RATE_LIMITS = {

@@ -107,8 +107,9 @@ def _register_routers() -> None:
     from massline.members.roster_import.api import router as imports_router
     from massline.members.transfers.api import router as transfers_router
     from massline.notices.api import router as notices_router
+    from massline.opinions.intake_api import router as opinions_intake_router
+    from massline.opinions.public_api import router as public_router
     from massline.orgs.api import router as orgs_router
-    from massline.portal.api import router as public_router
 
     api.add_router("/orgs", orgs_router)
     api.add_router("/members", members_router)
@@ -117,6 +118,7 @@ def _register_routers() -> None:
     api.add_router("/notices", notices_router)
     api.add_router("/campaigns", campaigns_router)
     api.add_router("/campaigns", campaigns_coverage_router)
+    api.add_router("/opinions", opinions_intake_router)
     api.add_router("/public", public_router)
 
 

@@ -11,12 +11,12 @@ from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
 from massline.core.errors import ApplicationError, http_status
+from massline.opinions import throttle
 from massline.opinions.intake_services import box_org, categories_for, opinion_submit
 from massline.opinions.receipts import groups
+from massline.opinions.tracking import tracked
 
-from . import throttle
 from .forms import OpinionForm, TrackForm
-from .tracking import tracked
 
 
 def _refused(request: HttpRequest, exc: ApplicationError) -> HttpResponse:

@@ -1,4 +1,5 @@
-"""/api/v1/public: the opinion box and receipt tracking without signing in (decision 0021).
+"""/api/v1/public: the opinion box and receipt tracking without signing in (decision 0021),
+the API side of the portal (whose pages are `massline.portal`).
 Rate-limited per address (`throttle`), the body size-limited, and nothing about the client
 kept: no session, no cookie, no address."""
 
@@ -10,10 +11,10 @@ from django.http import HttpRequest
 from ninja import Field, Router, Schema
 
 from massline.core.api_schemas import NO_NUL, RequestBody, errors
-from massline.opinions.intake_services import MAX_TEXT, box_org, opinion_submit
-from massline.opinions.receipts import grouped
 
 from . import throttle
+from .intake_services import MAX_TEXT, box_org, opinion_submit
+from .receipts import grouped
 from .tracking import tracked
 
 router = Router(tags=["public"], auth=None)

@@ -9,18 +9,19 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from massline.core.errors import ApplicationError
-from massline.opinions.models import Opinion, OpinionStatus
-from massline.opinions.receipts import opinion_by_receipt
+
+from .models import Opinion, OpinionStatus
+from .receipts import opinion_by_receipt
 
 # What each status means to the person who wrote the opinion.
-PUBLIC_STATUS = {
-    OpinionStatus.RECEIVED: "received",
-    OpinionStatus.DISPATCHED: "handling",
-    OpinionStatus.RETURNED: "handling",
-    OpinionStatus.HANDLING: "handling",
-    OpinionStatus.REPLIED: "replied",
-    OpinionStatus.CLOSED: "closed",
-    OpinionStatus.MERGED: "handling",
+PUBLIC_STATUS: dict[str, str] = {
+    OpinionStatus.RECEIVED.value: "received",
+    OpinionStatus.DISPATCHED.value: "handling",
+    OpinionStatus.RETURNED.value: "handling",
+    OpinionStatus.HANDLING.value: "handling",
+    OpinionStatus.REPLIED.value: "replied",
+    OpinionStatus.CLOSED.value: "closed",
+    OpinionStatus.MERGED.value: "handling",
 }
 
 
