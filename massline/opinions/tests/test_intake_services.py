@@ -198,7 +198,7 @@ def test_a_missing_organization_is_a_clear_error(tree, org_id):
     with pytest.raises(ApplicationError) as caught:
         intake.box_org(org_id)
     assert caught.value.code == "not_found"
-    assert "QR" in caught.value.message
+    assert "二维码" in caught.value.message or "QR" in caught.value.message
 
 
 # -- staff entry and forums -------------------------------------------------------------------

@@ -108,7 +108,7 @@ def test_bad_input_on_the_page_is_shown_at_its_field_and_nothing_is_kept(tree, d
 def test_a_link_to_a_missing_organization_is_a_clear_page(tree, org_id):
     for response in (Client().get(f"/p/o/{org_id}/"), Client().post(f"/p/o/{org_id}/", {})):
         assert response.status_code == 404
-        assert "QR" in response.content.decode()
+        assert "二维码" in response.content.decode()
     assert Opinion.objects.count() == 0
 
 

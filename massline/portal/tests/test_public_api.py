@@ -125,7 +125,7 @@ def test_a_missing_organization(tree, org_id):
     response = post(Client(), org_id, {"text": "意见", "anonymous": True})
     assert response.status_code in (404, 422)
     if response.status_code == 404:
-        assert "QR" in response.json()["message"]
+        assert "二维码" in response.json()["message"]
     assert Opinion.objects.count() == 0
 
 
