@@ -26,7 +26,8 @@ def _refused(request: HttpRequest, exc: ApplicationError) -> HttpResponse:
 @require_http_methods(["GET", "HEAD", "POST"])
 def box(request: HttpRequest, org_id: str) -> HttpResponse:
     """An organization's opinion box; after a submission, its receipt (this response only:
-    the code is kept nowhere to show it again)."""
+    the code is kept nowhere to show it again). A form with errors comes back with them (200,
+    as in-app browsers may show their own page for an error status)."""
     try:
         org = box_org(org_id)
     except ApplicationError as exc:
@@ -39,15 +40,16 @@ def box(request: HttpRequest, org_id: str) -> HttpResponse:
     form = OpinionForm(request.POST, categories=categories)
     context["form"] = form
     if not form.is_valid():
-        return render(request, "portal/box.html", context, status=400)
+        return render(request, "portal/box.html", context)
     try:
         throttle.check(request, "submit")
         _opinion, code = opinion_submit(org=org, **form.cleaned_data)
     except ApplicationError as exc:
+        # a refused field is shown at the field, like a form error (200); a flood is a 429
         if exc.field in form.fields:
             form.add_error(exc.field, exc.message)
-        else:
-            context["error"] = exc.message
+            return render(request, "portal/box.html", context)
+        context["error"] = exc.message
         return render(request, "portal/box.html", context, status=http_status(exc))
     context.update(groups=groups(code), anonymous=form.cleaned_data["anonymous"])
     return render(request, "portal/receipt.html", context)
@@ -62,7 +64,7 @@ def track(request: HttpRequest) -> HttpResponse:
     form = TrackForm(request.POST)
     context: dict[str, Any] = {"form": form}
     if not form.is_valid():
-        return render(request, "portal/track.html", context, status=400)
+        return render(request, "portal/track.html", context)
     try:
         throttle.check(request, "lookup")
         context["found"] = tracked(form.cleaned_data["receipt"])
