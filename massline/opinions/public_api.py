@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Field, Router, Schema
+from ninja import Field, Path, Router, Schema
 
 from massline.core.api_schemas import NO_NUL, RequestBody, errors
 
@@ -49,7 +49,7 @@ class TrackOut(Schema):
 
 @router.post(
     "/orgs/{org_id}/opinions",
-    response={201: ReceiptOut, **errors(400, 404, 422, 429)},
+    response={201: ReceiptOut, **errors(400, 404, 413, 422, 429)},
     summary="Put an opinion into an organization's opinion box (no login)",
 )
 def submit(request: HttpRequest, org_id: int, payload: OpinionIn) -> tuple[int, dict[str, Any]]:
@@ -68,10 +68,10 @@ def submit(request: HttpRequest, org_id: int, payload: OpinionIn) -> tuple[int, 
 
 @router.get(
     "/opinions/{receipt}",
-    response={200: TrackOut, **errors(404, 429)},
+    response={200: TrackOut, **errors(404, 422, 429)},
     summary="An opinion's status and published reply, by its receipt code (no login)",
 )
-def track(request: HttpRequest, receipt: str) -> dict[str, Any]:
+def track(request: HttpRequest, receipt: str = Path(..., max_length=64)) -> dict[str, Any]:
     throttle.check(request, "lookup")
     found = tracked(receipt)
     return {**found, "received_on": found["received_on"].isoformat()}

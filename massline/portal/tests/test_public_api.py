@@ -174,3 +174,9 @@ def test_a_session_without_csrf_token_may_still_submit(tree, make_user):
     response = post(client, tree.village_a1.pk, {"text": "意见", "anonymous": True})
     assert response.status_code == 201
     assert Opinion.objects.get().entered_by_id is None
+
+
+def test_a_receipt_longer_than_any_code_is_refused_by_the_schema(tree):
+    response = Client().get("/api/v1/public/opinions/" + "A" * 65)
+    assert response.status_code == 422
+    assert response.json()["field"] == "receipt"
