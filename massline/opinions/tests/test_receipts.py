@@ -91,3 +91,22 @@ def test_every_miss_is_one_indexed_query_and_none(tree, typed):
     assert found is None
     assert len(queries) == 1
     assert "code_hash" in queries[0]["sql"]
+
+
+def test_a_miss_takes_the_same_time_whatever_was_typed(tree):
+    # given: a stored receipt, and misses of every shape (interleaved, medians of many runs)
+    import statistics
+    import time
+
+    receipts.receipt_create(make_opinion(tree.village_a1))
+    typed = [receipts.new_code(), "", "hello", "Ｋ７ＭＱ－３ＸＰＡ" * 8, "<script>" * 20]
+    runs: dict[str, list[float]] = {t: [] for t in typed}
+    # when
+    for _ in range(150):
+        for t in typed:
+            start = time.perf_counter()
+            receipts.opinion_by_receipt(t)
+            runs[t].append(time.perf_counter() - start)
+    # then: within noise of one another (one hash, one indexed query each)
+    medians = [statistics.median(r) for r in runs.values()]
+    assert max(medians) / min(medians) < 2.0, medians
