@@ -20,6 +20,8 @@ class OpinionsConfig(AppConfig):
             {
                 "opinions.enter": _("opinion entered by staff"),
                 "opinions.forum": _("forum recorded"),
+                "opinions.box_close": _("opinion box closed"),
+                "opinions.box_reopen": _("opinion box reopened"),
             }
         )
 

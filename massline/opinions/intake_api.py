@@ -11,7 +11,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 
-from massline.access.permissions import OPINIONS_ENTER, OPINIONS_VIEW
+from massline.access.permissions import OPINIONS_DISPATCH, OPINIONS_ENTER, OPINIONS_VIEW
 from massline.access.policy import access_org
 from massline.accounts.requests import request_user
 from massline.core.api_schemas import LINE, NO_NUL, NOTE, RequestBody, errors, one_of
@@ -77,6 +77,19 @@ class ForumOut(Schema):
     place: str
     attendees: dict[str, int]
     campaign: int | None
+
+
+class CloseIn(RequestBody):
+    reason: str = Field(..., max_length=400, pattern=LINE)
+
+
+class BoxOut(Schema):
+    """`closed`: the box takes no new opinions (receipts keep working)."""
+
+    org: int
+    closed: bool
+    closed_on: dt.date | None
+    reason: str
 
 
 class CategoryOut(Schema):
@@ -175,3 +188,27 @@ def categories(
         for c in intake_services.categories_for(target)
         if not source or c.source == source
     ]
+
+
+@router.post(
+    "/boxes/{org_id}/close",
+    response={200: BoxOut, **errors(400, 401, 403, 404, 422)},
+    summary="Close an organization's opinion box (its portal page and public API refuse)",
+)
+def box_close(request: HttpRequest, org_id: int, payload: CloseIn) -> dict[str, Any]:
+    user = request_user(request)
+    org = access_org(user, org_id, OPINIONS_DISPATCH)
+    closure = intake_services.box_close(actor=user, org=org, reason=payload.reason)
+    return {"org": org.pk, "closed": True, "closed_on": closure.closed_on, "reason": closure.reason}
+
+
+@router.post(
+    "/boxes/{org_id}/reopen",
+    response={200: BoxOut, **errors(400, 401, 403, 404, 422)},
+    summary="Open a closed opinion box again",
+)
+def box_reopen(request: HttpRequest, org_id: int) -> dict[str, Any]:
+    user = request_user(request)
+    org = access_org(user, org_id, OPINIONS_DISPATCH)
+    intake_services.box_reopen(actor=user, org=org)
+    return {"org": org.pk, "closed": False, "closed_on": None, "reason": ""}

@@ -16,7 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from massline.access.permissions import OPINIONS_ENTER
+from massline.access.permissions import OPINIONS_DISPATCH, OPINIONS_ENTER
 from massline.access.policy import can
 from massline.campaigns.models import Participation
 from massline.core import crypto
@@ -28,7 +28,7 @@ from massline.orgs import counters as org_counters
 from massline.orgs.models import Organization
 
 from . import counters
-from .models import Channel, Forum, Opinion, OpinionCategory, SubmitterCategory
+from .models import BoxClosure, Channel, Forum, Opinion, OpinionCategory, SubmitterCategory
 from .receipts import receipt_create
 
 if TYPE_CHECKING:
@@ -39,15 +39,21 @@ MAX_NAME = 50
 MAX_CONTACT = 100
 MAX_PLACE = 200
 MAX_NOTES = 5000
+MAX_REASON = 200
 #: The channels staff enter by hand (the box is the public's, the hotline an import).
 STAFF_CHANNELS = (Channel.FORUM, Channel.INTERVIEW, Channel.VISIT, Channel.PAPER)
 
 
+def _clean(value: Any) -> str:
+    """Typed text without NUL (no database stores it) and surrounding spaces."""
+    return str(value or "").replace("\x00", "").strip()
+
+
 def box_org(org_id: Any) -> Organization:
     """The organization whose opinion box a portal link names; a clear error when there is
-    none (a mistyped or old QR code)."""
+    none (a mistyped or old QR code) or when its box is closed."""
     try:
-        return Organization.objects.get(pk=int(org_id))
+        org = Organization.objects.get(pk=int(org_id))
     except (Organization.DoesNotExist, ValueError, TypeError, OverflowError):
         raise ApplicationError(
             _(
@@ -56,6 +62,71 @@ def box_org(org_id: Any) -> Organization:
             ),
             code="not_found",
         ) from None
+    if BoxClosure.objects.filter(org=org).exists():
+        raise ApplicationError(
+            _(
+                "The opinion box of %(org)s is closed and takes no more opinions. A receipt "
+                "code you already have still works."
+            )
+            % {"org": org.name},
+            code="gone",
+        )
+    return org
+
+
+def _check_dispatch(actor: Any, org: Organization) -> None:
+    if not can(actor, OPINIONS_DISPATCH, org):
+        raise Forbidden(
+            _("You may not open or close the opinion box of %(org)s.") % {"org": org.name}
+        )
+
+
+@transaction.atomic
+def box_close(*, actor: User, org: Organization, reason: Any) -> BoxClosure:
+    """Close `org`'s opinion box (opinions.dispatch there): its portal page and the public API
+    refuse new opinions with a clear message; receipts keep working."""
+    _check_dispatch(actor, org)
+    reason = _clean(reason)
+    if not reason:
+        raise ApplicationError(_("Say why the box is closed."), field="reason")
+    if len(reason) > MAX_REASON:
+        raise ApplicationError(
+            _("The reason is longer than %(max)d characters.") % {"max": MAX_REASON},
+            field="reason",
+        )
+    Organization.objects.select_for_update().filter(pk=org.pk).first()
+    if BoxClosure.objects.filter(org=org).exists():
+        raise ApplicationError(
+            _("The opinion box of %(org)s is already closed.") % {"org": org.name}
+        )
+    closure = BoxClosure.objects.create(
+        org=org,
+        closed_on=timezone.localdate(),
+        reason=reason,
+        closed_by=actor if getattr(actor, "pk", None) else None,
+    )
+    audit_record(
+        actor=actor, action="opinions.box_close", org=org, target=org, after={"reason": reason}
+    )
+    return closure
+
+
+@transaction.atomic
+def box_reopen(*, actor: User, org: Organization) -> None:
+    """Open `org`'s closed opinion box again (opinions.dispatch there)."""
+    _check_dispatch(actor, org)
+    Organization.objects.select_for_update().filter(pk=org.pk).first()
+    closure = BoxClosure.objects.filter(org=org).first()
+    if closure is None:
+        raise ApplicationError(_("The opinion box of %(org)s is open.") % {"org": org.name})
+    closure.delete()
+    audit_record(
+        actor=actor,
+        action="opinions.box_reopen",
+        org=org,
+        target=org,
+        before={"reason": closure.reason},
+    )
 
 
 def open_campaign_id(org: Organization, today: dt.date) -> int | None:
@@ -70,7 +141,7 @@ def open_campaign_id(org: Organization, today: dt.date) -> int | None:
 
 
 def clean_text(text: Any) -> str:
-    value = str(text or "").replace("\x00", "").strip()
+    value = _clean(text)
     if not value:
         raise ApplicationError(_("Write your opinion: the text is empty."), field="text")
     if len(value) > MAX_TEXT:
@@ -137,8 +208,8 @@ def mask_text(value: str) -> str:
 def _identity(anonymous: bool, name: Any, contact: Any) -> dict[str, str]:
     """The encrypted and masked name and contact of a named opinion; none for an anonymous
     one (which refuses them, so nobody believes they are anonymous while giving them)."""
-    name = str(name or "").replace("\x00", "").strip()
-    contact = str(contact or "").replace("\x00", "").strip()
+    name = _clean(name)
+    contact = _clean(contact)
     if anonymous:
         if name or contact:
             raise ApplicationError(
@@ -339,8 +410,8 @@ def forum_create(
     """A forum (座谈会) `org` held, to enter the opinions raised there (opinions.enter)."""
     _check_enter(actor, org)
     day = _check_day(held_on, "held_on")
-    place = str(place or "").replace("\x00", "").strip()
-    notes = str(notes or "").replace("\x00", "").strip()
+    place = _clean(place)
+    notes = _clean(notes)
     if len(place) > MAX_PLACE:
         raise ApplicationError(
             _("The place is longer than %(max)d characters.") % {"max": MAX_PLACE}, field="place"
