@@ -3,8 +3,8 @@ person who sent it, nor when they sent it to the second.
 
 - `PrivateAccessLogger`, gunicorn's logger class for `massline serve`: an access log line for
   a public path (`/p/`, `/api/v1/public/`) has no client address, user agent, referrer,
-  request headers or environment, the day instead of the time, and a receipt code in the
-  address replaced by `…`. Other paths are logged as gunicorn does.
+  request headers, environment or query string, the day instead of the time, and a receipt
+  code in the address replaced by `…`. Other paths are logged as gunicorn does.
 - `PublicRequestFilter`, a logging filter on the site's handlers: a record about a public
   request (Django's "Not Found: /api/v1/public/opinions/<code>", a crash) loses the request
   object (which an e-mail handler would dump with its headers) and the receipt code."""
@@ -36,8 +36,11 @@ class PrivateAccessLogger(Logger):
         if not is_public(environ.get("PATH_INFO", "") or ""):
             return atoms
         kept = {k: v for k, v in atoms.items() if k in _KEPT}
-        kept["r"] = redact_path(str(kept.get("r", "")))
-        kept["U"] = redact_path(str(kept.get("U", "")))
+        path = redact_path(environ.get("PATH_INFO", "") or "")
+        kept["r"] = (
+            f"{environ.get('REQUEST_METHOD', '-')} {path} {environ.get('SERVER_PROTOCOL', '-')}"
+        )
+        kept["U"] = path
         kept["q"] = "-"
         kept["t"] = time.strftime("[%d/%b/%Y]")
         for blank in ("h", "l", "u", "f", "a"):

@@ -231,3 +231,64 @@ def test_massline_serve_runs_gunicorn_with_the_private_logger(monkeypatch):
     web = next(cmd for cmd in started if cmd[0].endswith("gunicorn"))
     assert web[web.index("--logger-class") + 1] == "massline.portal.privacy.PrivateAccessLogger"
     assert "--access-logfile" in web
+
+
+def test_a_real_gunicorn_logs_public_requests_without_the_client(tmp_path):
+    """The same through gunicorn itself: the server `massline serve` starts, its own request
+    parser and access log file."""
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+    from pathlib import Path
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    log = tmp_path / "access.log"
+    gunicorn = str(Path(sys.executable).parent / "gunicorn")
+    server = subprocess.Popen(
+        [
+            gunicorn,
+            "massline.portal.tests.probe_wsgi:app",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "1",
+            "--access-logfile",
+            str(log),
+            "--logger-class",
+            "massline.portal.privacy.PrivateAccessLogger",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        paths = ["/api/v1/public/opinions/K7MQ-3XPA-9WDE-TR4H", "/p/o/8/?from=poster", "/orgs/8/"]
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                for path in paths:
+                    request = urllib.request.Request(
+                        f"http://127.0.0.1:{port}{path}",
+                        headers={"User-Agent": AGENT, "X-Forwarded-For": FORWARDED},
+                    )
+                    urllib.request.urlopen(request, timeout=5).read()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+        while log.read_text().count("\n") < len(paths) and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        server.terminate()
+        server.wait(timeout=15)
+    public_lines, staff_line = log.read_text().splitlines()[-3:-1], log.read_text().splitlines()[-1]
+    for line in public_lines:
+        assert "127.0.0.1" not in line and AGENT not in line and FORWARDED not in line
+        assert re.search(r"\d\d:\d\d:\d\d", line) is None, line
+        assert "K7MQ" not in line and "poster" not in line
+    assert "/p/o/8/" in public_lines[1]
+    assert "127.0.0.1" in staff_line and AGENT in staff_line  # other paths: gunicorn's own
