@@ -49,7 +49,7 @@ class TrackOut(Schema):
 
 @router.post(
     "/orgs/{org_id}/opinions",
-    response={201: ReceiptOut, **errors(400, 404, 413, 422, 429)},
+    response={201: ReceiptOut, **errors(400, 404, 410, 413, 422, 429)},
     summary="Put an opinion into an organization's opinion box (no login)",
 )
 def submit(request: HttpRequest, org_id: int, payload: OpinionIn) -> tuple[int, dict[str, Any]]:
