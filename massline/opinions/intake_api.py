@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
+from pydantic import BeforeValidator
 
 from massline.access.permissions import OPINIONS_DISPATCH, OPINIONS_ENTER, OPINIONS_VIEW
 from massline.access.policy import access_org
@@ -25,6 +26,16 @@ from .receipts import grouped
 router = Router(tags=["opinions"])
 
 ID = Field(..., ge=1, le=2**31 - 1)
+
+
+def _day_text(value: Any) -> Any:
+    """A day is written "YYYY-MM-DD": pydantic would also take a number as seconds since 1970."""
+    if not isinstance(value, str | dt.date):
+        raise ValueError("Input should be a date written YYYY-MM-DD")
+    return value
+
+
+Day = Annotated[dt.date, BeforeValidator(_day_text)]
 ChannelName = Annotated[str, one_of(intake_services.STAFF_CHANNELS)]
 SubmitterName = Annotated[str, one_of(SubmitterCategory.values)]
 
@@ -43,7 +54,7 @@ class EntryIn(RequestBody):
     name: str = Field("", max_length=200, pattern=NO_NUL)
     contact: str = Field("", max_length=200, pattern=NO_NUL)
     category: int | None = Field(None, ge=1, le=2**31 - 1)
-    received_on: dt.date | None = None
+    received_on: Day | None = None
     forum: int | None = Field(None, ge=1, le=2**31 - 1)
 
 
@@ -64,7 +75,7 @@ class EntryOut(Schema):
 
 class ForumIn(RequestBody):
     org: int = ID
-    held_on: dt.date
+    held_on: Day
     place: str = Field("", max_length=400, pattern=NO_NUL)
     attendees: dict[str, int] = Field(default_factory=dict)
     notes: str = Field("", max_length=10000, pattern=r"^$|" + NOTE)

@@ -142,3 +142,20 @@ def test_without_login_the_staff_endpoints_refuse(tree):
         content_type="application/json",
     )
     assert response.status_code == 401
+
+
+@pytest.mark.parametrize("day", [0, 1700000000, True, 20240101])
+def test_a_day_given_as_a_number_is_refused_by_the_schema(tree, clerk, day):
+    forum = clerk.post(
+        "/api/v1/opinions/forums",
+        {"org": tree.village_a1.pk, "held_on": day},
+        content_type="application/json",
+    )
+    entry = clerk.post(
+        "/api/v1/opinions/entries",
+        {"org": tree.village_a1.pk, "channel": "visit", "text": "x", "received_on": day},
+        content_type="application/json",
+    )
+    assert forum.status_code == entry.status_code == 422
+    assert forum.json()["field"] == "held_on" and entry.json()["field"] == "received_on"
+    assert Forum.objects.count() == Opinion.objects.count() == 0
