@@ -3,6 +3,7 @@ service's (`opinions.intake_services`), which answers every bad input."""
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from django import forms
@@ -38,6 +39,8 @@ class OpinionForm(forms.Form):
     category = forms.TypedChoiceField(
         label=_("What is it about? (optional)"), required=False, coerce=int, empty_value=None
     )
+    # a random value for this one form, so that a double tap or a reload sends it once
+    once = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, categories: list[OpinionCategory], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -45,6 +48,8 @@ class OpinionForm(forms.Form):
         groups: dict[str, list[tuple[int, str]]] = {}
         for c in categories:
             groups.setdefault(str(labels.get(c.source, c.source)), []).append((c.pk, c.title))
+        if not self.is_bound:
+            self.initial["once"] = secrets.token_urlsafe(16)
         self.fields["category"].choices = [("", _("Not sure")), *groups.items()]  # type: ignore[attr-defined]
 
 

@@ -4,10 +4,14 @@ phone-first pages with the portal's own small layout and stylesheet."""
 
 from __future__ import annotations
 
+import hmac
 from typing import Any
 
+from django.conf import settings
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from massline.core.errors import ApplicationError, http_status
@@ -17,6 +21,26 @@ from massline.opinions.receipts import groups
 from massline.opinions.tracking import tracked
 
 from .forms import OpinionForm, TrackForm
+
+
+def sent_once(once: str) -> str | None:
+    """The cache key marking this form as sent, or None when it was sent already (a double
+    tap, a reload of the receipt page). The key is a keyed hash of the form's random value,
+    kept a day in the cache; a form without one, or a cache that fails, is not checked."""
+    if not once:
+        return ""
+    digest = hmac.new(settings.SECRET_KEY.encode(), b"portal once " + once.encode(), "sha256")
+    key = f"portal-once:{digest.hexdigest()[:32]}"
+    try:
+        return key if cache.add(key, 1, timeout=24 * 3600) else None
+    except Exception:
+        return ""
+
+
+def forget_once(key: str) -> None:
+    """The submission was refused: the same form may be sent again once corrected."""
+    if key:
+        cache.delete(key)
 
 
 def _refused(request: HttpRequest, exc: ApplicationError) -> HttpResponse:
@@ -41,10 +65,19 @@ def box(request: HttpRequest, org_id: str) -> HttpResponse:
     context["form"] = form
     if not form.is_valid():
         return render(request, "portal/box.html", context)
+    data = dict(form.cleaned_data)
+    once = sent_once(data.pop("once", ""))
+    if once is None:
+        context["error"] = _(
+            "This form was sent already: your opinion was received, and its receipt code was "
+            "shown after sending. To send another opinion, open the box again."
+        )
+        return render(request, "portal/box.html", context)
     try:
         throttle.check(request, "submit")
-        _opinion, code = opinion_submit(org=org, **form.cleaned_data)
+        _opinion, code = opinion_submit(org=org, **data)
     except ApplicationError as exc:
+        forget_once(once)
         # a refused field is shown at the field, like a form error (200); a flood is a 429
         if exc.field in form.fields:
             form.add_error(exc.field, exc.message)

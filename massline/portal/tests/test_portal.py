@@ -174,3 +174,36 @@ def test_the_portal_layout_has_no_inline_script_or_style(tree):
     assert "<script" not in html
     assert "style=" not in html and "<style" not in html
     assert not re.search(r"<[^>]+\son[a-z]+=", html)
+
+
+def once_of(response) -> str:
+    found = re.search(r'name="once" value="([^"]+)"', response.content.decode())
+    assert found, "the form carries its random value"
+    return found.group(1)
+
+
+def test_a_double_tap_or_a_reload_sends_the_form_once(tree):
+    # given
+    client = Client()
+    once = once_of(client.get(f"/p/o/{tree.village_a1.pk}/"))
+    # when: the same form posted twice
+    first = submit(client, tree.village_a1, once=once)
+    second = submit(client, tree.village_a1, once=once)
+    # then
+    assert 'data-testid="receipt"' in first.content.decode()
+    assert 'data-testid="receipt"' not in second.content.decode()
+    assert 'data-testid="error"' in second.content.decode()
+    assert Opinion.objects.count() == 1
+    # a fresh form is a new opinion
+    submit(client, tree.village_a1, once=once_of(client.get(f"/p/o/{tree.village_a1.pk}/")))
+    assert Opinion.objects.count() == 2
+
+
+def test_a_refused_form_may_be_sent_again_once_corrected(tree):
+    client = Client()
+    once = once_of(client.get(f"/p/o/{tree.village_a1.pk}/"))
+    refused = submit(client, tree.village_a1, once=once, anonymous="0")  # no contact
+    accepted = submit(client, tree.village_a1, once=once, anonymous="0", contact="13800138000")
+    assert 'data-testid="error-contact"' in refused.content.decode()
+    assert 'data-testid="receipt"' in accepted.content.decode()
+    assert Opinion.objects.count() == 1
