@@ -10,6 +10,7 @@ from django.test import Client
 
 from massline.opinions.models import Opinion, OpinionStatus
 from massline.opinions.receipts import normalize
+from massline.orgs import counters as org_counters
 
 
 def submit(client: Client, org, **data):
@@ -52,6 +53,7 @@ def test_a_submission_shows_its_receipt_once_and_the_code_tracks_it(tree):
     assert tracked.status_code == 200
     assert 'data-testid="status"' in tracked.content.decode()
     assert Opinion.objects.get().text == "村口路灯坏了"
+    assert org_counters.rebuild(check_only=True) == []
 
 
 def test_a_published_reply_is_shown_with_the_status_and_an_unpublished_one_is_not(tree):

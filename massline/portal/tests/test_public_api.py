@@ -10,6 +10,7 @@ from django.test import Client
 
 from massline.opinions.models import Opinion, OpinionStatus
 from massline.opinions.receipts import normalize
+from massline.orgs import counters as org_counters
 
 
 def post(client: Client, org_id, body, **kw):
@@ -31,6 +32,7 @@ def test_an_anonymous_opinion_is_accepted_without_login(tree):
     assert set(response.json()) == {"receipt"}
     assert "sessionid" not in response.cookies and "csrftoken" not in response.cookies
     assert Opinion.objects.get().channel == "box"
+    assert org_counters.rebuild(check_only=True) == []
 
 
 def test_a_named_opinion_with_a_category(tree):
@@ -151,6 +153,7 @@ def test_flooding_is_429_and_every_accepted_opinion_is_stored(tree, settings):
     accepted = [r for r in responses if r.status_code == 201]
     assert [r.status_code for r in responses] == [201] * 7 + [429] * 5
     assert Opinion.objects.count() == len(accepted)
+    assert org_counters.rebuild(check_only=True) == []
     assert responses[-1].json()["code"] == "throttled"
     assert responses[-1].json()["message"]
     assert lookups == [404] * 4 + [429] * 2
