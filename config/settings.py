@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "massline.members",
     "massline.campaigns",
     "massline.opinions",
+    "massline.portal",
     "massline.api",
     "massline.demo",
 ]
@@ -92,6 +93,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # the public portal's paths: a size limit before anything reads the body; never cached
+    "massline.portal.middleware.PublicRequestMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -185,6 +188,20 @@ else:
 LOGIN_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
 LOGIN_FAILURE_WINDOW = int(os.environ.get("LOGIN_FAILURE_WINDOW", "900"))
 LOGIN_ADDRESS_FAILURE_LIMIT = int(os.environ.get("LOGIN_ADDRESS_FAILURE_LIMIT", "50"))
+
+# The public portal and API (massline.opinions.throttle): requests per client address and
+# window (seconds), counted in the cache under a keyed hash of the window and the address.
+# A village office or a forum shares one address: the submission limit is per 10 minutes.
+PORTAL_RATE_LIMITS = {
+    "submit": (
+        int(os.environ.get("PORTAL_SUBMIT_LIMIT", "20")),
+        int(os.environ.get("PORTAL_SUBMIT_WINDOW", "600")),
+    ),
+    "lookup": (
+        int(os.environ.get("PORTAL_LOOKUP_LIMIT", "60")),
+        int(os.environ.get("PORTAL_LOOKUP_WINDOW", "600")),
+    ),
+}
 
 # Chinese first, English available.
 LANGUAGE_CODE = "zh-hans"
@@ -303,7 +320,10 @@ if PRODUCTION:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # a record about a public request keeps neither the request (its headers, its address)
+    # nor a receipt code (massline.portal.privacy)
+    "filters": {"public": {"()": "massline.portal.privacy.PublicRequestFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["public"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
     # The consumer says what it runs (Huey's own logger, configured here so it logs once).
     "loggers": {"huey": {"handlers": ["console"], "level": "INFO", "propagate": False}},

@@ -18,6 +18,8 @@ urlpatterns = [
     path("opinions/", include("massline.opinions.urls")),
     path("jobs/", include("massline.core.urls")),
     path("system/", include("massline.core.system_urls")),
+    # the public portal: an organization's opinion box and tracking by receipt (no login)
+    path("p/", include("massline.portal.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),
 ]

@@ -108,6 +108,8 @@ def _register_routers() -> None:
     from massline.members.transfers.api import router as transfers_router
     from massline.notices.api import router as notices_router
     from massline.opinions.dispatch_api import router as opinions_router
+    from massline.opinions.intake_api import router as opinions_intake_router
+    from massline.opinions.public_api import router as public_router
     from massline.orgs.api import router as orgs_router
 
     api.add_router("/orgs", orgs_router)
@@ -118,6 +120,8 @@ def _register_routers() -> None:
     api.add_router("/campaigns", campaigns_router)
     api.add_router("/campaigns", campaigns_coverage_router)
     api.add_router("/opinions", opinions_router)
+    api.add_router("/opinions", opinions_intake_router)
+    api.add_router("/public", public_router)
 
 
 _register_routers()

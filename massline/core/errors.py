@@ -60,6 +60,8 @@ STATUS_BY_CODE = {
     "unauthenticated": 401,
     "bad_credentials": 401,
     "method_not_allowed": 405,
+    "gone": 410,
+    "too_large": 413,
     "throttled": 429,
     "invalid_request": 422,
     "server_error": 500,

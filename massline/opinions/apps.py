@@ -9,12 +9,21 @@ class OpinionsConfig(AppConfig):
 
     def ready(self) -> None:
         from massline.access.policy import register_scoped_model, register_two_sided_model
+        from massline.core.audit import register_actions
         from massline.orgs.services import register_path_copy
 
         from . import counters
         from .models import Forum, Opinion
 
         counters.register()
+        register_actions(
+            {
+                "opinions.enter": _("opinion entered by staff"),
+                "opinions.forum": _("forum recorded"),
+                "opinions.box_close": _("opinion box closed"),
+                "opinions.box_reopen": _("opinion box reopened"),
+            }
+        )
 
         register_path_copy("opinions_opinion", "org_path")
         register_path_copy("opinions_opinion", "lead_path")

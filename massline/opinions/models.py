@@ -256,3 +256,6 @@ class OpinionStep(models.Model):
 
     def __str__(self) -> str:
         return f"{self.opinion_id} {self.kind}"
+
+
+from .box_models import BoxClosure  # noqa: E402, F401

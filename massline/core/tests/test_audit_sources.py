@@ -25,6 +25,7 @@ SERVICE_MODULES = {
     "campaigns/coverage_services.py",  # members reached, recorded and taken back
     "campaigns/overview_export.py",  # a list of the overview to .xlsx and its own audit row
     "opinions/dispatch_services.py",  # the dispatch steps and the overdue escalation
+    "opinions/intake_services.py",  # opinions entered by staff, forums
     "demo/skeleton.py",  # generate_orgs
     "demo/members/load.py",  # generate_members
 }

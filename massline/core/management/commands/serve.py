@@ -41,6 +41,9 @@ class Command(BaseCommand):
             "4",
             "--access-logfile",
             "-",
+            # the public portal's lines without the client's address, device or time of day
+            "--logger-class",
+            "massline.portal.privacy.PrivateAccessLogger",
         ]
         consumer_cmd = [sys.executable, "-m", "massline", "consumer", "-w", str(consumer_workers)]
         stopping = False
