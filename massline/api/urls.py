@@ -119,8 +119,9 @@ def _register_routers() -> None:
     api.add_router("/notices", notices_router)
     api.add_router("/campaigns", campaigns_router)
     api.add_router("/campaigns", campaigns_coverage_router)
-    api.add_router("/opinions", opinions_router)
+    # the intake's fixed paths (/entries, /forums…) before the dispatch's /{opinion_id}
     api.add_router("/opinions", opinions_intake_router)
+    api.add_router("/opinions", opinions_router)
     api.add_router("/public", public_router)
 
 

@@ -248,7 +248,7 @@ def test_anonymous_calls_get_401(url):
 def test_every_operation_is_in_the_openapi_document(office):
     doc = office.get("/api/v1/openapi.json").json()
     paths = {p for p in doc["paths"] if p.startswith("/api/v1/opinions")}
-    assert paths == {
+    assert paths >= {  # the dispatch's; the intake's are checked with the intake
         "/api/v1/opinions",
         "/api/v1/opinions/{opinion_id}",
         "/api/v1/opinions/{opinion_id}/{action}",
