@@ -22,12 +22,11 @@ from massline.campaigns.models import Participation
 from massline.core import crypto
 from massline.core.audit import audit_record
 from massline.core.errors import ApplicationError, Forbidden
-from massline.core.normalize import fold_for_search
 from massline.members.idnumber import InvalidNumber, mask_phone, validate_phone
 from massline.orgs import counters as org_counters
 from massline.orgs.models import Organization
 
-from . import counters
+from . import counters, similar
 from .models import BoxClosure, Channel, Forum, Opinion, OpinionCategory, SubmitterCategory
 from .receipts import receipt_create
 
@@ -280,7 +279,7 @@ def opinion_submit(
         submitter_category=SubmitterCategory.PUBLIC,
         anonymous=bool(anonymous),
         text=value,
-        text_folded=fold_for_search(value),
+        text_folded=similar.fold(value),
         category=category_for(org, category),
         received_on=today,
         **_identity(bool(anonymous), name, contact),
@@ -361,7 +360,7 @@ def opinion_enter(
         submitter_category=submitter_category,
         anonymous=bool(anonymous),
         text=value,
-        text_folded=fold_for_search(value),
+        text_folded=similar.fold(value),
         category=category_for(org, category),
         received_on=day,
         forum=forum,

@@ -329,3 +329,14 @@ def test_bad_forums_are_refused_and_nothing_written(tree, make_user, kwargs, fie
         intake.forum_create(actor=clerk, org=tree.village_a1, **args)
     assert caught.value.field == field
     nothing_written()
+
+
+def test_a_submission_is_folded_for_the_duplicate_search_and_found_by_it(tree):
+    from massline.opinions import similar
+
+    first, _ = intake.opinion_submit(
+        org=tree.village_a1, text="幸福小區門口，路燈壞了！！😡", anonymous=True
+    )
+    assert first.text_folded == similar.fold("幸福小区门口路灯坏了")
+    found = similar.candidates(tree.village_a1, "幸福小区门口的路灯坏了好几天")
+    assert [c.opinion.pk for c in found] == [first.pk]
