@@ -129,7 +129,7 @@ class Opinion(models.Model):
     text_folded = models.TextField(default="")  # simplified and half-width, for duplicates
     category = models.ForeignKey(
         OpinionCategory,
-        verbose_name=_("category"),
+        verbose_name=_("opinion category"),  # "category" alone is a member's (人员类别)
         null=True,
         blank=True,
         on_delete=models.PROTECT,
