@@ -23,6 +23,7 @@ from massline.orgs.models import Organization
 
 from .campaign import demo_campaign
 from .members import generate_members
+from .opinions import demo_opinions
 from .skeleton import generate_orgs
 
 DEMO_PASSWORD = "massline-demo"
@@ -108,8 +109,10 @@ def demo_load(
                 assignments.append(login.username)
             result.append((login, org.name))
         campaign = demo_campaign(actor=actor, province_code=LOGINS[1].org_code)
+        opinions = demo_opinions(actor=_office(), seed=seed)
         written = {
             "campaigns": [campaign.title] if campaign else [],
+            "opinions": opinions,
             "divisions": divisions.created + divisions.updated,
             "organizations": orgs.created,
             "members": members,
@@ -125,6 +128,12 @@ def demo_load(
                 after={"seed": seed, **written},
             )
     return result
+
+
+def _office() -> User:
+    """The county's campaign office (the `county` login): it enters, dispatches and answers
+    the demo's opinions, so their history and audit rows name a person."""
+    return User.objects.get(username="county")
 
 
 DEMO_ROSTER_MEMBERS = 50

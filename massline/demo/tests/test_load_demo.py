@@ -11,6 +11,7 @@ import pytest
 from massline.core.models import AuditEvent
 from massline.demo import services as demo
 from massline.members.models import Member
+from massline.opinions.models import Opinion
 from massline.orgs.models import Division, Organization
 
 pytestmark = pytest.mark.django_db
@@ -68,8 +69,14 @@ def test_loading_the_demo_audits_every_write(small_demo):
         "users": [login.username for login in demo.LOGINS],
         "assignments": [login.username for login in demo.LOGINS],
         "campaigns": ["“不忘初心、牢记使命”主题教育（演示）"],
+        "opinions": Opinion.objects.count(),
     }
     assert Member.objects.count() == 300
+    # opinions heard and handled along the whole map, each step audited
+    statuses = set(Opinion.objects.values_list("status", flat=True))
+    assert {"received", "dispatched", "returned", "replied", "closed", "merged"} <= statuses
+    assert Opinion.objects.filter(overdue=True).exists()
+    assert actions["opinions.dispatch"] == Opinion.objects.exclude(dispatched_at=None).count()
 
 
 def test_loading_the_demo_again_writes_no_audit_row(small_demo):

@@ -107,6 +107,8 @@ def test_a_miss_takes_the_same_time_whatever_was_typed(tree):
             start = time.perf_counter()
             receipts.opinion_by_receipt(t)
             runs[t].append(time.perf_counter() - start)
-    # then: within noise of one another (one hash, one indexed query each)
+    # then: within noise of one another (one hash, one indexed query each). The bound leaves
+    # room for a busy machine (2.02 was seen with two test suites on two cores); a miss that
+    # skipped the query would be tens of times faster than one that made it.
     medians = [statistics.median(r) for r in runs.values()]
-    assert max(medians) / min(medians) < 2.0, medians
+    assert max(medians) / min(medians) < 3.0, medians
