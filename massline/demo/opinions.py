@@ -11,14 +11,21 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils import timezone
 
 from massline.members.rules import MEMBER_ORG_KINDS
 from massline.opinions import dispatch_services, intake_services, workflow
-from massline.opinions.models import Channel, Opinion, OpinionCategory, OpinionStep, Urgency
+from massline.opinions.models import (
+    Channel,
+    Forum,
+    Opinion,
+    OpinionCategory,
+    OpinionStep,
+    Urgency,
+)
 from massline.orgs.models import Organization
 
 if TYPE_CHECKING:
@@ -66,7 +73,7 @@ def demo_opinions(*, actor: User, seed: int = 1) -> int:
     )
     categories = list(OpinionCategory.objects.filter(org__isnull=True).order_by("pk"))
     created: list[tuple[Opinion, int]] = []
-    forums: dict[int, object] = {}
+    forums: dict[int, Forum] = {}
     for i in range(min(COUNT, 20 * len(branches))):
         org = branches[rnd.randrange(len(branches))]
         place = org.name.removeprefix("中共").removesuffix("支部委员会").removesuffix("委员会")
@@ -116,7 +123,7 @@ def demo_opinions(*, actor: User, seed: int = 1) -> int:
     return len(created)
 
 
-def _act(actor: User, o: Opinion, action: str, **kwargs: object) -> Opinion:
+def _act(actor: User, o: Opinion, action: str, **kwargs: Any) -> Opinion:
     return dispatch_services.opinion_act(actor=actor, opinion=o, action=action, **kwargs)
 
 
@@ -169,9 +176,9 @@ def _handle(
             first[key] = _act(actor, o, workflow.CLOSE)
     # the late ones were dispatched ten days ago, as far as their history goes
     back = dt.timedelta(days=10)
-    for o in Opinion.objects.filter(pk__in=late):
-        o.dispatched_at -= back
-        o.due_at -= back
+    for o in Opinion.objects.filter(pk__in=late, due_at__isnull=False):
+        assert o.dispatched_at is not None and o.due_at is not None
+        o.dispatched_at, o.due_at = o.dispatched_at - back, o.due_at - back
         o.save(update_fields=["dispatched_at", "due_at"])
     for step in OpinionStep.objects.filter(opinion_id__in=late, kind="dispatched"):
         step.at -= back
