@@ -26,7 +26,7 @@ import sys
 import time
 from typing import Any
 
-from common import PYTHON, ROOT, emit, log, on_fresh_databases, run
+from common import PYTHON, ROOT, emit, log, on_fresh_databases, run, three_places
 from member_lists import build
 
 PG_DATABASE = "massline_bench_coverage"
@@ -114,13 +114,12 @@ def measure(requests: int) -> dict[str, Any]:
     from member_lists import bench_user
     from pages import timed_get
 
-    from massline.access.models import DataScope
     from massline.access.services import roles_ensure_builtin
     from massline.campaigns import coverage
     from massline.demo.campaign import demo_campaign
     from massline.members.models import Member
     from massline.orgs import counters
-    from massline.orgs.models import Organization, OrgCounter
+    from massline.orgs.models import Organization
 
     roles_ensure_builtin(actor=None)
     root = Organization.objects.get(parent__isnull=True)
@@ -136,27 +135,7 @@ def measure(requests: int) -> dict[str, Any]:
     drift = counters.rebuild(check_only=True)  # the reach in bulk agrees with a recount
     assert not drift, drift[:5]
 
-    county = (
-        OrgCounter.objects.filter(
-            metric="members.total", org__kind="committee", org__division__level=3
-        )
-        .order_by("-subtree")
-        .values_list("org_id", flat=True)
-        .first()
-    )
-    village = (
-        OrgCounter.objects.filter(
-            metric="members.total", org__kind="branch", org__division__level=5
-        )
-        .order_by("-own")
-        .values_list("org_id", flat=True)
-        .first()
-    )
-    places = {
-        "root": ("campaign_office", root, DataScope.SUBTREE),
-        "county": ("campaign_office", Organization.objects.get(pk=county), DataScope.SUBTREE),
-        "village": ("org_admin", Organization.objects.get(pk=village), DataScope.THIS_ORG),
-    }
+    places = three_places("members.total")
     measured: dict[str, Any] = {}
     for name, (role, org, scope) in places.items():
         client = Client()

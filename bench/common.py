@@ -113,3 +113,30 @@ def on_fresh_databases(
                 with pg_connect("postgres") as admin:
                     admin.execute(f"DROP DATABASE IF EXISTS {pg_database} WITH (FORCE)")
     return records
+
+
+def three_places(metric: str) -> dict[str, tuple[str, Any, str]]:
+    """Where a page is measured, with the role and scope of its user: the province's root (a
+    campaign office), the county with the largest `metric` below it (likewise) and the village
+    branch with the largest own `metric` (its administrator). Django must be set up."""
+    from massline.access.models import DataScope
+    from massline.orgs.models import Organization, OrgCounter
+
+    root = Organization.objects.get(parent__isnull=True)
+    county = (
+        OrgCounter.objects.filter(metric=metric, org__kind="committee", org__division__level=3)
+        .order_by("-subtree")
+        .values_list("org_id", flat=True)
+        .first()
+    )
+    village = (
+        OrgCounter.objects.filter(metric=metric, org__kind="branch", org__division__level=5)
+        .order_by("-own")
+        .values_list("org_id", flat=True)
+        .first()
+    )
+    return {
+        "root": ("campaign_office", root, DataScope.SUBTREE),
+        "county": ("campaign_office", Organization.objects.get(pk=county), DataScope.SUBTREE),
+        "village": ("org_admin", Organization.objects.get(pk=village), DataScope.THIS_ORG),
+    }

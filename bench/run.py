@@ -54,6 +54,9 @@ date and each target's pass or fail. Progress goes to stderr.
    process), on fresh databases of its own with the province's tree and members (--members):
    the demo's campaign, most members of opened branches reached, then the coverage page and
    API and the members not reached at the root, a county and a village; p95.
+14. opinions_stats_sqlite, opinions_stats_postgresql: bench/opinions_stats.py (its own process),
+   on fresh databases of its own with the province's tree and 5,000 opinions made in bulk: the
+   opinion statistics page and API (and the inbox) at the root, a county and a village; p95.
 
 Options: --requests N (timed requests per endpoint, default 200), --no-postgres,
 --members N (members for 4. and 13., default 1,300,000; 0 skips them), --quick (50 requests per
@@ -285,6 +288,12 @@ def campaign_coverage(requests: int, members: int, postgres: bool) -> list[dict[
     )
 
 
+def opinions_stats(requests: int, postgres: bool) -> list[dict[str, Any]]:
+    log("opinion statistics over the province ...")
+    extra = [] if postgres else ["--no-postgres"]
+    return script("opinions_stats.py", "--requests", str(requests), *extra)
+
+
 def nation(requests: int) -> list[dict[str, Any]]:
     log("the whole country on PostgreSQL ...")
     return script("nation.py", "--requests", str(requests))
@@ -422,6 +431,11 @@ def main() -> None:
                 checks.update(record["checks"])
             else:
                 emit(record)
+    for record in opinions_stats(30 if args.quick else 100, not args.no_postgres):
+        if record["benchmark"] == "opinions_stats_summary":
+            checks.update(record["checks"])
+        else:
+            emit(record)
     if args.nation and not args.no_postgres:
         for record in nation(30 if args.quick else 100):
             emit(record)

@@ -110,6 +110,7 @@ def _register_routers() -> None:
     from massline.opinions.dispatch_api import router as opinions_router
     from massline.opinions.intake_api import router as opinions_intake_router
     from massline.opinions.public_api import router as public_router
+    from massline.opinions.stats_api import router as opinions_stats_router
     from massline.orgs.api import router as orgs_router
 
     api.add_router("/orgs", orgs_router)
@@ -119,8 +120,10 @@ def _register_routers() -> None:
     api.add_router("/notices", notices_router)
     api.add_router("/campaigns", campaigns_router)
     api.add_router("/campaigns", campaigns_coverage_router)
-    # the intake's fixed paths (/entries, /forums…) before the dispatch's /{opinion_id}
+    # the intake's and the statistics' fixed paths (/entries, /forums…, /stats) before the
+    # dispatch's /{opinion_id}
     api.add_router("/opinions", opinions_intake_router)
+    api.add_router("/opinions", opinions_stats_router)
     api.add_router("/opinions", opinions_router)
     api.add_router("/public", public_router)
 

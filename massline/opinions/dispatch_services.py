@@ -26,6 +26,7 @@ from massline.orgs import counters
 from massline.orgs.models import Organization
 
 from . import workflow
+from .counters import changes as figure_changes
 from .counters import counts
 from .models import (
     CoOrganization,
@@ -70,8 +71,7 @@ def _snapshot(o: Opinion) -> dict[str, Any]:
 
 
 def _bump(o: Opinion, before: dict[str, int]) -> None:
-    after = counts(o)
-    deltas = {k: after[k] - before.get(k, 0) for k in after if after[k] != before.get(k, 0)}
+    deltas = figure_changes(before, counts(o))
     if deltas:
         counters.bump(path=o.org_path, deltas=deltas)
 
@@ -340,11 +340,9 @@ def opinions_escalate(*, now: dt.datetime | None = None) -> int:
         o.overdue = True
         o.escalated_to = above
         o.save(update_fields=["overdue", "escalated_to"])
-        after = counts(o)
-        for k in after:
-            if after[k] != figures[k]:
-                changes.setdefault(o.org_path, {}).setdefault(k, 0)
-                changes[o.org_path][k] += after[k] - figures[k]
+        for k, delta in figure_changes(figures, counts(o)).items():
+            changes.setdefault(o.org_path, {}).setdefault(k, 0)
+            changes[o.org_path][k] += delta
         OpinionStep.objects.create(
             opinion=o, kind=OpinionStepKind.ESCALATED, org=above, actor=None, at=now
         )

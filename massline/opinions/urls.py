@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import dispatch_views, poster_views
+from . import dispatch_views, poster_views, stats_views
 
 app_name = "opinions"
 urlpatterns = [
@@ -8,6 +8,8 @@ urlpatterns = [
     path("", dispatch_views.opinions_home, name="home"),
     path("orgs/<int:org_id>/", dispatch_views.inbox_page, name="inbox"),
     path("orgs/<int:org_id>/triage/", dispatch_views.triage_page, name="triage"),
+    # the statistics from the counters (stats_views.py)
+    path("orgs/<int:org_id>/stats/", stats_views.stats_page, name="stats"),
     path("<int:opinion_id>/", dispatch_views.opinion_page, name="detail"),
     path("<int:opinion_id>/<str:action>/", dispatch_views.opinion_post, name="act"),
     # the opinion box poster (poster_views.py)

@@ -94,7 +94,11 @@ ENDPOINTS = {
     "dispatch_api": ("POST", "/api/v1/opinions/{o}/dispatch", True, DISPATCH, False),
     "return_page": ("POST", "/opinions/{o}/return/", False, RETURN, True),
     "return_api": ("POST", "/api/v1/opinions/{o}/return", True, RETURN, True),
+    # the statistics follow the inbox: counts, never an opinion's text
+    "stats_page": ("GET", "/opinions/orgs/{id}/stats/", False, INBOX, False),
+    "stats_api": ("GET", "/api/v1/opinions/stats?org={id}", True, INBOX, False),
 }
+STATS = ("stats_page", "stats_api")
 
 
 def days(n: int) -> date:
@@ -157,7 +161,11 @@ def test_access_matrix(tree, make_user, roles, case, relation, endpoint):
     body = response.content.decode()
     if is_api:
         body = json.dumps(response.json(), ensure_ascii=False)
-    if expected == 200 and method == "GET":
+    if expected == 200 and endpoint in STATS:
+        assert target.name in body and o.text not in body
+        if is_api:
+            assert response.json()["totals"]["total"] == 1
+    elif expected == 200 and method == "GET":
         assert o.text in body
     if expected in (403, 404):
         assert o.text not in body
@@ -185,6 +193,8 @@ VIEWS = {
     "detail_page": "/opinions/{o}/",
     "detail_api": "/api/v1/opinions/{o}",
     "triage_page": "/opinions/orgs/{org}/triage/",
+    "stats_page": "/opinions/orgs/{org}/stats/",
+    "stats_api": "/api/v1/opinions/stats?org={org}",
 }
 
 
