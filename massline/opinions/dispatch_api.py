@@ -35,7 +35,7 @@ from .models import Channel, Opinion, OpinionCategory, OpinionStatus, Urgency
 router = Router(tags=["opinions"])
 
 
-class StepOut(Schema):
+class OpinionStepOut(Schema):
     kind: str
     org: str | None
     at: dt.datetime
@@ -93,7 +93,7 @@ class OpinionDetail(OpinionOut):
     reply: str
     reply_published: bool
     co_orgs: list[str]
-    steps: list[StepOut]
+    steps: list[OpinionStepOut]
     actions: list[str]
 
     @staticmethod

@@ -17,35 +17,35 @@ from .stats import Part, Totals, stats
 router = Router(tags=["opinions"])
 
 
-class TotalsOut(Schema):
+class OpinionTotalsOut(Schema):
     total: int
     open: int
     overdue: int
     anonymous: int
 
 
-class PartOut(Schema):
+class OpinionPartOut(Schema):
     key: str
     label: str
     count: int
 
 
-class ChildOut(Schema):
+class OpinionChildOut(Schema):
     id: int
     code: str
     name: str
-    totals: TotalsOut
+    totals: OpinionTotalsOut
 
 
-class StatsOut(Schema):
+class OpinionStatsOut(Schema):
     org: int
     code: str
     name: str
-    totals: TotalsOut
-    by_status: list[PartOut]
-    by_channel: list[PartOut]
-    by_category: list[PartOut]
-    children: list[ChildOut]
+    totals: OpinionTotalsOut
+    by_status: list[OpinionPartOut]
+    by_channel: list[OpinionPartOut]
+    by_category: list[OpinionPartOut]
+    children: list[OpinionChildOut]
     more_children: bool
 
 
@@ -59,7 +59,7 @@ def _parts(parts: list[Part]) -> list[dict[str, object]]:
 
 @router.get(
     "/stats",
-    response={200: StatsOut, **errors(401, 403, 404, 422)},
+    response={200: OpinionStatsOut, **errors(401, 403, 404, 422)},
     summary="An organization's opinion statistics, from the counters",
 )
 def opinions_stats(

@@ -146,3 +146,25 @@ def test_api_refuses_a_body_that_is_not_an_object(tree, make_user):
     )
     # then it is not taken as an empty change
     assert response.status_code == 422
+
+
+def test_no_two_response_or_request_schemas_share_a_name():
+    """The OpenAPI document names its components by class name: two schemas of the same name
+    in different apps would make one endpoint's document describe the other's (it happened:
+    the opinions' statistics took the organizations' StatsOut)."""
+    from collections import defaultdict
+
+    from ninja import Schema
+
+    import massline.api.urls  # noqa: F401  (every router, so every schema, imported)
+
+    def every(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from every(sub)
+
+    where = defaultdict(set)
+    for cls in every(Schema):
+        if cls.__module__.startswith("massline."):
+            where[cls.__name__].add(cls.__module__)
+    assert {name: mods for name, mods in where.items() if len(mods) > 1} == {}
