@@ -158,16 +158,11 @@ def _mark_places(rows: list[Member], org: Organization) -> None:
 
 def expected_at(campaign: Campaign, org: Organization) -> list[Any]:
     """Every member who takes part at this one organization (a branch's own list, for
-    recording who took part), with whether the campaign has reached them; capped."""
+    recording who took part), capped; `reached_on` gives their records."""
     here = Member.objects.filter(org=org, attached_org__isnull=True) | Member.objects.filter(
         attached_org=org
     )
-    rows = list(
-        here.select_related("org", "attached_org")
-        .annotate(reached=~_not_reached(campaign))
-        .order_by("name_key", "id")[:1000]
-    )
-    return rows
+    return list(here.select_related("org", "attached_org").order_by("name_key", "id")[:1000])
 
 
 def reached_on(campaign: Campaign, member_ids: list[int]) -> dict[int, Reach]:
