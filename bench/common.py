@@ -140,3 +140,17 @@ def three_places(metric: str) -> dict[str, tuple[str, Any, str]]:
         "county": ("campaign_office", Organization.objects.get(pk=county), DataScope.SUBTREE),
         "village": ("org_admin", Organization.objects.get(pk=village), DataScope.THIS_ORG),
     }
+
+
+def arguments(doc: str | None, requests: int = 100) -> Any:
+    """The parser of a benchmark run on both databases: its own options are added by the
+    caller; `--requests`, `--no-sqlite`, `--no-postgres` and the hidden `--measure` (the
+    script again in a process of its own) are common."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=(doc or "").split("\n\n")[0])
+    parser.add_argument("--requests", type=int, default=requests)
+    parser.add_argument("--no-sqlite", action="store_true")
+    parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument("--measure", action="store_true", help=argparse.SUPPRESS)
+    return parser

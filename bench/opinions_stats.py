@@ -18,7 +18,6 @@ bench/pages.py measures it).
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import random
@@ -27,7 +26,17 @@ import time
 from collections import defaultdict
 from typing import Any
 
-from common import MASSLINE, PYTHON, ROOT, emit, log, on_fresh_databases, run, three_places
+from common import (
+    MASSLINE,
+    PYTHON,
+    ROOT,
+    arguments,
+    emit,
+    log,
+    on_fresh_databases,
+    run,
+    three_places,
+)
 
 PG_DATABASE = "massline_bench_opstats"
 TARGET_MS = 100.0
@@ -166,12 +175,8 @@ def measured(env: dict[str, str], n: int, requests: int) -> dict[str, Any]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = arguments(__doc__)
     parser.add_argument("--opinions", type=int, default=5000)
-    parser.add_argument("--requests", type=int, default=100)
-    parser.add_argument("--no-sqlite", action="store_true")
-    parser.add_argument("--no-postgres", action="store_true")
-    parser.add_argument("--measure", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure:
         print(json.dumps(measure(args.opinions, args.requests), ensure_ascii=False))

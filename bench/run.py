@@ -58,6 +58,12 @@ date and each target's pass or fail. Progress goes to stderr.
    on fresh databases of its own with the province's tree and 5,000 opinions made in bulk: the
    opinion statistics page and API (and the inbox) at the root, a county and a village; p95.
 
+15. opinions_load_sqlite, opinions_load_postgresql: bench/opinions_load.py (its own process),
+   on fresh databases of its own with the province's tree: public submissions at 400 and 800
+   per second, open loop, through the production server (gunicorn as `massline serve` runs
+   it, production mode; Redis as the cache with PostgreSQL); p99, nothing lost, a flood
+   refused with 429; then the inbox and statistics through the same server; p95.
+
 Options: --requests N (timed requests per endpoint, default 200), --no-postgres,
 --members N (members for 4. and 13., default 1,300,000; 0 skips them), --quick (50 requests per
 endpoint, 50,000 members, 30 requests per member list: a few minutes in all), --nation (adds 7.).
@@ -294,6 +300,13 @@ def opinions_stats(requests: int, postgres: bool) -> list[dict[str, Any]]:
     return script("opinions_stats.py", "--requests", str(requests), *extra)
 
 
+def opinions_load(quick: bool, postgres: bool) -> list[dict[str, Any]]:
+    log("public submission under load, through the production server ...")
+    extra = [] if postgres else ["--no-postgres"]
+    seconds = ["--seconds", "5", "--requests", "30"] if quick else []
+    return script("opinions_load.py", *seconds, *extra)
+
+
 def nation(requests: int) -> list[dict[str, Any]]:
     log("the whole country on PostgreSQL ...")
     return script("nation.py", "--requests", str(requests))
@@ -433,6 +446,11 @@ def main() -> None:
                 emit(record)
     for record in opinions_stats(30 if args.quick else 100, not args.no_postgres):
         if record["benchmark"] == "opinions_stats_summary":
+            checks.update(record["checks"])
+        else:
+            emit(record)
+    for record in opinions_load(args.quick, not args.no_postgres):
+        if record["benchmark"] == "opinions_load_summary":
             checks.update(record["checks"])
         else:
             emit(record)

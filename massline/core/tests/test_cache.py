@@ -118,3 +118,20 @@ def test_a_cache_locked_by_another_process_does_not_hold_up_a_request(tmp_path):
     assert stored is False and counted is None and read == 1
     assert took < 2
     assert cache.incr("seen") == 2
+
+
+def test_the_end_of_a_request_keeps_the_threads_connections_open(tmp_path):
+    # given: a cache used in this thread
+    cache = make_cache(tmp_path / "cache")
+    cache.set("seen", 1)
+    shards = cache._cache._shards  # diskcache's own: each shard's connection is per thread
+    opened = [shard._con for shard in shards]
+    # when: a request ends (Django's request_finished closes every cache)
+    cache.close()
+    # then: the next request of the thread reads through the same connections
+    assert all(shard._con is con for shard, con in zip(shards, opened, strict=True))
+    assert cache.get("seen") == 1
+    # and closing the files for real still works
+    cache.close_files()
+    assert all(shard._con is not con for shard, con in zip(shards, opened, strict=True))
+    assert cache.get("seen") == 1

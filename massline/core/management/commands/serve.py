@@ -12,6 +12,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
+from massline.core.server import web_command
+
 #: Seconds between checks that both are running.
 TICK = 0.5
 #: A consumer that dies this soon after starting is not started again at once.
@@ -29,22 +31,7 @@ class Command(BaseCommand):
         parser.add_argument("--consumer-workers", type=int, default=2)
 
     def handle(self, *args: Any, bind: str, web_workers: int, consumer_workers: int, **options):
-        bin_dir = sys.executable.rsplit("/", 1)[0]
-        web_cmd = [
-            f"{bin_dir}/gunicorn",
-            "config.wsgi",
-            "--bind",
-            bind,
-            "--workers",
-            str(web_workers),
-            "--threads",
-            "4",
-            "--access-logfile",
-            "-",
-            # the public portal's lines without the client's address, device or time of day
-            "--logger-class",
-            "massline.portal.privacy.PrivateAccessLogger",
-        ]
+        web_cmd = web_command(bind, web_workers)
         consumer_cmd = [sys.executable, "-m", "massline", "consumer", "-w", str(consumer_workers)]
         stopping = False
 
