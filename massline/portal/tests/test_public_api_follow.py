@@ -108,7 +108,7 @@ def test_following_an_opinion_not_offered_is_refused_and_writes_nothing(tree, ca
     # then
     assert response.status_code == 400
     assert response.json()["code"] == "not_followable"
-    assert "cannot be followed" in response.json()["message"]
+    assert "无法跟进这条意见" in response.json()["message"]
     assert Receipt.objects.count() == receipts
 
 

@@ -198,7 +198,7 @@ def test_a_named_submission_goes_along_and_is_stored_as_new(tree):
     raised(tree.village_a1)
     client = Client()
     step = send(client, tree.village_a1, anonymous="0", name="李四", contact="13800138000")
-    assert "Following keeps nothing about you" in step.content.decode()
+    assert "跟进不会保存您的任何信息" in step.content.decode()
     response = client.post(f"/p/o/{tree.village_a1.pk}/", {**hidden_fields(step), "new": "1"})
     assert len(receipt_of(response)) == 16
     stored = Opinion.objects.latest("pk")
@@ -226,7 +226,7 @@ def refused_follow(tree, opinion_id) -> None:
     response = client.post(f"/p/o/{tree.village_a1.pk}/", body)
     page = response.content.decode()
     assert response.status_code == 400
-    assert 'data-testid="error"' in page and "cannot be followed" in page
+    assert 'data-testid="error"' in page and "无法跟进这条意见" in page
     assert 'data-testid="receipt"' not in page
     assert Receipt.objects.count() == receipts
 
@@ -257,7 +257,7 @@ def test_following_an_opinion_closed_or_merged_since_the_step_is_refused(tree, s
     response = client.post(f"/p/o/{tree.village_a1.pk}/", body)
     # then
     assert response.status_code == 400
-    assert "cannot be followed" in response.content.decode()
+    assert "无法跟进这条意见" in response.content.decode()
     assert Receipt.objects.filter(opinion=seen).count() == 1
 
 
