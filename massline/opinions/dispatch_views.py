@@ -36,6 +36,7 @@ from .dispatch_selectors import (
     triage_list,
 )
 from .dispatch_services import opinion_act
+from .follow import followers
 from .models import Channel, Opinion, OpinionCategory, OpinionStatus, Urgency
 
 #: The inputs of a step's form: an error naming one comes back with the form (200).
@@ -139,6 +140,7 @@ def _detail_context(request: HttpRequest, o: Opinion) -> dict[str, Any]:
         "buttons": [workflow.TRANSITIONS[(o.status, a)] for a in actions],
         "steps": list(o.steps.select_related("org", "actor")),
         "co_orgs": [c.org for c in o.co_orgs.select_related("org")],
+        "followers": followers(o),
         "categories": _categories(o.org),
         "urgencies": Urgency.choices,
         "now": timezone.now(),

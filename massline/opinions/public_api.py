@@ -13,7 +13,8 @@ from ninja import Field, Path, Router, Schema
 from massline.core.api_schemas import NO_NUL, RequestBody, errors
 
 from . import throttle
-from .intake_services import MAX_TEXT, box_org, opinion_submit
+from .follow import alike, opinion_follow
+from .intake_services import MAX_TEXT, box_org, clean_text, opinion_submit
 from .receipts import grouped
 from .tracking import tracked
 
@@ -63,6 +64,66 @@ def submit(request: HttpRequest, org_id: int, payload: OpinionIn) -> tuple[int, 
         contact=payload.contact,
         category=payload.category,
     )
+    return 201, {"receipt": grouped(code)}
+
+
+class PublicTextIn(RequestBody):
+    """The text of the opinion about to be sent."""
+
+    text: str = Field(..., max_length=MAX_TEXT * 2, pattern=NO_NUL)
+
+
+class PublicSimilarItem(Schema):
+    """An open opinion staff have seen that looks like the text: its id (to follow it), an
+    excerpt of at most 60 characters with numbers of five digits or more masked, its status
+    (`handling`) and the day it was received."""
+
+    id: int
+    excerpt: str
+    status: str
+    received_on: str
+
+
+class PublicSimilarOut(Schema):
+    """Best first; empty when none is alike (then send the opinion)."""
+
+    similar: list[PublicSimilarItem]
+
+
+@router.post(
+    "/orgs/{org_id}/opinions/similar",
+    response={200: PublicSimilarOut, **errors(400, 404, 410, 413, 422, 429)},
+    summary="Open opinions like a text, to follow one instead of sending it again (no login)",
+)
+def similar(request: HttpRequest, org_id: int, payload: PublicTextIn) -> dict[str, Any]:
+    throttle.check(request, "similar")
+    org = box_org(org_id)
+    found = alike(org, clean_text(payload.text))
+    return {
+        "similar": [
+            {
+                "id": a.id,
+                "excerpt": a.excerpt,
+                "status": a.status,
+                "received_on": a.received_on.isoformat(),
+            }
+            for a in found
+        ]
+    }
+
+
+@router.post(
+    "/orgs/{org_id}/opinions/{opinion_id}/follow",
+    response={201: ReceiptOut, **errors(400, 404, 410, 413, 422, 429)},
+    summary="Follow an opinion like yours instead of sending it again: a receipt (no login)",
+)
+def follow(
+    request: HttpRequest, org_id: int, opinion_id: int, payload: PublicTextIn
+) -> tuple[int, dict[str, Any]]:
+    """Only an opinion that `similar` offers for the same text can be followed."""
+    throttle.check(request, "submit")
+    org = box_org(org_id)
+    _opinion, code = opinion_follow(org=org, opinion_id=opinion_id, text=payload.text)
     return 201, {"receipt": grouped(code)}
 
 

@@ -83,15 +83,18 @@ def candidates(
     limit: int = 5,
     threshold: float = DEFAULT_THRESHOLD,
     exclude: int | None = None,
+    statuses: tuple[str, ...] = OPEN,
 ) -> list[Similar]:
     """The open opinions (received, dispatched, returned, being handled) addressed to `org` or
     an organization below it that are most like `text`, best first: at most `limit`, each
     scoring `threshold` or more, among the subtree's `RECENT` most recent open opinions.
-    `exclude`: an opinion's id left out (the one being triaged). Two queries."""
+    `exclude`: an opinion's id left out (the one being triaged). `statuses`: the statuses
+    looked among instead of every open one (the portal shows only those staff have seen).
+    Two queries."""
     query = grams(fold(text))
     if not query or limit <= 0:
         return []
-    recent = Opinion.objects.filter(subtree_q("org_path", org.path), status__in=OPEN)
+    recent = Opinion.objects.filter(subtree_q("org_path", org.path), status__in=statuses)
     if exclude is not None:
         recent = recent.exclude(pk=exclude)
     rows = list(recent.order_by("-id").values_list("id", "text_folded")[:RECENT])

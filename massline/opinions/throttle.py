@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from massline.core.errors import ApplicationError
 
 #: (requests, seconds) per address for each kind of public request, unless settings say.
-DEFAULTS = {"submit": (20, 600), "lookup": (60, 600)}
+DEFAULTS = {"submit": (20, 600), "similar": (20, 600), "lookup": (60, 600)}
 
 
 def limit(kind: str) -> tuple[int, int]:

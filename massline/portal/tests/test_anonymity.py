@@ -3,7 +3,8 @@ minute (decision 0021): it is submitted through the page and the API from a dist
 address (REMOTE_ADDR and X-Forwarded-For) with a distinctive user agent at a distinctive
 moment, and then every text, JSON and date-time value of every table, every log record
 (DEBUG), the access log line `massline serve` writes, the audit log, the notices and the
-responses are searched for any of them."""
+responses are searched for any of them. The same for following an opinion already raised
+(the similar step, a follow through the page and the API)."""
 
 from __future__ import annotations
 
@@ -99,18 +100,9 @@ def every_value() -> list[tuple[str, str, Any]]:
     return out
 
 
-def test_an_anonymous_opinion_leaves_no_trace_of_its_submitter(tree, moment, caplog, settings):
-    # given
-    settings.PORTAL_RATE_LIMITS = {"submit": (2, 600), "lookup": (10, 600)}
-    caplog.set_level(logging.DEBUG)
-    audits, notices = AuditEvent.objects.count(), Notice.objects.count()
-    # when
-    responses = submit_both_ways(tree.village_a1)
-    flooded = client().post(f"/p/o/{tree.village_a1.pk}/", {"text": "第三条", "anonymous": "1"})
-    # then: two opinions were stored, the third refused
-    assert [r.status_code for r in responses] == [200, 200, 201, 200, 200, 404]
-    assert flooded.status_code == 429
-    assert Opinion.objects.filter(anonymous=True).count() == 2
+def assert_no_trace(moment, caplog, responses, audits: int, notices: int) -> None:
+    """No column of any table, no log record and no response holds the address, the agent or
+    the moment to the minute; no audit row and no notice was written; no session was set."""
     times = time_strings(moment)
     # ... no column of any table holds the address, the agent or the moment to the minute
     for table, column, value in every_value():
@@ -132,11 +124,88 @@ def test_an_anonymous_opinion_leaves_no_trace_of_its_submitter(tree, moment, cap
         for needle in (*MARKERS, *times):
             assert needle not in text, (record.name, needle)
     # ... no response carries them back, nor sets a session
-    for response in (*responses, flooded):
+    for response in responses:
         body = response.content.decode() + repr(sorted(response.items()))
         for needle in (*MARKERS, *times):
             assert needle not in body
         assert "sessionid" not in response.cookies
+
+
+def test_an_anonymous_opinion_leaves_no_trace_of_its_submitter(tree, moment, caplog, settings):
+    # given
+    settings.PORTAL_RATE_LIMITS = {"submit": (2, 600), "lookup": (10, 600)}
+    caplog.set_level(logging.DEBUG)
+    audits, notices = AuditEvent.objects.count(), Notice.objects.count()
+    # when
+    responses = submit_both_ways(tree.village_a1)
+    flooded = client().post(f"/p/o/{tree.village_a1.pk}/", {"text": "第三条", "anonymous": "1"})
+    # then: two opinions were stored, the third refused
+    assert [r.status_code for r in responses] == [200, 200, 201, 200, 200, 404]
+    assert flooded.status_code == 429
+    assert Opinion.objects.filter(anonymous=True).count() == 2
+    assert_no_trace(moment, caplog, [*responses, flooded], audits, notices)
+
+
+def follow_both_ways(org, seen: Opinion) -> list[Any]:
+    """An opinion like `seen` followed through the page (its step first) and the API, both
+    receipts tracked, a refused follow and a 429."""
+    c = client()
+    text = "幸福小区门口路灯坏了一个多月，晚上太黑了没人修"
+    step = c.post(f"/p/o/{org.pk}/", {"text": text, "anonymous": "1", "once": "probe-once-1"})
+    assert f'value="{seen.pk}"' in step.content.decode()
+    body = {"text": text, "anonymous": "1", "once": "probe-once-1", "follow": seen.pk}
+    page = c.post(f"/p/o/{org.pk}/", body)
+    code = re.sub(
+        r"<[^>]+>|-",
+        "",
+        re.search(r'data-testid="receipt">(.*?)</p>', page.content.decode()).group(1),  # type: ignore[union-attr]
+    )
+    looks = c.post(
+        f"/api/v1/public/orgs/{org.pk}/opinions/similar",
+        json.dumps({"text": text}),
+        content_type="application/json",
+    )
+    api = c.post(
+        f"/api/v1/public/orgs/{org.pk}/opinions/{seen.pk}/follow",
+        json.dumps({"text": text}),
+        content_type="application/json",
+    )
+    refused = c.post(
+        f"/api/v1/public/orgs/{org.pk}/opinions/{seen.pk}/follow",
+        json.dumps({"text": "学校食堂的饭菜太贵了"}),
+        content_type="application/json",
+    )
+    flooded = c.post(
+        f"/api/v1/public/orgs/{org.pk}/opinions/{seen.pk}/follow",
+        json.dumps({"text": text}),
+        content_type="application/json",
+    )
+    tracked = [c.post("/p/r/", {"receipt": code})]
+    tracked.append(c.get(f"/api/v1/public/opinions/{api.json()['receipt']}"))
+    return [step, page, looks, api, refused, flooded, *tracked]
+
+
+def test_following_an_opinion_leaves_no_trace_of_the_follower(tree, moment, caplog, settings):
+    # given: an opinion staff have seen
+    from massline.opinions.intake_services import opinion_submit
+    from massline.opinions.models import Receipt
+
+    seen, _code = opinion_submit(
+        org=tree.village_a1,
+        text="幸福小区门口的路灯坏了一个月了，晚上很黑，一直没人修",
+        anonymous=True,
+    )
+    Opinion.objects.filter(pk=seen.pk).update(status="dispatched")
+    settings.PORTAL_RATE_LIMITS = {"submit": (3, 600), "similar": (5, 600), "lookup": (10, 600)}
+    caplog.set_level(logging.DEBUG)
+    audits, notices = AuditEvent.objects.count(), Notice.objects.count()
+    # when
+    responses = follow_both_ways(tree.village_a1, seen)
+    # then: two receipts on it, one refused, one flooded, and no new opinion
+    assert [r.status_code for r in responses] == [200, 200, 200, 201, 400, 429, 200, 200]
+    assert Opinion.objects.count() == 1
+    assert Receipt.objects.filter(opinion=seen).count() == 3
+    assert_no_trace(moment, caplog, responses, audits, notices)
 
 
 def test_the_request_filter_drops_the_request_and_the_receipt_of_a_public_path(rf):
