@@ -45,7 +45,7 @@ def attendance(forum: Forum) -> list[Attendance]:
 def forums_of(org: Organization) -> list[Forum]:
     """The forums `org` held, newest first, each with `n_opinions` and `attendance`. One
     query."""
-    rows = list(
+    rows: list[Forum] = list(
         Forum.objects.filter(org=org)
         .annotate(n_opinions=Count("opinions"))
         .order_by("-held_on", "-id")[:FORUMS_SHOWN]
