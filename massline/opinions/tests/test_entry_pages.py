@@ -415,3 +415,23 @@ def test_the_opinion_page_with_duplicates_takes_a_bounded_number_of_queries(
     with django_assert_max_num_queries(14):
         page = client.get(f"/opinions/{o.pk}/").content.decode()
     assert page.count('data-testid="duplicate-') == 5
+
+
+def test_a_reader_sees_the_forums_but_records_and_enters_nothing(tree, clerk, make_user):
+    # given: a forum recorded by the clerk, and a supervisor who reads opinions only
+    login_client(clerk).post(_url(tree.village_a1, "forums/new/"), _forum_post())
+    forum = Forum.objects.get()
+    reader = login_client(make_user("supervisor", tree.county_a1, "subtree"))
+    # when
+    listing = reader.get(_url(tree.village_a1, "forums/"))
+    page = reader.get(_url(tree.village_a1, f"forums/{forum.pk}/"))
+    posted = reader.post(
+        _url(tree.village_a1, f"forums/{forum.pk}/"),
+        {"text": "意见", "submitter_category": "public", "identity": "anonymous"},
+    )
+    # then
+    assert listing.status_code == 200 and page.status_code == 200
+    assert 'data-testid="forum-new-link"' not in listing.content.decode()
+    assert 'data-testid="forum-opinion-form"' not in page.content.decode()
+    assert posted.status_code == 403
+    assert not Opinion.objects.exists()
