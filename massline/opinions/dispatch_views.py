@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from massline.access.permissions import OPINIONS_DISPATCH, OPINIONS_VIEW
+from massline.access.permissions import OPINIONS_DISPATCH, OPINIONS_ENTER, OPINIONS_VIEW
 from massline.access.policy import access_org, can, scope_roots, scoped
 from massline.accounts.requests import request_user
 from massline.core.errors import ApplicationError, Forbidden, NotFound, http_status
@@ -36,6 +36,7 @@ from .dispatch_selectors import (
     triage_list,
 )
 from .dispatch_services import opinion_act
+from .entry_selectors import duplicates_for
 from .follow import followers
 from .models import Channel, Opinion, OpinionCategory, OpinionStatus, Urgency
 
@@ -99,6 +100,7 @@ def inbox_page(request: HttpRequest, org_id: int) -> HttpResponse:
             "channels": Channel.choices,
             "categories": _categories(org),
             "can_dispatch": can(user, OPINIONS_DISPATCH, org),
+            "can_enter": can(user, OPINIONS_ENTER, org),
             "now": timezone.now(),
         },
         status=400 if error else 200,
@@ -132,12 +134,16 @@ def triage_page(request: HttpRequest, org_id: int) -> HttpResponse:
 def _detail_context(request: HttpRequest, o: Opinion) -> dict[str, Any]:
     user = request_user(request)
     actions = workflow.actions_for(user, o)
+    can_merge = workflow.MERGE in actions
     return {
         "nav": "opinions",
         "o": o,
         # the inbox the page belongs to: the organization addressed, else the lead's
         "inbox_org": o.org if can(user, OPINIONS_VIEW, o.org) else (o.lead_org or o.org),
         "buttons": [workflow.TRANSITIONS[(o.status, a)] for a in actions],
+        # the triage's suggestions: what this user could merge the opinion into
+        "can_merge": can_merge,
+        "duplicates": duplicates_for(user, o) if can_merge else [],
         "steps": list(o.steps.select_related("org", "actor")),
         "co_orgs": [c.org for c in o.co_orgs.select_related("org")],
         "followers": followers(o),

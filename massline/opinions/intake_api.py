@@ -20,7 +20,7 @@ from massline.core.errors import ApplicationError
 from massline.orgs.models import Organization
 
 from . import intake_services
-from .models import Forum, SubmitterCategory
+from .models import Forum, SubmitterCategory, Urgency
 from .receipts import grouped
 
 router = Router(tags=["opinions"])
@@ -38,11 +38,13 @@ def _day_text(value: Any) -> Any:
 Day = Annotated[dt.date, BeforeValidator(_day_text)]
 ChannelName = Annotated[str, one_of(intake_services.STAFF_CHANNELS)]
 SubmitterName = Annotated[str, one_of(SubmitterCategory.values)]
+UrgencyName = Annotated[str, one_of(Urgency.values)]
 
 
 class EntryIn(RequestBody):
     """`channel`: forum, interview, visit or paper. `anonymous` false needs a `contact`.
-    `received_on` defaults to the forum's day, else today."""
+    `received_on` defaults to the forum's day, else today. `urgency`: urgent, general
+    (default) or complex."""
 
     org: int = ID
     channel: ChannelName = Field(..., max_length=16, pattern=LINE)
@@ -56,6 +58,7 @@ class EntryIn(RequestBody):
     category: int | None = Field(None, ge=1, le=2**31 - 1)
     received_on: Day | None = None
     forum: int | None = Field(None, ge=1, le=2**31 - 1)
+    urgency: UrgencyName = Field(Urgency.GENERAL.value, max_length=8, pattern=LINE)
 
 
 class EntryOut(Schema):
@@ -140,6 +143,7 @@ def entry_create(request: HttpRequest, payload: EntryIn) -> tuple[int, dict[str,
         category=payload.category,
         received_on=payload.received_on,
         forum=_forum_of(org, payload.forum),
+        urgency=payload.urgency,
     )
     return 201, {
         "id": opinion.pk,

@@ -27,7 +27,15 @@ from massline.orgs import counters as org_counters
 from massline.orgs.models import Organization
 
 from . import counters, similar
-from .models import BoxClosure, Channel, Forum, Opinion, OpinionCategory, SubmitterCategory
+from .models import (
+    BoxClosure,
+    Channel,
+    Forum,
+    Opinion,
+    OpinionCategory,
+    SubmitterCategory,
+    Urgency,
+)
 from .receipts import receipt_create
 
 if TYPE_CHECKING:
@@ -297,6 +305,7 @@ def _snapshot(opinion: Opinion) -> dict[str, Any]:
         "submitter_category": opinion.submitter_category,
         "anonymous": opinion.anonymous,
         "category": opinion.category_id,
+        "urgency": opinion.urgency,
         "received_on": opinion.received_on.isoformat(),
         "forum": opinion.forum_id,
         "name": opinion.name_masked,
@@ -331,11 +340,15 @@ def opinion_enter(
     category: Any = None,
     received_on: dt.date | None = None,
     forum: Forum | None = None,
+    urgency: str = Urgency.GENERAL,
 ) -> tuple[Opinion, str]:
     """An opinion staff heard at `org` (a forum, an interview, a visit, a paper box), entered
     by `actor` (opinions.enter there); the opinion and a receipt code to hand to the
-    submitter. Audited: this is the staff's act."""
+    submitter. Audited: this is the staff's act. `urgency`: as the staff judged it on entry
+    (the dispatcher may change it at triage)."""
     _check_enter(actor, org)
+    if urgency not in Urgency.values:
+        raise ApplicationError(_("Choose how urgent the opinion is."), field="urgency")
     if channel not in STAFF_CHANNELS:
         raise ApplicationError(
             _("Opinions entered by staff come from a forum, an interview, a visit or a paper box."),
@@ -366,6 +379,7 @@ def opinion_enter(
         text=value,
         text_folded=similar.fold(value),
         category=category_for(org, category),
+        urgency=urgency,
         received_on=day,
         forum=forum,
         entered_by=actor if getattr(actor, "pk", None) else None,

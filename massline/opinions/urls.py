@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import dispatch_views, poster_views, stats_views
+from . import dispatch_views, entry_views, poster_views, stats_views
 
 app_name = "opinions"
 urlpatterns = [
@@ -8,6 +8,11 @@ urlpatterns = [
     path("", dispatch_views.opinions_home, name="home"),
     path("orgs/<int:org_id>/", dispatch_views.inbox_page, name="inbox"),
     path("orgs/<int:org_id>/triage/", dispatch_views.triage_page, name="triage"),
+    # staff entry: one opinion, forums and their opinions (entry_views.py)
+    path("orgs/<int:org_id>/enter/", entry_views.entry_page, name="enter"),
+    path("orgs/<int:org_id>/forums/", entry_views.forum_list, name="forums"),
+    path("orgs/<int:org_id>/forums/new/", entry_views.forum_new, name="forum_new"),
+    path("orgs/<int:org_id>/forums/<int:forum_id>/", entry_views.forum_page, name="forum"),
     # the statistics from the counters (stats_views.py)
     path("orgs/<int:org_id>/stats/", stats_views.stats_page, name="stats"),
     path("<int:opinion_id>/", dispatch_views.opinion_page, name="detail"),

@@ -32,6 +32,7 @@ def test_an_entry_is_created_with_a_receipt_and_masked_contact(tree, clerk):
             "name": "赵六",
             "contact": "13700137000",
             "submitter_category": "member",
+            "urgency": "urgent",
         },
         content_type="application/json",
     )
@@ -41,7 +42,7 @@ def test_an_entry_is_created_with_a_receipt_and_masked_contact(tree, clerk):
     assert body["contact"] == "137****7000" and body["name"] == "赵*"
     opinion = Opinion.objects.get()
     assert opinion_by_receipt(body["receipt"]) == opinion
-    assert opinion.submitter_category == "member"
+    assert opinion.submitter_category == "member" and opinion.urgency == "urgent"
     assert AuditEvent.objects.filter(action="opinions.enter").count() == 1
     assert org_counters.rebuild(check_only=True) == []
 
@@ -77,6 +78,7 @@ def test_a_forum_then_its_opinions(tree, clerk):
         ({"text": ""}, 400, "text"),
         ({"text": "长" * 2001}, 400, "text"),
         ({"submitter_category": "alien"}, 400, "submitter_category"),
+        ({"urgency": "whenever"}, 400, "urgency"),
         ({"received_on": "2999-01-01"}, 400, "received_on"),
         ({"received_on": "yesterday"}, 422, "received_on"),
         ({"forum": 424242}, 400, "forum"),
