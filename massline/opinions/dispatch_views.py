@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from massline.access.permissions import OPINIONS_DISPATCH, OPINIONS_VIEW
+from massline.access.permissions import OPINIONS_DISPATCH, OPINIONS_ENTER, OPINIONS_VIEW
 from massline.access.policy import access_org, can, scope_roots, scoped
 from massline.accounts.requests import request_user
 from massline.core.errors import ApplicationError, Forbidden, NotFound, http_status
@@ -99,6 +99,7 @@ def inbox_page(request: HttpRequest, org_id: int) -> HttpResponse:
             "channels": Channel.choices,
             "categories": _categories(org),
             "can_dispatch": can(user, OPINIONS_DISPATCH, org),
+            "can_enter": can(user, OPINIONS_ENTER, org),
             "now": timezone.now(),
         },
         status=400 if error else 200,

@@ -205,7 +205,7 @@ def mask_text(value: str) -> str:
     return value[:keep] + "*" * min(len(value) - 2 * keep, 8) + value[-keep:]
 
 
-def _identity(anonymous: bool, name: Any, contact: Any) -> dict[str, str]:
+def identity(anonymous: bool, name: Any, contact: Any) -> dict[str, str]:
     """The encrypted and masked name and contact of a named opinion; none for an anonymous
     one (which refuses them, so nobody believes they are anonymous while giving them)."""
     name = _clean(name)
@@ -282,7 +282,7 @@ def opinion_submit(
         text_folded=similar.fold(value),
         category=category_for(org, category),
         received_on=today,
-        **_identity(bool(anonymous), name, contact),
+        **identity(bool(anonymous), name, contact),
     )
     # read and checked above, outside the transaction: on SQLite it holds the database's
     # write lock from its first statement, so it takes only the three writes
@@ -304,7 +304,7 @@ def _snapshot(opinion: Opinion) -> dict[str, Any]:
     }
 
 
-def _check_enter(actor: Any, org: Organization) -> None:
+def check_enter(actor: Any, org: Organization) -> None:
     if not can(actor, OPINIONS_ENTER, org):
         raise Forbidden(_("You may not enter opinions heard at %(org)s.") % {"org": org.name})
 
@@ -335,7 +335,7 @@ def opinion_enter(
     """An opinion staff heard at `org` (a forum, an interview, a visit, a paper box), entered
     by `actor` (opinions.enter there); the opinion and a receipt code to hand to the
     submitter. Audited: this is the staff's act."""
-    _check_enter(actor, org)
+    check_enter(actor, org)
     if channel not in STAFF_CHANNELS:
         raise ApplicationError(
             _("Opinions entered by staff come from a forum, an interview, a visit or a paper box."),
@@ -369,7 +369,7 @@ def opinion_enter(
         received_on=day,
         forum=forum,
         entered_by=actor if getattr(actor, "pk", None) else None,
-        **_identity(bool(anonymous), name, contact),
+        **identity(bool(anonymous), name, contact),
     )
     code = _save_new(opinion)
     audit_record(
@@ -411,7 +411,7 @@ def forum_create(
     notes: Any = "",
 ) -> Forum:
     """A forum (座谈会) `org` held, to enter the opinions raised there (opinions.enter)."""
-    _check_enter(actor, org)
+    check_enter(actor, org)
     day = _check_day(held_on, "held_on")
     place = _clean(place)
     notes = _clean(notes)
