@@ -16,7 +16,7 @@ from massline.accounts.requests import request_user
 from massline.core.api_schemas import errors, one_of
 from massline.members.roster_import.reading import ENCODINGS
 
-from .hotline_import import hotline_import, keep_upload
+from .hotline_import import hotline_upload
 
 router = Router(tags=["opinions"])
 
@@ -54,28 +54,23 @@ class HotlineReportOut(Schema):
 )
 def hotline_import_post(
     request: HttpRequest,
-    org: int = Query(..., ge=1, le=2**31 - 1),  # noqa: B008
+    org: int = Query(..., ge=1, le=2**31 - 1),
     file: UploadedFile = File(...),  # noqa: B008
-    dry_run: bool = Form(True),  # noqa: B008
-    token: str = Form("", max_length=64),  # noqa: B008
-    encoding: Annotated[str, one_of(ENCODINGS)] = Form("auto"),  # noqa: B008
+    dry_run: bool = Form(True),
+    token: str = Form("", max_length=64),
+    encoding: Annotated[str, one_of(ENCODINGS)] = Form("auto"),
 ) -> dict[str, Any]:
     """A dry run answers the report and writes nothing; `dry_run=false` with the dry run's
     `token` imports every row or none (400 when a row has a problem)."""
     user = request_user(request)
     target = access_org(user, org, OPINIONS_ENTER)
-    name = file.name or ""
-    path = keep_upload(file.chunks(), actor=user, file_name=name)
-    try:
-        report = hotline_import(
-            actor=user,
-            org=target,
-            path=path,
-            file_name=name,
-            encoding=encoding if encoding in ENCODINGS else "auto",
-            dry_run=dry_run,
-            token=token,
-        )
-    finally:
-        path.unlink(missing_ok=True)
+    report, _kept = hotline_upload(
+        actor=user,
+        org=target,
+        chunks=file.chunks(),
+        file_name=file.name or "",
+        encoding=encoding,
+        dry_run=dry_run,
+        token=token,
+    )
     return report.as_dict()

@@ -30,7 +30,7 @@ from massline.core import crypto
 from massline.core.audit import audit_record
 from massline.core.errors import ApplicationError
 from massline.core.normalize import clean_cell, parse_date
-from massline.members.roster_import.reading import encoding_problem, open_roster
+from massline.members.roster_import.reading import ENCODINGS, encoding_problem, open_roster
 from massline.members.roster_import.report import Problem, file_error
 from massline.orgs import counters as org_counters
 from massline.orgs.models import Organization
@@ -569,3 +569,35 @@ def kept_upload(*, actor: User, key: str) -> Path | None:
         return None
     path = folder / key
     return path if path.is_file() else None
+
+
+def hotline_upload(
+    *,
+    actor: User,
+    org: Organization,
+    chunks: Iterable[bytes],
+    file_name: str,
+    encoding: str = "auto",
+    dry_run: bool = True,
+    token: str = "",
+    keep: bool = False,
+) -> tuple[HotlineReport, Path | None]:
+    """`hotline_import` of an uploaded file; the file is kept (and its path answered) only
+    when `keep` is asked for and a dry run found nothing wrong, for the page to import it."""
+    path = keep_upload(chunks, actor=actor, file_name=file_name)
+    kept = False
+    try:
+        report = hotline_import(
+            actor=actor,
+            org=org,
+            path=path,
+            file_name=file_name,
+            encoding=encoding if encoding in ENCODINGS else "auto",
+            dry_run=dry_run,
+            token=token,
+        )
+        kept = keep and dry_run and report.ok
+    finally:
+        if not kept:
+            path.unlink(missing_ok=True)
+    return report, path if kept else None

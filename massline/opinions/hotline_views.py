@@ -29,7 +29,7 @@ from .hotline_import import (
     TEMPLATE_HEADERS,
     HotlineReport,
     hotline_import,
-    keep_upload,
+    hotline_upload,
     kept_upload,
 )
 
@@ -73,27 +73,18 @@ def import_page(request: HttpRequest, org_id: int) -> HttpResponse:
     upload = request.FILES.get("file")
     if upload is None:
         return _page(request, org, error=_("Choose a file (.xlsx or .csv)."), status=400)
-    encoding = request.POST.get("encoding", "auto")
-    name = upload.name or ""
     try:
-        path = keep_upload(upload.chunks(), actor=user, file_name=name)
-    except ApplicationError as exc:
-        return _page(request, org, error=exc.message, status=400)
-    try:
-        report = hotline_import(
+        report, kept = hotline_upload(
             actor=user,
             org=org,
-            path=path,
-            file_name=name,
-            encoding=encoding if encoding in ENCODINGS else "auto",
+            chunks=upload.chunks(),
+            file_name=upload.name or "",
+            encoding=request.POST.get("encoding", "auto"),
+            keep=True,
         )
     except ApplicationError as exc:
-        path.unlink(missing_ok=True)
         return _page(request, org, error=exc.message, status=400)
-    if not report.ok:
-        path.unlink(missing_ok=True)
-        return _page(request, org, report=report)
-    return _page(request, org, report=report, key=path.name)
+    return _page(request, org, report=report, key=kept.name if kept else "")
 
 
 @login_required
