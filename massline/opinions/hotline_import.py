@@ -16,6 +16,7 @@ import datetime as dt
 import hashlib
 import io
 import secrets
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -201,11 +202,14 @@ class _Checker:
         self.categories: dict[int, dict[str, OpinionCategory]] = {}
         self.orgs: dict[str, list[Organization]] = {}
         self.tickets: dict[str, int] = {}
+        self.bad_rows: set[int] = set()
+        self.known_names: dict[str, bool] = {}  # a name outside the subtree: known anywhere?
 
     def problem(self, row: int, key: str, value: Any, message: str) -> None:
         shown = clean_cell(value) if key not in ("name", "contact") else ""
         if len(shown) > 40:
             shown = shown[:40] + "…"
+        self.bad_rows.add(row)
         self.report.add(Problem(row, self.shown.get(key, COLUMNS[key][0]), shown, message))
 
     def load_orgs(self, names: set[str]) -> None:
@@ -224,6 +228,12 @@ class _Checker:
             self.categories[org.pk] = known
         return known.get(text.lower())
 
+    def exists_elsewhere(self, name: str) -> bool:
+        """Whether an organization outside the subtree has this name (asked once a name)."""
+        if name not in self.known_names:
+            self.known_names[name] = Organization.objects.filter(name=name).exists()
+        return self.known_names[name]
+
     def target_org(self, number: int, cell: Any) -> Organization | None:
         text = clean_cell(cell)
         if not text or text == self.org.name:
@@ -239,7 +249,7 @@ class _Checker:
                 _("Several organizations under %(org)s are named %(name)s; import them apart.")
                 % {"org": self.org.name, "name": text},
             )
-        elif Organization.objects.filter(name=text).exists():
+        elif self.exists_elsewhere(text):
             self.problem(
                 number,
                 "org",
@@ -254,7 +264,6 @@ class _Checker:
         return None
 
     def check(self, number: int, cells: dict[str, Any]) -> _Row | None:
-        before = self.report.problem_count
         values: dict[str, Any] = {}
         raw_day = cells.get("received_on")
         try:
@@ -313,7 +322,7 @@ class _Checker:
                 )
         values.update(self.person(number, cells))
         ticket = self.ticket(number, cells.get("ticket"))
-        if self.report.problem_count > before or org is None:
+        if number in self.bad_rows or org is None:
             return None
         return _Row(number, org, values, ticket)
 
@@ -447,11 +456,10 @@ def _check_file(
         checker.load_orgs(names)
     good = [row for number, cells in records if (row := checker.check(number, cells))]
     checker.imported_before()
-    refused_tickets = {p.row for p in report.problems if p.column == shown.get("ticket")}
-    good = [row for row in good if row.number not in refused_tickets]
+    good = [row for row in good if row.number not in checker.bad_rows]
     report.rows = len(records)
     report.added = len(good)
-    report.refused = len({p.row for p in report.problems}) if report.problem_count else 0
+    report.refused = len(checker.bad_rows)
     report.problems.sort(key=lambda p: p.row or 0)
     return good
 
@@ -542,11 +550,27 @@ def hotline_import(
     return report
 
 
+#: A checked file not imported within this many seconds is removed.
+KEEP_SECONDS = 24 * 3600
+
+
+def _sweep(folder: Path) -> None:
+    """Remove the files checked but never imported (older than KEEP_SECONDS)."""
+    limit = time.time() - KEEP_SECONDS
+    for old in folder.iterdir():
+        try:
+            if old.stat().st_mtime < limit:
+                old.unlink()
+        except OSError:
+            pass  # removed meanwhile by another request
+
+
 def keep_upload(chunks: Iterable[bytes], *, actor: User, file_name: str) -> Path:
     """Write an uploaded file where the import keeps it until it is checked and imported
     (`VAR_DIR/hotline-imports`); refused when larger than MAX_BYTES."""
     folder = Path(settings.VAR_DIR) / "hotline-imports"
     folder.mkdir(parents=True, exist_ok=True)
+    _sweep(folder)
     suffix = Path(file_name).suffix.lower()
     ext = suffix if suffix in (".xlsx", ".xlsm", ".csv", ".xls", ".txt") else ""
     path = folder / f"{getattr(actor, 'pk', 0)}-{secrets.token_hex(8)}{ext}"

@@ -475,3 +475,27 @@ def test_the_api_refuses_an_organization_out_of_reach(tree, clerk, settings, tmp
         f"/api/v1/opinions/imports?org={tree.branch_b1.pk}", {"file": upload("a.xlsx", data)}
     )
     assert response.status_code == 404
+
+
+def test_two_columns_for_the_same_field_refuse_the_file(tree, clerk, tmp_path):
+    path = xlsx(tmp_path / "a.xlsx", [[YESTERDAY, "路灯", "路灯"]], ["日期", "诉求内容", "内容"])
+    with pytest.raises(ApplicationError) as exc:
+        dry(clerk, tree.town_a1, path)
+    assert exc.value.code == "bad_header" and "内容" in exc.value.message
+
+
+def test_a_checked_file_never_imported_is_removed_a_day_later(clerk, settings, tmp_path):
+    # given
+    import os
+    import time
+
+    settings.VAR_DIR = tmp_path
+    old = hi.keep_upload([b"a,b\r\n"], actor=clerk, file_name="old.csv")
+    day_ago = time.time() - hi.KEEP_SECONDS - 60
+    os.utime(old, (day_ago, day_ago))
+    # when
+    new = hi.keep_upload([b"a,b\r\n"], actor=clerk, file_name="new.csv")
+    # then
+    assert not old.exists() and new.exists()
+    assert hi.kept_upload(actor=clerk, key=new.name) == new
+    assert hi.kept_upload(actor=clerk, key="../" + new.name) is None
