@@ -16,7 +16,7 @@ from massline.accounts.requests import request_user
 from massline.core.api_schemas import errors, one_of
 from massline.members.roster_import.reading import ENCODINGS
 
-from .hotline_import import hotline_upload
+from .hotline_uploads import hotline_upload
 
 router = Router(tags=["opinions"])
 

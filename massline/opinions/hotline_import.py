@@ -15,14 +15,11 @@ import csv
 import datetime as dt
 import hashlib
 import io
-import secrets
-import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -31,7 +28,7 @@ from massline.core import crypto
 from massline.core.audit import audit_record
 from massline.core.errors import ApplicationError
 from massline.core.normalize import clean_cell, parse_date
-from massline.members.roster_import.reading import ENCODINGS, encoding_problem, open_roster
+from massline.members.roster_import.reading import encoding_problem, open_roster
 from massline.members.roster_import.report import Problem, file_error
 from massline.orgs import counters as org_counters
 from massline.orgs.models import Organization
@@ -420,7 +417,7 @@ def _digest(path: Path) -> str:
     return sha.hexdigest()
 
 
-def _too_large(name: str, size: int) -> ApplicationError:
+def too_large(name: str, size: int) -> ApplicationError:
     return file_error(
         _("%(name)s is more than %(max)d MB; at most %(max)d MB can be imported at once. Split it.")
         % {"name": name, "max": MAX_BYTES // (1024 * 1024)},
@@ -433,7 +430,7 @@ def _check_file(
 ) -> list[_Row]:
     size = path.stat().st_size
     if size > MAX_BYTES:
-        raise _too_large(name, size)
+        raise too_large(name, size)
     rows = _file_rows(path, name, encoding)
     _one, header = next(rows)
     places, shown = _header_map([clean_cell(h) for h in header])
@@ -548,80 +545,3 @@ def hotline_import(
         after={"file": name, "added": report.added, "rows": report.rows},
     )
     return report
-
-
-#: A checked file not imported within this many seconds is removed.
-KEEP_SECONDS = 24 * 3600
-
-
-def _sweep(folder: Path) -> None:
-    """Remove the files checked but never imported (older than KEEP_SECONDS)."""
-    limit = time.time() - KEEP_SECONDS
-    for old in folder.iterdir():
-        try:
-            if old.stat().st_mtime < limit:
-                old.unlink()
-        except OSError:
-            pass  # removed meanwhile by another request
-
-
-def keep_upload(chunks: Iterable[bytes], *, actor: User, file_name: str) -> Path:
-    """Write an uploaded file where the import keeps it until it is checked and imported
-    (`VAR_DIR/hotline-imports`); refused when larger than MAX_BYTES."""
-    folder = Path(settings.VAR_DIR) / "hotline-imports"
-    folder.mkdir(parents=True, exist_ok=True)
-    _sweep(folder)
-    suffix = Path(file_name).suffix.lower()
-    ext = suffix if suffix in (".xlsx", ".xlsm", ".csv", ".xls", ".txt") else ""
-    path = folder / f"{getattr(actor, 'pk', 0)}-{secrets.token_hex(8)}{ext}"
-    size = 0
-    with path.open("wb") as out:
-        for chunk in chunks:
-            size += len(chunk)
-            if size > MAX_BYTES:
-                out.close()
-                path.unlink()
-                raise _too_large(file_name, size)
-            out.write(chunk)
-    return path
-
-
-def kept_upload(*, actor: User, key: str) -> Path | None:
-    """A file `keep_upload` wrote for `actor`, by the key the page gives back (its name)."""
-    folder = Path(settings.VAR_DIR) / "hotline-imports"
-    if not key or "/" in key or "\\" in key or not key.startswith(f"{actor.pk}-"):
-        return None
-    path = folder / key
-    return path if path.is_file() else None
-
-
-def hotline_upload(
-    *,
-    actor: User,
-    org: Organization,
-    chunks: Iterable[bytes],
-    file_name: str,
-    encoding: str = "auto",
-    dry_run: bool = True,
-    token: str = "",
-    keep: bool = False,
-) -> tuple[HotlineReport, Path | None]:
-    """`hotline_import` of an uploaded file; the file is kept (and its path answered) only
-    when `keep` is asked for and a dry run found nothing wrong, for the page to import it."""
-    path = keep_upload(chunks, actor=actor, file_name=file_name)
-    kept = False
-    try:
-        report = hotline_import(
-            actor=actor,
-            org=org,
-            path=path,
-            file_name=file_name,
-            encoding=encoding if encoding in ENCODINGS else "auto",
-            dry_run=dry_run,
-            token=token,
-        )
-        kept = keep and dry_run and report.ok
-    finally:
-        if not kept:
-            path.unlink(missing_ok=True)
-    return report, path if kept else None

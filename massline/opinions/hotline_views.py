@@ -29,9 +29,8 @@ from .hotline_import import (
     TEMPLATE_HEADERS,
     HotlineReport,
     hotline_import,
-    hotline_upload,
-    kept_upload,
 )
+from .hotline_uploads import hotline_upload, kept_upload
 
 
 def _page(

@@ -16,6 +16,7 @@ from massline.core import crypto
 from massline.core.errors import ApplicationError, Forbidden
 from massline.core.models import AuditEvent
 from massline.opinions import hotline_import as hi
+from massline.opinions import hotline_uploads as uploads
 from massline.opinions.models import Opinion, OpinionCategory
 from massline.orgs import counters as org_counters
 from massline.orgs.models import OrgCounter
@@ -238,7 +239,7 @@ def test_a_file_too_large_is_refused_on_upload(clerk, monkeypatch, settings, tmp
     settings.VAR_DIR = tmp_path
     monkeypatch.setattr(hi, "MAX_BYTES", 10)
     with pytest.raises(ApplicationError) as exc:
-        hi.keep_upload([b"x" * 8, b"x" * 8], actor=clerk, file_name="a.csv")
+        uploads.keep_upload([b"x" * 8, b"x" * 8], actor=clerk, file_name="a.csv")
     assert exc.value.code == "too_large"
     assert list((tmp_path / "hotline-imports").iterdir()) == []
 
@@ -490,12 +491,12 @@ def test_a_checked_file_never_imported_is_removed_a_day_later(clerk, settings, t
     import time
 
     settings.VAR_DIR = tmp_path
-    old = hi.keep_upload([b"a,b\r\n"], actor=clerk, file_name="old.csv")
-    day_ago = time.time() - hi.KEEP_SECONDS - 60
+    old = uploads.keep_upload([b"a,b\r\n"], actor=clerk, file_name="old.csv")
+    day_ago = time.time() - uploads.KEEP_SECONDS - 60
     os.utime(old, (day_ago, day_ago))
     # when
-    new = hi.keep_upload([b"a,b\r\n"], actor=clerk, file_name="new.csv")
+    new = uploads.keep_upload([b"a,b\r\n"], actor=clerk, file_name="new.csv")
     # then
     assert not old.exists() and new.exists()
-    assert hi.kept_upload(actor=clerk, key=new.name) == new
-    assert hi.kept_upload(actor=clerk, key="../" + new.name) is None
+    assert uploads.kept_upload(actor=clerk, key=new.name) == new
+    assert uploads.kept_upload(actor=clerk, key="../" + new.name) is None
