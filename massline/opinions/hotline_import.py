@@ -35,7 +35,8 @@ from massline.orgs.models import Organization
 
 from . import counters, similar
 from .intake_services import categories_for, check_enter, clean_text, identity, open_campaign_id
-from .models import Channel, Opinion, OpinionCategory, SubmitterCategory, Urgency
+from .models import Channel, Opinion, OpinionCategory, Receipt, SubmitterCategory, Urgency
+from .receipts import code_hash, new_code
 
 if TYPE_CHECKING:
     from massline.accounts.models import User
@@ -484,6 +485,11 @@ def _write(actor: User, good: list[_Row]) -> list[Opinion]:
             )
         )
     created = Opinion.objects.bulk_create(opinions, batch_size=1000)
+    # every opinion has one receipt from its creation (`follow.followers` counts the others);
+    # an imported one's code is shown to nobody: its submitter follows the hotline's ticket
+    Receipt.objects.bulk_create(
+        [Receipt(code_hash=code_hash(new_code()), opinion=o) for o in created], batch_size=1000
+    )
     deltas: dict[str, dict[str, int]] = {}
     for opinion in created:
         into = deltas.setdefault(opinion.org_path, {})

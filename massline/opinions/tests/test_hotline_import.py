@@ -111,6 +111,7 @@ def test_a_workbook_is_imported_whole_named_and_anonymous_with_counters_exact(
     assert second.category_id == (category.pk if category else None)
     assert third.submitter_category == "public" and third.source_ref == ""
     assert second.entered_by == clerk
+    assert [o.receipts.count() for o in (first, second, third)] == [1, 1, 1]
     assert org_counters.rebuild(check_only=True) == []
     assert OrgCounter.objects.get(org=tree.town_a1, metric="opinions.channel.hotline").own == 3
     assert OrgCounter.objects.get(org=tree.root, metric="opinions.total").subtree == 3
