@@ -108,6 +108,7 @@ def _register_routers() -> None:
     from massline.members.transfers.api import router as transfers_router
     from massline.notices.api import router as notices_router
     from massline.opinions.dispatch_api import router as opinions_router
+    from massline.opinions.hotline_api import router as opinions_hotline_router
     from massline.opinions.intake_api import router as opinions_intake_router
     from massline.opinions.public_api import router as public_router
     from massline.opinions.stats_api import router as opinions_stats_router
@@ -123,6 +124,7 @@ def _register_routers() -> None:
     # the intake's and the statistics' fixed paths (/entries, /forums…, /stats) before the
     # dispatch's /{opinion_id}
     api.add_router("/opinions", opinions_intake_router)
+    api.add_router("/opinions", opinions_hotline_router)
     api.add_router("/opinions", opinions_stats_router)
     api.add_router("/opinions", opinions_router)
     api.add_router("/public", public_router)

@@ -19,6 +19,7 @@ class OpinionsConfig(AppConfig):
         register_actions(
             {
                 "opinions.enter": _("opinion entered by staff"),
+                "opinions.import": _("hotline or petition records imported"),
                 "opinions.forum": _("forum recorded"),
                 "opinions.box_close": _("opinion box closed"),
                 "opinions.box_reopen": _("opinion box reopened"),

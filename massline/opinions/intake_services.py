@@ -213,7 +213,7 @@ def mask_text(value: str) -> str:
     return value[:keep] + "*" * min(len(value) - 2 * keep, 8) + value[-keep:]
 
 
-def _identity(anonymous: bool, name: Any, contact: Any) -> dict[str, str]:
+def identity(anonymous: bool, name: Any, contact: Any) -> dict[str, str]:
     """The encrypted and masked name and contact of a named opinion; none for an anonymous
     one (which refuses them, so nobody believes they are anonymous while giving them)."""
     name = _clean(name)
@@ -290,7 +290,7 @@ def opinion_submit(
         text_folded=similar.fold(value),
         category=category_for(org, category),
         received_on=today,
-        **_identity(bool(anonymous), name, contact),
+        **identity(bool(anonymous), name, contact),
     )
     # read and checked above, outside the transaction: on SQLite it holds the database's
     # write lock from its first statement, so it takes only the three writes
@@ -313,7 +313,7 @@ def _snapshot(opinion: Opinion) -> dict[str, Any]:
     }
 
 
-def _check_enter(actor: Any, org: Organization) -> None:
+def check_enter(actor: Any, org: Organization) -> None:
     if not can(actor, OPINIONS_ENTER, org):
         raise Forbidden(_("You may not enter opinions heard at %(org)s.") % {"org": org.name})
 
@@ -346,7 +346,7 @@ def opinion_enter(
     by `actor` (opinions.enter there); the opinion and a receipt code to hand to the
     submitter. Audited: this is the staff's act. `urgency`: as the staff judged it on entry
     (the dispatcher may change it at triage)."""
-    _check_enter(actor, org)
+    check_enter(actor, org)
     if urgency not in Urgency.values:
         raise ApplicationError(_("Choose how urgent the opinion is."), field="urgency")
     if channel not in STAFF_CHANNELS:
@@ -383,7 +383,7 @@ def opinion_enter(
         received_on=day,
         forum=forum,
         entered_by=actor if getattr(actor, "pk", None) else None,
-        **_identity(bool(anonymous), name, contact),
+        **identity(bool(anonymous), name, contact),
     )
     code = _save_new(opinion)
     audit_record(
@@ -425,7 +425,7 @@ def forum_create(
     notes: Any = "",
 ) -> Forum:
     """A forum (座谈会) `org` held, to enter the opinions raised there (opinions.enter)."""
-    _check_enter(actor, org)
+    check_enter(actor, org)
     day = _check_day(held_on, "held_on")
     place = _clean(place)
     notes = _clean(notes)

@@ -172,9 +172,19 @@ class Opinion(models.Model):
     )
     reply = models.TextField(_("reply"), blank=True, default="")
     reply_published = models.BooleanField(_("reply published"), default=False)
+    # an imported hotline or petition record: the hotline's own ticket number (工单编号)
+    source_ref = models.CharField(_("ticket number"), max_length=64, blank=True, default="")
 
     class Meta:
         verbose_name = _("opinion")
+        constraints = [
+            # a ticket is imported once per organization
+            models.UniqueConstraint(
+                fields=["org", "source_ref"],
+                name="opinion_source_ref_once",
+                condition=~Q(source_ref=""),
+            ),
+        ]
         verbose_name_plural = _("opinions")
         indexes = [
             # the inbox of a subtree: a range on the path, keyset on (path, id)

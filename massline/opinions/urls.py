@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import dispatch_views, entry_views, poster_views, stats_views
+from . import dispatch_views, entry_views, hotline_views, poster_views, stats_views
 
 app_name = "opinions"
 urlpatterns = [
@@ -15,6 +15,14 @@ urlpatterns = [
     path("orgs/<int:org_id>/forums/<int:forum_id>/", entry_views.forum_page, name="forum"),
     # the statistics from the counters (stats_views.py)
     path("orgs/<int:org_id>/stats/", stats_views.stats_page, name="stats"),
+    # the hotline and petition import (hotline_views.py)
+    path("orgs/<int:org_id>/import/", hotline_views.import_page, name="import"),
+    path("orgs/<int:org_id>/import/confirm/", hotline_views.import_confirm, name="import_confirm"),
+    path(
+        "orgs/<int:org_id>/import/template.xlsx",
+        hotline_views.import_template,
+        name="import_template",
+    ),
     path("<int:opinion_id>/", dispatch_views.opinion_page, name="detail"),
     path("<int:opinion_id>/<str:action>/", dispatch_views.opinion_post, name="act"),
     # the opinion box poster (poster_views.py)
