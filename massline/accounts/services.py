@@ -17,6 +17,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from massline.core import counting
 from massline.core.audit import audit_record
 from massline.core.errors import ApplicationError
 
@@ -65,21 +66,15 @@ def login_is_throttled(*, username: str, address: str) -> bool:
 
 
 def login_failed(*, username: str, address: str) -> None:
-    """Count a failure in the cache every web process shares. Both steps are atomic there
-    (an insert only if absent, an increment), so failures sent to different processes at
-    once all count; the window runs from the first failure (an increment keeps the expiry).
+    """Count a failure in the cache every web process shares (`core.counting.hit`: atomic,
+    so failures sent to different processes at once all count; the window runs from the
+    first failure).
     The failure that reaches the limit starts the username's lock (later ones do not extend
     it), so the user can be told when they may try again."""
-    counts = []
-    for key in _throttle_keys(username=username, address=address):
-        if cache.add(key, 1, timeout=settings.LOGIN_FAILURE_WINDOW):
-            counts.append(1)
-            continue
-        try:
-            counts.append(cache.incr(key))
-        except ValueError:  # expired between the two steps: this failure opens a new window
-            cache.add(key, 1, timeout=settings.LOGIN_FAILURE_WINDOW)
-            counts.append(1)
+    counts = [
+        counting.hit(key, settings.LOGIN_FAILURE_WINDOW)
+        for key in _throttle_keys(username=username, address=address)
+    ]
     if (counts[0] or 0) >= settings.LOGIN_FAILURE_LIMIT:  # None: the cache was busy
         until = int(time.time()) + settings.LOGIN_FAILURE_WINDOW
         cache.add(_lock_key(username), until, timeout=settings.LOGIN_FAILURE_WINDOW)

@@ -11,10 +11,10 @@ import hmac
 import time
 
 from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
+from massline.core import counting
 from massline.core.errors import ApplicationError
 
 #: (requests, seconds) per address for each kind of public request, unless settings say.
@@ -39,10 +39,7 @@ def check(request: HttpRequest, kind: str) -> None:
     window = int(time.time()) // seconds
     key = _key(kind, request.META.get("REMOTE_ADDR", ""), window)
     try:
-        seen = 1 if cache.add(key, 1, timeout=seconds) else (cache.incr(key) or 0)
-    except ValueError:  # expired between the two steps
-        cache.add(key, 1, timeout=seconds)
-        seen = 1
+        seen = counting.hit(key, seconds) or 0
     except Exception:  # the cache is down: never refuse for it
         return
     if seen > count:

@@ -130,6 +130,12 @@ _UPSERT = (
     "own = orgs_orgcounter.own + excluded.own, subtree = orgs_orgcounter.subtree + excluded.subtree"
 )
 
+# the rows as four arrays, in their order (the order the rows are locked in)
+_UPSERT_ARRAYS = _UPSERT.replace(
+    "VALUES (%s, %s, %s, %s)",
+    "SELECT * FROM unnest(%s::bigint[], %s::varchar[], %s::bigint[], %s::bigint[])",
+)
+
 
 def _write(changes: Mapping[tuple[int, str], tuple[int, int]]) -> None:
     rows = [
@@ -141,6 +147,10 @@ def _write(changes: Mapping[tuple[int, str], tuple[int, int]]) -> None:
     with connection.cursor() as cursor:
         if len(rows) == 1:
             cursor.execute(_UPSERT, rows[0])
+        elif len(rows) <= 200 and connection.vendor == "postgresql":
+            # one statement text whatever the number of rows: psycopg converts a statement of
+            # more than 50 parameters anew on every call, and PostgreSQL plans it anew
+            cursor.execute(_UPSERT_ARRAYS, [list(column) for column in zip(*rows, strict=True)])
         elif len(rows) <= 200:
             values = ", ".join(["(%s, %s, %s, %s)"] * len(rows))
             sql = _UPSERT.replace("VALUES (%s, %s, %s, %s)", f"VALUES {values}")

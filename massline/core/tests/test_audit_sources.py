@@ -26,6 +26,7 @@ SERVICE_MODULES = {
     "campaigns/overview_export.py",  # a list of the overview to .xlsx and its own audit row
     "opinions/dispatch_services.py",  # the dispatch steps and the overdue escalation
     "opinions/intake_services.py",  # opinions entered by staff, forums
+    "opinions/hotline_import.py",  # a hotline or petition file imported at once
     "demo/skeleton.py",  # generate_orgs
     "demo/members/load.py",  # generate_members
 }
