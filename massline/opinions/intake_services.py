@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from massline.access.permissions import OPINIONS_DISPATCH, OPINIONS_ENTER
 from massline.access.policy import can
 from massline.campaigns.models import Participation
-from massline.core import crypto
+from massline.core import crypto, rows
 from massline.core.audit import audit_record
 from massline.core.errors import ApplicationError, Forbidden
 from massline.members.idnumber import InvalidNumber, mask_phone, validate_phone
@@ -33,10 +33,11 @@ from .models import (
     Forum,
     Opinion,
     OpinionCategory,
+    Receipt,
     SubmitterCategory,
     Urgency,
 )
-from .receipts import receipt_create
+from .receipts import code_hash, new_code, receipt_create
 
 if TYPE_CHECKING:
     from massline.accounts.models import User
@@ -282,10 +283,29 @@ def identity(anonymous: bool, name: Any, contact: Any) -> dict[str, str]:
 
 
 def _save_new(opinion: Opinion) -> str:
-    """Save a new opinion, its receipt and its counters; the receipt code."""
-    opinion.save()
-    code = receipt_create(opinion)
-    org_counters.bump(path=opinion.org_path, deltas=counters.counts(opinion))
+    """Save a new opinion, its receipt and its counters; the receipt code. On PostgreSQL one
+    statement (atomic by itself, one round trip: the box's submissions under load, decision
+    0021), elsewhere three in one transaction."""
+    changes = {opinion.org_path: counters.counts(opinion)}
+    if connection.vendor != "postgresql":
+        with transaction.atomic():
+            opinion.save()
+            code = receipt_create(opinion)
+            org_counters.bump_many(changes)
+        return code
+    code = new_code()
+    columns, values = rows.insert_values(opinion)
+    upsert = org_counters.upsert_statement(changes)
+    assert upsert is not None  # every opinion counts in opinions.total
+    marks = ", ".join(["%s"] * len(values))
+    sql = (
+        f"WITH o AS (INSERT INTO {Opinion._meta.db_table} ({columns}) VALUES ({marks}) "
+        f"RETURNING id), r AS (INSERT INTO {Receipt._meta.db_table} (code_hash, opinion_id) "
+        f"SELECT %s, id FROM o), c AS ({upsert[0]}) SELECT id FROM o"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*values, code_hash(code), *upsert[1]])
+        rows.saved(opinion, cursor.fetchone()[0])
     return code
 
 
@@ -316,11 +336,9 @@ def opinion_submit(
         received_on=today,
         **identity(bool(anonymous), name, contact),
     )
-    # read and checked above, outside the transaction: on SQLite it holds the database's
-    # write lock from its first statement, so it takes only the three writes
-    with transaction.atomic():
-        code = _save_new(opinion)
-    return opinion, code
+    # read and checked above, before the writes: on SQLite their transaction holds the
+    # database's write lock from its first statement
+    return opinion, _save_new(opinion)
 
 
 def _snapshot(opinion: Opinion) -> dict[str, Any]:

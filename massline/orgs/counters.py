@@ -11,6 +11,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
+from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import Count, Model
@@ -137,13 +138,18 @@ _UPSERT_ARRAYS = _UPSERT.replace(
 )
 
 
-def _write(changes: Mapping[tuple[int, str], tuple[int, int]]) -> None:
+def _rows(changes: Mapping[tuple[int, str], tuple[int, int]]) -> list[tuple[int, str, int, int]]:
     rows = [
         (org_id, metric, own, sub) for (org_id, metric), (own, sub) in changes.items() if own or sub
     ]
+    rows.sort()  # a fixed order keeps concurrent writers from deadlocking on the same rows
+    return rows
+
+
+def _write(changes: Mapping[tuple[int, str], tuple[int, int]]) -> None:
+    rows = _rows(changes)
     if not rows:
         return
-    rows.sort()  # a fixed order keeps concurrent writers from deadlocking on the same rows
     with connection.cursor() as cursor:
         if len(rows) == 1:
             cursor.execute(_UPSERT, rows[0])
@@ -171,6 +177,18 @@ def _write(changes: Mapping[tuple[int, str], tuple[int, int]]) -> None:
             cursor.execute("DROP TABLE counter_stage")
         else:
             cursor.executemany(_UPSERT, rows)
+
+
+def upsert_statement(
+    changes_by_path: Mapping[str, Mapping[str, int]],
+) -> tuple[str, list[Any]] | None:
+    """`bump_many`'s change as one statement and its parameters, on PostgreSQL, for a caller
+    that sends it together with its own writes (a data-modifying `WITH`); None when nothing
+    changes. The rows are locked in their sorted order, as `bump_many` locks them."""
+    rows = _rows(fold(changes_by_path))
+    if not rows:
+        return None
+    return _UPSERT_ARRAYS, [list(column) for column in zip(*rows, strict=True)]
 
 
 def bump(*, path: str, deltas: Mapping[str, int]) -> None:

@@ -39,6 +39,39 @@ def nothing_written() -> None:
 # -- the public box ---------------------------------------------------------------------------
 
 
+def test_a_box_submission_reads_once_and_writes_in_one_statement_on_postgresql(tree):
+    # given: the box read as the portal reads it
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    org = intake.box_org(tree.village_a1.pk)
+    # when
+    with CaptureQueriesContext(connection) as queries:
+        opinion, code = intake.opinion_submit(
+            org=org, text="<b>路灯</b>坏了😀", anonymous=False, name="王女士", contact="13800138000"
+        )
+    # then: the opinion, its receipt and its counters, as the ORM would have written them
+    writes = [q["sql"] for q in queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))]
+    if connection.vendor == "postgresql":
+        assert len(writes) == 1 and writes[0].startswith("WITH o AS (INSERT INTO")
+    else:
+        assert len(writes) == 3  # the opinion, the receipt, the counters
+    assert opinion.pk is not None and not opinion._state.adding
+    stored = Opinion.objects.get(pk=opinion.pk)
+    assert (stored.text, stored.status, stored.urgency) == (
+        "<b>路灯</b>坏了😀",
+        "received",
+        "general",
+    )
+    assert (stored.name_masked, stored.contact_masked) == ("王*士", "138****8000")
+    assert crypto.decrypt(stored.contact_enc) == "13800138000"
+    assert stored.received_on == timezone.localdate()
+    assert receipts.opinion_by_receipt(code) == stored
+    assert counter(tree.village_a1, "opinions.total") == 1
+    assert counter(tree.root, "opinions.total", "subtree") == 1
+    assert_exact_counters()
+
+
 def test_an_anonymous_submission_keeps_the_text_the_day_and_a_receipt_and_nothing_else(tree):
     # when
     opinion, code = intake.opinion_submit(
