@@ -182,11 +182,12 @@ def _write(changes: Mapping[tuple[int, str], tuple[int, int]]) -> None:
 def upsert_statement(
     changes_by_path: Mapping[str, Mapping[str, int]],
 ) -> tuple[str, list[Any]] | None:
-    """`bump_many`'s change as one statement and its parameters, on PostgreSQL, for a caller
-    that sends it together with its own writes (a data-modifying `WITH`); None when nothing
-    changes. The rows are locked in their sorted order, as `bump_many` locks them."""
+    """`bump_many`'s change as one statement and its parameters, for a caller that sends it
+    together with its own writes (a data-modifying `WITH`, PostgreSQL's); None on other
+    databases, or when nothing changes. The rows are locked in their sorted order, as
+    `bump_many` locks them."""
     rows = _rows(fold(changes_by_path))
-    if not rows:
+    if not rows or connection.vendor != "postgresql":
         return None
     return _UPSERT_ARRAYS, [list(column) for column in zip(*rows, strict=True)]
 

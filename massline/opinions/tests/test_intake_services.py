@@ -55,7 +55,7 @@ def test_a_box_submission_reads_once_and_writes_in_one_statement_on_postgresql(t
     if connection.vendor == "postgresql":
         assert len(writes) == 1 and writes[0].startswith("WITH o AS (INSERT INTO")
     else:
-        assert len(writes) == 3  # the opinion, the receipt, the counters
+        assert len(writes) == 3  # the opinion, the receipt, the counters (one transaction)
     assert opinion.pk is not None and not opinion._state.adding
     stored = Opinion.objects.get(pk=opinion.pk)
     assert (stored.text, stored.status, stored.urgency) == (
