@@ -13,7 +13,7 @@ the portal's private access log) in production mode (`MASSLINE_PRODUCTION=1`, th
 sending `X-Forwarded-Proto: https` as the proxy would), and sends, open loop
 (bench/loadclient.py):
 
-1. a warm-up (`--rate` / 4 per second for 3 s, not reported);
+1. a warm-up (`--rate` / 2 per second for 5 s, not reported);
 2. `--rate` submissions per second for `--seconds` (default 400/s for 20 s);
 3. `--goal` submissions per second for `--seconds` (default 800/s);
 4. a flood: one address sending the submission limit and 5 more, one after the other: the
@@ -205,7 +205,9 @@ def measure(rate: float, goal: float, seconds: float, requests: int) -> dict[str
     unanswered = 0  # timed out or cut off: stored or not, the client cannot tell
     try:
         wait_ready(HOST, PORT, Request("GET", "/p/r/", b"", PROXY))
-        warm = _phase("warm-up", orgs, rate / 4, 3, 100, 1)
+        # every thread's connections to the database and the cache opened, the code paths
+        # run: a server that has been up a while
+        warm = _phase("warm-up", orgs, rate / 2, 5, 100, 1)
         receipts += _receipts(warm.outcomes)
         unanswered += sum(o.status == 0 for o in warm.outcomes)
         for name, r, first in (("target", rate, 110), ("goal", goal, 120)):

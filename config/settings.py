@@ -136,7 +136,12 @@ DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL,
         conn_max_age=600,
-        conn_health_checks=True,
+        # A persistent connection is not pinged before each request (Django's default): the
+        # ping was a round trip on every request, the public box's submission included
+        # (decision 0021, "The public box under load"). After the database restarts, each
+        # web thread's next request fails once and its connection is then replaced.
+        # MASSLINE_DB_HEALTH_CHECKS=1 pings instead.
+        conn_health_checks=os.environ.get("MASSLINE_DB_HEALTH_CHECKS", "0") == "1",
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

@@ -61,13 +61,15 @@ def _box_sql() -> str:
     """The organization, whether its box is closed and the campaign open there on a day, in
     one statement: the public submission's only read (its ORM form cost a third of the
     request's CPU, bench/opinions_load.py)."""
+    qn = connection.ops.quote_name
+    columns = ", ".join(f"o.{qn(f.column)}" for f in Organization._meta.concrete_fields)
     participation = Participation._meta.db_table
     return (
-        f"SELECT o.*, EXISTS (SELECT 1 FROM {BoxClosure._meta.db_table} c "
-        "WHERE c.org_id = o.id) AS box_closed, "
+        f"SELECT {columns}, EXISTS (SELECT 1 FROM {BoxClosure._meta.db_table} c "
+        "WHERE c.org_id = o.id), "
         f"(SELECT p.campaign_id FROM {participation} p WHERE p.org_id = o.id "
         "AND p.starts_on <= %s AND p.ends_on >= %s "
-        "ORDER BY p.starts_on DESC, p.campaign_id DESC LIMIT 1) AS box_campaign_id "
+        "ORDER BY p.starts_on DESC, p.campaign_id DESC LIMIT 1) "
         f"FROM {Organization._meta.db_table} o WHERE o.id = %s"
     )
 
@@ -77,21 +79,27 @@ def box_org(org_id: Any) -> Organization:
     none (a mistyped or old QR code) or when its box is closed. The campaign open there
     today comes with it (`open_campaign_id` reads it instead of asking again)."""
     today = timezone.localdate()
+    row = None
     try:
         pk = int(org_id)
-        if not 0 < pk < 2**63:
-            raise ValueError(pk)
-        # the row's extra columns (box_closed, box_campaign_id) ride on the instance
-        org: Any = next(iter(Organization.objects.raw(_box_sql(), [today, today, pk])))
-    except (StopIteration, ValueError, TypeError, OverflowError):
+        if 0 < pk < 2**63:
+            with connection.cursor() as cursor:
+                cursor.execute(_box_sql(), [today, today, pk])
+                row = cursor.fetchone()
+    except (ValueError, TypeError, OverflowError):
+        pass
+    if row is None:
         raise ApplicationError(
             _(
                 "There is no opinion box at this address. Check the QR code or the link, or "
                 "ask the organization for its current one."
             ),
             code="not_found",
-        ) from None
-    if org.box_closed:
+        )
+    *values, closed, campaign_id = row
+    attnames = [f.attname for f in Organization._meta.concrete_fields]
+    org: Any = Organization.from_db(connection.alias, attnames, values)
+    if closed:
         raise ApplicationError(
             _(
                 "The opinion box of %(org)s is closed and takes no more opinions. A receipt "
@@ -100,7 +108,7 @@ def box_org(org_id: Any) -> Organization:
             % {"org": org.name},
             code="gone",
         )
-    org.box_campaign = (today, org.box_campaign_id)
+    org.box_campaign = (today, campaign_id)  # read by open_campaign_id
     return org
 
 
