@@ -57,12 +57,28 @@ def _clean(value: Any) -> str:
     return str(value or "").replace("\x00", "").strip()
 
 
+#: What the box reads of its organization: texts and numbers, which every database returns
+#: as Python wants them (no converter needed on a plain cursor); the rest is deferred.
+_BOX_FIELDS = (
+    "id",
+    "code",
+    "name",
+    "kind",
+    "unit_type",
+    "area_type",
+    "division_id",
+    "parent_id",
+    "depth",
+    "path",
+)
+
+
 def _box_sql() -> str:
     """The organization, whether its box is closed and the campaign open there on a day, in
     one statement: the public submission's only read (its ORM form cost a third of the
     request's CPU, bench/opinions_load.py)."""
     qn = connection.ops.quote_name
-    columns = ", ".join(f"o.{qn(f.column)}" for f in Organization._meta.concrete_fields)
+    columns = ", ".join(f"o.{qn(name)}" for name in _BOX_FIELDS)
     participation = Participation._meta.db_table
     return (
         f"SELECT {columns}, EXISTS (SELECT 1 FROM {BoxClosure._meta.db_table} c "
@@ -97,8 +113,7 @@ def box_org(org_id: Any) -> Organization:
             code="not_found",
         )
     *values, closed, campaign_id = row
-    attnames = [f.attname for f in Organization._meta.concrete_fields]
-    org: Any = Organization.from_db(connection.alias, attnames, values)
+    org: Any = Organization.from_db(connection.alias, list(_BOX_FIELDS), values)
     if closed:
         raise ApplicationError(
             _(

@@ -99,3 +99,23 @@ def test_the_api_closes_and_reopens(tree, office):
     assert closed.status_code == 200 and closed.json()["closed"] is True
     assert again.status_code == 400
     assert reopened.status_code == 200 and reopened.json()["closed"] is False
+
+
+def test_the_box_reads_its_organization_in_one_statement_and_the_rest_on_demand(tree):
+    # given
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    # when
+    with CaptureQueriesContext(connection) as queries:
+        org = intake.box_org(tree.village_a1.pk)
+    # then: one statement; the fields it did not read come from the database when asked
+    assert len(queries) == 1
+    assert (org.pk, org.name, org.path, org.parent_id) == (
+        tree.village_a1.pk,
+        tree.village_a1.name,
+        tree.village_a1.path,
+        tree.village_a1.parent_id,
+    )
+    assert org.created_at == tree.village_a1.created_at  # a datetime, on every database
+    assert org == tree.village_a1
