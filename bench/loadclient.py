@@ -3,8 +3,8 @@ submission now; public evaluation and check-in bursts use the same shape).
 
 Open loop: request k is due at start + k / rate whatever happened to the ones before, and
 its latency counts from when it was due, so a server that falls behind shows it in the
-figures (no coordinated omission). Each request comes from a source address of its own
-choice in 127.0.0.0/8 over a connection of its own (`Connection: close`), as phones behind
+figures (no coordinated omission). Each request comes from the source address its caller
+gives it in 127.0.0.0/8, over a connection of its own (`Connection: close`), as phones behind
 a proxy would: the server's per-address rate limits see many people, not one client.
 Written on asyncio streams: a few tens of microseconds of CPU per request, so the client
 takes little of the two cores from the server it measures."""

@@ -57,19 +57,13 @@ def _clean(value: Any) -> str:
     return str(value or "").replace("\x00", "").strip()
 
 
-#: What the box reads of its organization: texts and numbers, which every database returns
-#: as Python wants them (no converter needed on a plain cursor); the rest is deferred.
-_BOX_FIELDS = (
-    "id",
-    "code",
-    "name",
-    "kind",
-    "unit_type",
-    "area_type",
-    "division_id",
-    "parent_id",
-    "depth",
-    "path",
+#: What the box reads of its organization: every field but its dates, which a plain cursor
+#: would return unconverted on SQLite (texts and numbers come back as Python wants them on
+#: every database); the dates are deferred, read if asked for.
+_BOX_FIELDS = tuple(
+    f.attname
+    for f in Organization._meta.concrete_fields
+    if f.get_internal_type() not in ("DateField", "DateTimeField")
 )
 
 

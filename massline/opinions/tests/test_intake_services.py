@@ -39,7 +39,7 @@ def nothing_written() -> None:
 # -- the public box ---------------------------------------------------------------------------
 
 
-def test_a_box_submission_reads_once_and_writes_in_one_statement_on_postgresql(tree):
+def test_a_box_submission_writes_in_one_statement_on_postgresql_and_three_elsewhere(tree):
     # given: the box read as the portal reads it
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
