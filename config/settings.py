@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "massline.members",
     "massline.campaigns",
     "massline.opinions",
+    "massline.rectification",
     "massline.portal",
     "massline.api",
     "massline.demo",

@@ -16,6 +16,7 @@ urlpatterns = [
     path("notices/", include("massline.notices.urls")),
     path("campaigns/", include("massline.campaigns.urls")),
     path("opinions/", include("massline.opinions.urls")),
+    path("rectification/", include("massline.rectification.urls")),
     path("jobs/", include("massline.core.urls")),
     path("system/", include("massline.core.system_urls")),
     # the public portal: an organization's opinion box and tracking by receipt (no login)

@@ -19,6 +19,9 @@ OPINIONS_VIEW = "opinions.view"
 OPINIONS_ENTER = "opinions.enter"
 OPINIONS_DISPATCH = "opinions.dispatch"
 OPINIONS_HANDLE = "opinions.handle"
+RECTIFICATION_VIEW = "rectification.view"
+RECTIFICATION_MANAGE = "rectification.manage"
+RECTIFICATION_APPROVE = "rectification.approve"
 
 ALL_PERMISSIONS = {
     ORGS_VIEW: _("view organizations"),
@@ -38,6 +41,15 @@ ALL_PERMISSIONS = {
     OPINIONS_ENTER: _("enter opinions heard at forums, interviews, visits and paper boxes"),
     OPINIONS_DISPATCH: _("categorize, merge, dispatch and reassign opinions"),
     OPINIONS_HANDLE: _("handle opinions dispatched here: contact, reply, return"),
+    RECTIFICATION_VIEW: _("read problems, fixes, commitments and their results"),
+    RECTIFICATION_MANAGE: _(
+        "record problems and fixes, report progress, ask for extensions and close-outs, "
+        "publish commitments and hand out evaluation slips"
+    ),
+    RECTIFICATION_APPROVE: _(
+        "approve or refuse the extensions and close-outs of the level below, claim problems "
+        "escalated from it, send fixes back for rework"
+    ),
 }
 
 # code: (label, permissions)
@@ -59,6 +71,9 @@ BUILTIN_ROLES = {
             OPINIONS_ENTER,
             OPINIONS_DISPATCH,
             OPINIONS_HANDLE,
+            RECTIFICATION_VIEW,
+            RECTIFICATION_MANAGE,
+            RECTIFICATION_APPROVE,
         ],
     ),
     "org_admin": (
@@ -78,11 +93,14 @@ BUILTIN_ROLES = {
             OPINIONS_VIEW,
             OPINIONS_ENTER,
             OPINIONS_HANDLE,
+            RECTIFICATION_VIEW,
+            RECTIFICATION_MANAGE,
+            RECTIFICATION_APPROVE,
         ],
     ),
     "supervisor": (
         _("supervision team member"),
-        [ORGS_VIEW, STATS_VIEW, MEMBERS_VIEW, CAMPAIGNS_VIEW, OPINIONS_VIEW],
+        [ORGS_VIEW, STATS_VIEW, MEMBERS_VIEW, CAMPAIGNS_VIEW, OPINIONS_VIEW, RECTIFICATION_VIEW],
     ),
     "member": (_("party member"), [ORGS_VIEW]),
 }

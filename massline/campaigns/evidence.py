@@ -126,9 +126,10 @@ def _too_big(name: str, size: int) -> ApplicationError:
     )
 
 
-def store(campaign_id: int, checked: Checked) -> str:
-    """Write the file (once per content) and return its path under the evidence folder."""
-    relative = f"{campaign_id}/{checked.sha256[:2]}/{checked.sha256}.{checked.kind}"
+def store(folder: int | str, checked: Checked) -> str:
+    """Write the file (once per content) and return its path under the evidence folder, in
+    `folder` (a campaign's id, or another domain's name)."""
+    relative = f"{folder}/{checked.sha256[:2]}/{checked.sha256}.{checked.kind}"
     target = evidence_root() / relative
     if not target.exists():
         target.parent.mkdir(parents=True, exist_ok=True)

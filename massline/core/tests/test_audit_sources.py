@@ -27,6 +27,8 @@ SERVICE_MODULES = {
     "opinions/dispatch_services.py",  # the dispatch steps and the overdue escalation
     "opinions/intake_services.py",  # opinions entered by staff, forums
     "opinions/hotline_import.py",  # a hotline or petition file imported at once
+    "rectification/fix_services.py",  # fixes: created, every step, moves
+    "rectification/problem_services.py",  # problems: recorded, escalated, claimed, declined
     "demo/skeleton.py",  # generate_orgs
     "demo/members/load.py",  # generate_members
 }
