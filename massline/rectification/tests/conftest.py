@@ -27,6 +27,7 @@ def people(tree, make_user) -> SimpleNamespace:
     p.other_village = make_user("org_admin", tree.village_a2)
     p.supervisor = make_user("supervisor", tree.county_a1)
     p.nobody = make_user()
+    p.province = make_user("campaign_office", tree.root)
     return p
 
 
