@@ -12,10 +12,11 @@ class RectificationConfig(AppConfig):
         from massline.core.audit import register_actions, register_field_labels
         from massline.orgs.services import register_path_copy
 
-        from . import counters, workflow
+        from . import awaiting, counters, workflow
         from .models import CoOrganization, Evaluation, Fix, Problem
 
         counters.register()
+        awaiting.register()
         for table, column in (
             ("rectification_problem", "org_path"),
             ("rectification_problem", "origin_path"),

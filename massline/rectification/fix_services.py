@@ -26,7 +26,7 @@ from massline.core.errors import ApplicationError, Forbidden
 from massline.orgs import counters as org_counters
 from massline.orgs.models import Organization
 
-from . import workflow
+from . import awaiting, workflow
 from .counters import changes, fix_counts, negated
 from .models import (
     Audience,
@@ -496,6 +496,7 @@ def apply_step(
         checked=checked or (),
         now=now,
     )
+    awaiting.fix_asked(fix, step.action)
     return fix
 
 

@@ -25,6 +25,7 @@ from massline.opinions.models import Opinion, OpinionCategory
 from massline.orgs import counters as org_counters
 from massline.orgs.models import Organization
 
+from . import awaiting
 from .counters import changes, negated, problem_counts
 from .fix_services import MEASURE_MAX, PERSON_MAX, fix_locked, fix_move, open_fixes
 from .models import FixStepKind, Problem, ProblemSource, ProblemStatus
@@ -221,6 +222,7 @@ def problem_escalate(
         "rectification.problem_escalate",
         ["status", "escalated_to", "escalation_reason"],
     )
+    awaiting.problem_escalated(p)
     return p
 
 

@@ -181,3 +181,20 @@ def test_a_fix_may_be_given_to_an_organization_below_the_problems(tree, people):
         a_fix(p, actor=None, org=tree.county_a1)
     assert e.value.field == "org"
     assert Fix.objects.count() == 1
+
+
+def test_the_level_above_hears_of_what_awaits_its_decision(tree, people):
+    from massline.notices.models import Notice
+
+    p = a_problem(tree.village_a1, actor=people.village)
+    problem_escalate(actor=people.village, problem=p, reason="资金审批在镇里")
+    mine = Notice.objects.filter(recipient__in=[people.town, people.town2])
+    assert mine.count() == 2
+    assert not Notice.objects.filter(recipient=people.county).exists()  # at the very org only
+    f = a_fix(a_problem(tree.village_a1), actor=people.village)
+    fix_act(actor=people.village, fix=f, action=workflow.REQUEST_CLOSE, note="完成", today=TODAY)
+    assert mine.count() == 4
+    assert {n.link for n in mine} == {
+        f"/rectification/problems/{p.pk}/",
+        f"/rectification/fixes/{f.pk}/",
+    }
