@@ -554,8 +554,7 @@ def fix_move(
         fix.handover_org = None
         fields.append("handover_org")
     figures = fix_counts(fix)
-    org_counters.bump_many({old_path: negated(before["figures"])})
-    org_counters.bump_many({to.path: figures})
+    org_counters.bump_many({old_path: negated(before["figures"]), to.path: figures})
     before = {**before, "figures": figures}
     fix_change_save(
         actor=actor, fix=fix, before=before, kind=kind, action=action, fields=fields, note=note

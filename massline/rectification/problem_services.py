@@ -181,8 +181,7 @@ def _save(
         if deltas:
             org_counters.bump(path=p.org_path, deltas=deltas)
     else:
-        org_counters.bump_many({before["path"]: negated(before["figures"])})
-        org_counters.bump_many({p.org_path: after})
+        org_counters.bump_many({before["path"]: negated(before["figures"]), p.org_path: after})
     audit_record(
         actor=actor,
         action=action,
