@@ -16,6 +16,11 @@ class RectificationConfig(AppConfig):
         from .models import CoOrganization, Evaluation, Fix, Problem
 
         counters.register()
+        # the three rates' formulas name only counters registered by now (opinions and
+        # orgs come before this app): a wrong setting stops the start, saying where
+        from .rates import formulas
+
+        formulas()
         for table, column in (
             ("rectification_problem", "org_path"),
             ("rectification_problem", "origin_path"),
