@@ -122,7 +122,9 @@ def _bad(message: str) -> ImproperlyConfigured:
     return ImproperlyConfigured(f"RECTIFICATION_RATES: {message}")
 
 
-def _terms(rate: str, part: str, given: Any, known: Mapping[str, Any]) -> tuple[tuple[str, float], ...]:
+def _terms(
+    rate: str, part: str, given: Any, known: Mapping[str, Any]
+) -> tuple[tuple[str, float], ...]:
     if not isinstance(given, Mapping) or not given:
         raise _bad(f"{rate}.{part} must be a non-empty mapping of counter codes to weights")
     out = []
@@ -130,7 +132,9 @@ def _terms(rate: str, part: str, given: Any, known: Mapping[str, Any]) -> tuple[
         if code not in known:
             raise _bad(f"{rate}.{part} names the unknown counter {code!r}")
         if isinstance(weight, bool) or not isinstance(weight, int | float) or weight < 0:
-            raise _bad(f"{rate}.{part}: the weight of {code!r} must be a number ≥ 0, not {weight!r}")
+            raise _bad(
+                f"{rate}.{part}: the weight of {code!r} must be a number ≥ 0, not {weight!r}"
+            )
         out.append((code, float(weight)))
     return tuple(out)
 
@@ -224,7 +228,9 @@ def _value(figures: Mapping[str, tuple[int, int]], code: str) -> int:
     return figures.get(code, (0, 0))[1]
 
 
-def _weighted(figures: Mapping[str, tuple[int, int]], terms: tuple[tuple[str, float], ...]) -> float:
+def _weighted(
+    figures: Mapping[str, tuple[int, int]], terms: tuple[tuple[str, float], ...]
+) -> float:
     return sum(w * _value(figures, c) for c, w in terms)
 
 
@@ -236,10 +242,11 @@ def figures_of(
     rates = {}
     for key, f in forms.items():
         num, den = _weighted(read, f.numerator), _weighted(read, f.denominator)
-        if f.reads_verdicts and not broken_down:
+        hidden = f.reads_verdicts and not broken_down  # the numerator would give them
+        if den <= 0:
+            rates[key] = Rate(key, None, 0 if hidden else num, den, "no_sample")
+        elif hidden:
             rates[key] = Rate(key, None, 0, den, "below_k")
-        elif den <= 0:
-            rates[key] = Rate(key, None, num, den, "no_sample")
         else:
             rates[key] = Rate(key, num / den, num, den)
     counts: dict[str, int | None] = {
@@ -258,7 +265,9 @@ def _codes(forms: Mapping[str, Formula]) -> list[str]:
     return sorted(set(SHOWN) | {c for f in forms.values() for c in f.codes})
 
 
-def _read(org_ids: list[int], forms: Mapping[str, Formula]) -> dict[int, dict[str, tuple[int, int]]]:
+def _read(
+    org_ids: list[int], forms: Mapping[str, Formula]
+) -> dict[int, dict[str, tuple[int, int]]]:
     return counters.read(org_ids, codes=_codes(forms))
 
 
@@ -336,7 +345,9 @@ def ranking(org: Organization, sort: str = SATISFACTION) -> Ranking:
     rankable = [
         f for f in rows if f.rates[sort].value is not None and f.rates[sort].sample >= least
     ]
-    rankable.sort(key=lambda f: (-(f.rates[sort].value or 0), -f.rates[sort].denominator, f.org.code))
+    rankable.sort(
+        key=lambda f: (-(f.rates[sort].value or 0), -f.rates[sort].denominator, f.org.code)
+    )
     out.ranked = [Ranked(f, i + 1) for i, f in enumerate(rankable)]
     placed = {id(f) for f in rankable}
     out.too_small = [Ranked(f, None) for f in rows if id(f) not in placed]

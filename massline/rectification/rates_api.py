@@ -149,7 +149,13 @@ def org_rates_children(
 
     def row(item: Ranked) -> dict[str, object]:
         f = item.figures
-        return {"rank": item.rank, "org": f.org.pk, "code": f.org.code, "name": f.org.name, **_rates(f)}
+        return {
+            "rank": item.rank,
+            "org": f.org.pk,
+            "code": f.org.code,
+            "name": f.org.name,
+            **_rates(f),
+        }
 
     return {
         "org": r.org.pk,

@@ -18,8 +18,8 @@ from .rates import (
     RATES,
     REASONS,
     SATISFACTION,
-    Rate,
     Ranked,
+    Rate,
     access_rates,
     check_sort,
     evaluation_k,
@@ -29,6 +29,11 @@ from .rates import (
 )
 
 RED, AMBER, GREEN = "#b3181f", "#e8a33d", "#8aa26b"
+
+
+def _color(rate: Rate) -> str:
+    value = rate.value or 0
+    return RED if value < 0.6 else AMBER if value < 0.8 else GREEN
 
 
 def gauge(rate: Rate) -> dict[str, Any]:
@@ -43,7 +48,7 @@ def gauge(rate: Rate) -> dict[str, Any]:
                 "center": ["50%", "60%"],
                 "startAngle": 200,
                 "endAngle": -20,
-                "progress": {"show": True, "width": 14},
+                "progress": {"show": True, "width": 14, "itemStyle": {"color": _color(rate)}},
                 "axisLine": {
                     "lineStyle": {"width": 14, "color": [[0.6, RED], [0.8, AMBER], [1, GREEN]]}
                 },
@@ -120,6 +125,8 @@ def rates_page(request: HttpRequest, org_id: int) -> HttpResponse:
     ]
     for item in r.ranked + r.too_small:
         item.linked = may_see(user, item.figures.org)  # type: ignore[attr-defined]
+    # unranked children with something counted are listed; those with nothing, only counted
+    small = [i for i in r.too_small if any(x.denominator for x in i.figures.rates.values())]
     title = str(LABELS[sort])
     parent = org.parent
     return render(
@@ -142,6 +149,8 @@ def rates_page(request: HttpRequest, org_id: int) -> HttpResponse:
             "k": evaluation_k(),
             "sorts": [(key, LABELS[key]) for key in RATES],
             "sort_label": title,
+            "small": small,
+            "nothing_yet": len(r.too_small) - len(small),
             "bars": ranking_bars(title, r.ranked, sort) if r.ranked else None,
             "bars_size": _height(len(r.ranked)),
             "parent": parent if parent is not None and may_see(user, parent) else None,

@@ -68,11 +68,21 @@ def test_an_override_replaces_one_rate(tree, filled, settings):
     [
         ({"speed_rate": {}}, "unknown rate 'speed_rate'"),
         (
-            {"response_rate": {"numerator": {"opinions.nope": 1}, "denominator": {"opinions.total": 1}}},
+            {
+                "response_rate": {
+                    "numerator": {"opinions.nope": 1},
+                    "denominator": {"opinions.total": 1},
+                }
+            },
             "response_rate.numerator names the unknown counter 'opinions.nope'",
         ),
         (
-            {"response_rate": {"numerator": {"opinions.total": "1"}, "denominator": {"opinions.total": 1}}},
+            {
+                "response_rate": {
+                    "numerator": {"opinions.total": "1"},
+                    "denominator": {"opinions.total": 1},
+                }
+            },
             "the weight of 'opinions.total' must be a number",
         ),
         (
@@ -95,8 +105,10 @@ def test_a_bad_override_is_refused_saying_where(given, says):
 def test_the_app_checks_the_setting_at_start(settings):
     from django.apps import apps
 
-    settings.RECTIFICATION_RATES = {"resolution_rate": {"numerator": {"x.y": 1}, "denominator": {"x.y": 1}}}
-    with pytest.raises(ImproperlyConfigured, match="unknown counter 'x.y'"):
+    settings.RECTIFICATION_RATES = {
+        "resolution_rate": {"numerator": {"x.y": 1}, "denominator": {"x.y": 1}}
+    }
+    with pytest.raises(ImproperlyConfigured, match=r"unknown counter 'x\.y'"):
         apps.get_app_config("rectification").ready()
 
 
@@ -131,7 +143,10 @@ def test_a_ranking_orders_by_the_rate_then_the_sample(tree, filled, settings):
     settings.RECTIFICATION_RATES_MIN_SAMPLE = 1
     r = ranking(tree.town_a1, "response_rate")
     # village_a1 80% of 10 first; village_a2 0% of 1 second
-    assert [(i.figures.org, i.rank) for i in r.ranked] == [(tree.village_a1, 1), (tree.village_a2, 2)]
+    assert [(i.figures.org, i.rank) for i in r.ranked] == [
+        (tree.village_a1, 1),
+        (tree.village_a2, 2),
+    ]
     assert r.too_small == []
     # below k the satisfaction rate is withheld: listed apart even with a small minimum
     r = ranking(tree.town_a1, "satisfaction_rate")
@@ -149,3 +164,22 @@ def test_a_ranking_takes_two_queries_at_any_level(tree, filled, level):
     with CaptureQueriesContext(connection) as q:
         ranking(getattr(tree, level))
     assert len(q.captured_queries) == 2
+
+
+def test_nothing_to_count_says_so_rather_than_below_k(tree):
+    f = rates_of(tree.county_b1)
+    assert {r.reason for r in f.rates.values()} == {"no_sample"}
+    assert f.counts["evaluations.satisfied"] is None  # 0 < k: not given either
+
+
+def test_an_override_reading_verdicts_over_another_denominator_hides_its_numerator(
+    tree, filled, settings
+):
+    settings.RECTIFICATION_RATES = {
+        "response_rate": {
+            "numerator": {"evaluations.satisfied": 1},
+            "denominator": {"opinions.response.due": 1},
+        }
+    }
+    r = rates_of(tree.village_a2).rates["response_rate"]  # 3 evaluations, 1 opinion due
+    assert (r.value, r.numerator, r.reason) == (None, 0, "below_k")

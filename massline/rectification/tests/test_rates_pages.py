@@ -75,7 +75,9 @@ def test_the_api_ranks_the_children_with_their_samples(tree, filled, office):
 
 
 def test_the_dashboard_shows_gauges_ranking_and_formulas(tree, filled, office):
-    page = login_client(office).get(f"/rectification/orgs/{tree.town_a1.pk}/rates/").content.decode()
+    page = (
+        login_client(office).get(f"/rectification/orgs/{tree.town_a1.pk}/rates/").content.decode()
+    )
     assert "三率" in page and "满意率" in page and "响应率" in page and "解决率" in page
     for key in ("response_rate", "resolution_rate", "satisfaction_rate"):
         assert f'data-option="gauge-{key}"' in page
@@ -88,7 +90,11 @@ def test_the_dashboard_shows_gauges_ranking_and_formulas(tree, filled, office):
 
 
 def test_the_dashboard_below_k_and_empty(tree, filled, office):
-    page = login_client(office).get(f"/rectification/orgs/{tree.village_a2.pk}/rates/").content.decode()
+    page = (
+        login_client(office)
+        .get(f"/rectification/orgs/{tree.village_a2.pk}/rates/")
+        .content.decode()
+    )
     assert "评价不足 5 条" in page and 'data-option="gauge-satisfaction_rate"' not in page
     empty = login_client(office).get(f"/rectification/orgs/{tree.county_a1.pk}/rates/?sort=bogus")
     assert empty.status_code == 200
