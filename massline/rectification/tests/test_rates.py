@@ -102,14 +102,19 @@ def test_a_bad_override_is_refused_saying_where(given, says):
     assert says in str(e.value)
 
 
-def test_the_app_checks_the_setting_at_start(settings):
-    from django.apps import apps
+def test_the_setting_is_read_and_checked_as_the_app_starts_it(settings):
+    # RectificationConfig.ready() calls formulas() with the setting (calling ready() again
+    # here would register the app's counters and paths twice)
+    import inspect
 
+    from massline.rectification.apps import RectificationConfig
+
+    assert "formulas()" in inspect.getsource(RectificationConfig.ready)
     settings.RECTIFICATION_RATES = {
         "resolution_rate": {"numerator": {"x.y": 1}, "denominator": {"x.y": 1}}
     }
     with pytest.raises(ImproperlyConfigured, match=r"unknown counter 'x\.y'"):
-        apps.get_app_config("rectification").ready()
+        rates.formulas()
 
 
 def test_below_k_the_verdicts_and_the_rates_reading_them_are_withheld(tree, filled):
