@@ -57,6 +57,10 @@ date and each target's pass or fail. Progress goes to stderr.
 14. opinions_stats_sqlite, opinions_stats_postgresql: bench/opinions_stats.py (its own process),
    on fresh databases of its own with the province's tree and 5,000 opinions made in bulk: the
    opinion statistics page and API (and the inbox) at the root, a county and a village; p95.
+14a. rectification_rates_sqlite, rectification_rates_postgresql: bench/rectification_rates.py
+   (its own process), on fresh databases of its own with the province's tree and 5,000 fixes,
+   their evaluations and 5,000 answered opinions made in bulk: the three-rates dashboard, its
+   API and the children's ranking at the root, a county and a village; p95.
 
 15. opinions_load_sqlite, opinions_load_postgresql: bench/opinions_load.py (its own process),
    on fresh databases of its own with the province's tree: public submissions at 400 and 800
@@ -300,6 +304,12 @@ def opinions_stats(requests: int, postgres: bool) -> list[dict[str, Any]]:
     return script("opinions_stats.py", "--requests", str(requests), *extra)
 
 
+def rectification_rates(requests: int, postgres: bool) -> list[dict[str, Any]]:
+    log("the three rates over the province ...")
+    extra = [] if postgres else ["--no-postgres"]
+    return script("rectification_rates.py", "--requests", str(requests), *extra)
+
+
 def opinions_load(quick: bool, postgres: bool) -> list[dict[str, Any]]:
     log("public submission under load, through the production server ...")
     extra = [] if postgres else ["--no-postgres"]
@@ -446,6 +456,11 @@ def main() -> None:
                 emit(record)
     for record in opinions_stats(30 if args.quick else 100, not args.no_postgres):
         if record["benchmark"] == "opinions_stats_summary":
+            checks.update(record["checks"])
+        else:
+            emit(record)
+    for record in rectification_rates(30 if args.quick else 100, not args.no_postgres):
+        if record["benchmark"] == "rectification_rates_summary":
             checks.update(record["checks"])
         else:
             emit(record)

@@ -113,8 +113,10 @@ def _register_routers() -> None:
     from massline.opinions.public_api import router as public_router
     from massline.opinions.stats_api import router as opinions_stats_router
     from massline.orgs.api import router as orgs_router
+    from massline.rectification.rates_api import router as rectification_rates_router
 
     api.add_router("/orgs", orgs_router)
+    api.add_router("/orgs", rectification_rates_router)
     api.add_router("/members", members_router)
     api.add_router("/imports", imports_router)
     api.add_router("/transfers", transfers_router)

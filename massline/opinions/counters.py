@@ -29,6 +29,12 @@ METRICS: tuple[Counted, ...] = (
     *(Counted(f"opinions.status.{s.value}", s.label, {"status": s.value}) for s in OpinionStatus),
     Counted("opinions.open", _("open opinions"), {"status": OPEN}),
     Counted("opinions.overdue", _("overdue opinions"), {"overdue": True}),
+    # the response rate's figures (decision 0022, "The three rates"): due = answered in time,
+    # answered late, or past the time limit unanswered
+    Counted(
+        "opinions.response.due", _("opinions due an answer"), {"response": ("in_time", "late")}
+    ),
+    Counted("opinions.response.in_time", _("opinions answered in time"), {"response": "in_time"}),
 )
 
 

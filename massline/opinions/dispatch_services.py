@@ -35,6 +35,7 @@ from .models import (
     OpinionStatus,
     OpinionStep,
     OpinionStepKind,
+    Response,
     Urgency,
 )
 
@@ -65,9 +66,19 @@ def _snapshot(o: Opinion) -> dict[str, Any]:
         "category": o.category_id,
         "urgency": o.urgency,
         "overdue": o.overdue,
+        "response": o.response,
         "reply_published": o.reply_published,
         "merged_into": o.merged_into_id,
     }
+
+
+def _answered(o: Opinion, now: dt.datetime) -> list[str]:
+    """The first answer (contact or reply) settles the response figure, once: in time when at
+    or before the time limit. A later answer, or one after the sweep found it late, keeps it."""
+    if o.response:
+        return []
+    o.response = Response.IN_TIME if o.due_at is None or now <= o.due_at else Response.LATE
+    return ["response"]
 
 
 def _bump(o: Opinion, before: dict[str, int]) -> None:
@@ -269,11 +280,13 @@ def opinion_act(
     elif step.action == workflow.CONTACT:
         o.first_contact_at = now
         fields.append("first_contact_at")
+        fields += _answered(o, now)
     elif step.action == workflow.REPLY:
         o.reply = note
         o.replied_at = now
         o.reply_published = False
         fields += ["reply", "replied_at", "reply_published"]
+        fields += _answered(o, now)
     elif step.action == workflow.PUBLISH:
         o.reply_published = True
         fields.append("reply_published")
@@ -339,7 +352,11 @@ def opinions_escalate(*, now: dt.datetime | None = None) -> int:
         figures = counts(o)
         o.overdue = True
         o.escalated_to = above
-        o.save(update_fields=["overdue", "escalated_to"])
+        fields = ["overdue", "escalated_to"]
+        if not o.response:  # not answered in time: late, whenever the answer comes
+            o.response = Response.LATE
+            fields.append("response")
+        o.save(update_fields=fields)
         for k, delta in figure_changes(figures, counts(o)).items():
             changes.setdefault(o.org_path, {}).setdefault(k, 0)
             changes[o.org_path][k] += delta

@@ -109,6 +109,16 @@ class Forum(models.Model):
         return f"{self.org_id} {self.held_on}"
 
 
+class Response(models.TextChoices):
+    """Whether the responsible organization answered in time (the response rate's figures):
+    set once, at the first contact or reply (in time when at or before `due_at`) or by the
+    escalation sweep when the time limit passed with neither (late)."""
+
+    NONE = "", _("not yet due")
+    IN_TIME = "in_time", _("answered in time")
+    LATE = "late", _("answered late or not at all")
+
+
 class Opinion(models.Model):
     """One opinion. `org` is the organization it was addressed to (its box, its forum); the
     organization responsible for it once dispatched is `lead_org`. Named submitters' details
@@ -167,6 +177,9 @@ class Opinion(models.Model):
     first_contact_at = models.DateTimeField(_("first contact"), null=True, blank=True)
     replied_at = models.DateTimeField(_("replied"), null=True, blank=True)
     overdue = models.BooleanField(_("overdue"), default=False)
+    response = models.CharField(
+        _("response"), max_length=8, choices=Response.choices, blank=True, default=""
+    )
     escalated_to = models.ForeignKey(
         Organization, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -278,17 +278,21 @@ def shift_subtree(*, old_parent_path: str, new_parent_path: str, totals: Mapping
     _write({k: (v[0], v[1]) for k, v in folded.items()})
 
 
-def read(org_ids: Iterable[int]) -> dict[int, dict[str, tuple[int, int]]]:
-    """Counters of these organizations: {org_id: {metric: (own, subtree)}}."""
+def read(
+    org_ids: Iterable[int], *, codes: Iterable[str] | None = None
+) -> dict[int, dict[str, tuple[int, int]]]:
+    """Counters of these organizations: {org_id: {metric: (own, subtree)}}; only `codes`
+    when given (a page reading a few figures of an organization with many)."""
     from .models import OrgCounter
 
     result: dict[int, dict[str, tuple[int, int]]] = defaultdict(dict)
     ids = list(org_ids)
     if not ids:
         return {}
-    for org_id, metric, own, sub in OrgCounter.objects.filter(org_id__in=ids).values_list(
-        "org_id", "metric", "own", "subtree"
-    ):
+    rows = OrgCounter.objects.filter(org_id__in=ids)
+    if codes is not None:
+        rows = rows.filter(metric__in=list(codes))
+    for org_id, metric, own, sub in rows.values_list("org_id", "metric", "own", "subtree"):
         result[org_id][metric] = (own, sub)
     return dict(result)
 

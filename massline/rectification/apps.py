@@ -17,6 +17,11 @@ class RectificationConfig(AppConfig):
 
         counters.register()
         awaiting.register()
+        # the three rates' formulas name only counters registered by now (opinions and
+        # orgs come before this app): a wrong setting stops the start, saying where
+        from .rates import formulas
+
+        formulas()
         for table, column in (
             ("rectification_problem", "org_path"),
             ("rectification_problem", "origin_path"),

@@ -1,4 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import rates_views
 
 app_name = "rectification"
-urlpatterns: list = []
+urlpatterns: list = [
+    # the three rates (decision 0022, "The three rates")
+    path("orgs/<int:org_id>/rates/", rates_views.rates_page, name="rates"),
+]
