@@ -149,7 +149,6 @@ def problem_new(request: HttpRequest, org_id: int) -> HttpResponse:
         request,
         "rectification/problem_new.html",
         {"nav": "rectification", "org": org, "form": form},
-        status=400 if form.errors else 200,
     )
 
 
@@ -273,4 +272,4 @@ def _add_fix(request: HttpRequest, p: Problem) -> HttpResponse:
             messages.success(request, _("The fix is recorded."))
             return redirect("rectification:fix", fix.pk)
     context = _problem_context(request, p, fix_form=form, error_action="fix")
-    return render(request, "rectification/problem.html", context, status=400)
+    return render(request, "rectification/problem.html", context)
