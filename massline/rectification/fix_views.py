@@ -92,7 +92,7 @@ def _take(request: HttpRequest, fix: Fix, action: str) -> Fix:
         audience=post.get("audience", ""),
         promised_on=_day(post.get("promised_on", ""), "promised_on"),
         public=post.get("public") == "1",
-        files=[(f.name, f) for f in files],
+        files=[(f.name or "", f) for f in files],
     )
 
 

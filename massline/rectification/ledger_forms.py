@@ -61,12 +61,12 @@ def opinions_named(user: Any, value: str) -> list[Opinion]:
             )
     wanted = list(dict.fromkeys(int(n) for n in numbers))
     found = {o.pk: o for o in visible(user).filter(pk__in=wanted)}
-    for n in wanted:
-        if n not in found:
+    for pk in wanted:
+        if pk not in found:
             raise ApplicationError(
-                _("No opinion %(n)s within your scope.") % {"n": n}, field="opinions"
+                _("No opinion %(n)s within your scope.") % {"n": pk}, field="opinions"
             )
-    return [found[n] for n in wanted]
+    return [found[pk] for pk in wanted]
 
 
 def orgs_coded(value: str, field: str) -> list[Organization]:
@@ -129,7 +129,7 @@ class FixForm(StaffForm):
         max_length=MEASURE_MAX,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
-    kind = forms.ChoiceField(label=gettext_lazy("Kind"), choices=FixKind.choices)
+    kind = forms.ChoiceField(label=gettext_lazy("Kind of fix"), choices=FixKind.choices)
     deadline = forms.DateField(
         label=gettext_lazy("Deadline"),
         required=False,

@@ -13,8 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from massline.access.permissions import (
@@ -47,7 +46,11 @@ from .models import FixKind, FixState, Problem, ProblemSource, ProblemStatus
 
 LABELS = {m.code: m.label for m in FIX_METRICS}
 #: The problem page's forms (besides adding a fix) and the inputs each one takes.
-PROBLEM_ACTIONS = {"escalate": ("reason",), "claim": ("responsible_person",), "decline": ("reason",)}
+PROBLEM_ACTIONS = {
+    "escalate": ("reason",),
+    "claim": ("responsible_person",),
+    "decline": ("reason",),
+}
 
 
 @login_required
@@ -68,7 +71,8 @@ def ledger_page(request: HttpRequest, org_id: int) -> HttpResponse:
         f = filter_from(request.GET)
         rows, cursor = ledger(user, org, f, after=request.GET.get("after", "")[:40], limit=PAGE)
     except ApplicationError as exc:
-        f, rows, cursor, error, error_field = LedgerFilter(), [], "", exc.message, exc.field
+        f, rows, cursor, error = LedgerFilter(), [], "", exc.message
+        error_field = exc.field or ""
     may_manage = can(user, RECTIFICATION_MANAGE, org)
     return render(
         request,
@@ -104,9 +108,7 @@ def publish_post(request: HttpRequest, org_id: int) -> HttpResponse:
     if n:
         messages.success(
             request,
-            ngettext(
-                "%(n)d commitment was published.", "%(n)d commitments were published.", n
-            )
+            ngettext("%(n)d commitment was published.", "%(n)d commitments were published.", n)
             % {"n": n},
         )
     else:
@@ -133,9 +135,7 @@ def problem_new(request: HttpRequest, org_id: int) -> HttpResponse:
         form = ProblemForm(request.POST, categories=categories)
         if form.is_valid():
             try:
-                p = problem_services.problem_create(
-                    actor=user, org=org, **form.service_args(user)
-                )
+                p = problem_services.problem_create(actor=user, org=org, **form.service_args(user))
             except Forbidden:
                 raise
             except ApplicationError as exc:
@@ -165,9 +165,7 @@ def _problem_context(request: HttpRequest, p: Problem, **extra: Any) -> dict[str
         "opinions": list(p.opinions.select_related("org").order_by("pk")),
         "fixes": fixes_of(user, p),
         "may_escalate": is_open and may_manage and p.org.parent_id is not None,
-        "may_answer": not is_open
-        and upper is not None
-        and can(user, RECTIFICATION_APPROVE, upper),
+        "may_answer": not is_open and upper is not None and can(user, RECTIFICATION_APPROVE, upper),
         "may_add_fix": is_open and may_manage,
         "fix_form": extra.pop("fix_form", None) or FixForm(initial={"kind": FixKind.TIME_LIMITED}),
         **extra,

@@ -6,6 +6,7 @@ field with what was typed, and nothing is written."""
 from __future__ import annotations
 
 import datetime as dt
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
@@ -171,9 +172,10 @@ def test_publishing_all_prepared_commitments(tree, people):
     assert Fix.objects.get(pk=f.pk).published
     # the supervisor reads the ledger but has no button and may not post
     sup = login_client(people.supervisor)
-    assert 'data-testid="publish"' not in sup.get(
-        f"/rectification/orgs/{tree.village_a1.pk}/"
-    ).content.decode()
+    assert (
+        'data-testid="publish"'
+        not in sup.get(f"/rectification/orgs/{tree.village_a1.pk}/").content.decode()
+    )
     assert sup.post(f"/rectification/orgs/{tree.village_a1.pk}/publish/").status_code == 403
 
 
@@ -198,7 +200,9 @@ def test_a_problem_from_an_opinion(tree, people):
         },
     )
     p = Problem.objects.get()
-    assert response.status_code == 302 and response["Location"] == f"/rectification/problems/{p.pk}/"
+    assert (
+        response.status_code == 302 and response["Location"] == f"/rectification/problems/{p.pk}/"
+    )
     assert list(p.opinions.all()) == [o]
     page = client.get(f"/rectification/problems/{p.pk}/").content.decode()
     assert f"/opinions/{o.pk}/" in page
@@ -336,16 +340,20 @@ def test_the_village_may_not_claim_its_own_escalation(tree, people):
     p = a_problem(tree.village_a1)
     problem_escalate(actor=people.village, problem=p, reason="原因")
     village = login_client(people.village)
-    assert 'data-testid="step-claim"' not in village.get(
-        f"/rectification/problems/{p.pk}/"
-    ).content.decode()
+    assert (
+        'data-testid="step-claim"'
+        not in village.get(f"/rectification/problems/{p.pk}/").content.decode()
+    )
     response = village.post(
         f"/rectification/problems/{p.pk}/claim/", {"responsible_person": "王", "version": 2}
     )
     assert response.status_code == 403
-    assert login_client(people.village).post(
-        f"/rectification/problems/{p.pk}/nonsense/", {}
-    ).status_code == 404
+    assert (
+        login_client(people.village)
+        .post(f"/rectification/problems/{p.pk}/nonsense/", {})
+        .status_code
+        == 404
+    )
 
 
 @pytest.mark.parametrize(
@@ -424,9 +432,7 @@ def test_the_loop_through_the_pages_with_files(tree, people):
     town = login_client(people.town)
     page = town.get(f"/rectification/fixes/{f.pk}/").content.decode()
     assert 'data-testid="step-approve_close"' in page
-    r = town.post(
-        f"/rectification/fixes/{f.pk}/approve_close/", {"version": 3, "confirmed": "1"}
-    )
+    r = town.post(f"/rectification/fixes/{f.pk}/approve_close/", {"version": 3, "confirmed": "1"})
     assert r.status_code == 302
     f.refresh_from_db()
     assert f.state == FixState.CLOSED
@@ -463,9 +469,7 @@ def test_the_loop_through_the_pages_with_files(tree, people):
         ("progress", {"note": "进展", "version": ""}, "version"),
     ],
 )
-def test_bad_steps_are_refused_at_their_field_keeping_the_words(
-    tree, people, action, data, field
-):
+def test_bad_steps_are_refused_at_their_field_keeping_the_words(tree, people, action, data, field):
     f = fix_at(tree.village_a1, people.village)
     post = {"version": 1, **data}
     for k in ("until", "promised_on"):
@@ -506,7 +510,9 @@ def test_a_step_taken_first_by_someone_else_is_refused_keeping_the_words(tree, p
     )
     assert response.status_code == 200
     body = response.content.decode()
-    assert "已被别人修改" in body and 'data-testid="lost-note"' in body and "证据不足，请补充" in body
+    assert (
+        "已被别人修改" in body and 'data-testid="lost-note"' in body and "证据不足，请补充" in body
+    )
     assert Fix.objects.get(pk=f.pk).state == FixState.CLOSED
 
 
