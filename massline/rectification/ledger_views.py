@@ -117,12 +117,18 @@ def publish_post(request: HttpRequest, org_id: int) -> HttpResponse:
 
 
 def _from_opinion(request: HttpRequest) -> dict[str, Any]:
-    """What `?opinion=` fills in: the opinion the problem was raised in, and its words."""
+    """What `?opinion=` fills in: the opinion the problem was raised in, its words and its
+    category (a checklist item, when it is one used here)."""
     pk = request.GET.get("opinion", "")
     if not pk:
         return {"source": ProblemSource.OPINION}
     o = opinion_for(request_user(request), pk)
-    return {"source": ProblemSource.OPINION, "opinions": str(o.pk), "description": o.text}
+    return {
+        "source": ProblemSource.OPINION,
+        "opinions": str(o.pk),
+        "description": o.text,
+        "category": str(o.category_id or ""),
+    }
 
 
 @login_required

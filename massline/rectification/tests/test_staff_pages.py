@@ -183,13 +183,15 @@ def test_publishing_all_prepared_commitments(tree, people):
 
 
 def test_a_problem_from_an_opinion(tree, people):
-    o = make_opinion(tree.village_a1, text="村里路灯坏了半年没人修")
+    cat = OpinionCategory.objects.create(source="local", code="lights", title="路灯")
+    o = make_opinion(tree.village_a1, text="村里路灯坏了半年没人修", category=cat)
     client = login_client(people.village)
     detail = client.get(f"/opinions/{o.pk}/").content.decode()
     assert f"/rectification/orgs/{tree.village_a1.pk}/problems/new/?opinion={o.pk}" in detail
     form = client.get(f"/rectification/orgs/{tree.village_a1.pk}/problems/new/?opinion={o.pk}")
     assert form.status_code == 200
     assert form.context["form"].initial["opinions"] == str(o.pk)
+    assert f'<option value="{cat.pk}" selected>路灯</option>' in form.content.decode()
     response = client.post(
         f"/rectification/orgs/{tree.village_a1.pk}/problems/new/",
         {
