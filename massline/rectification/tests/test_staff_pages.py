@@ -546,3 +546,10 @@ def test_an_unknown_step_or_fix_is_not_found(tree, people):
     assert client.post(f"/rectification/fixes/{f.pk}/explode/", {}).status_code == 404
     assert client.get("/rectification/fixes/999999/").status_code == 404
     assert client.get("/rectification/files/999999/").status_code == 404
+
+
+def test_the_navigation_links_the_ledger_for_those_who_read_it(tree, people, make_user):
+    town = login_client(people.town).get(f"/opinions/orgs/{tree.town_a1.pk}/").content.decode()
+    assert 'data-testid="nav-rectification"' in town and 'href="/rectification/"' in town
+    member = login_client(make_user("member", tree.town_a1)).get("/").content.decode()
+    assert 'data-testid="nav-rectification"' not in member
