@@ -9,7 +9,9 @@ import datetime as dt
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.html import escape
+from django.utils.translation import gettext
 
 from massline.conftest import login_client
 from massline.opinions.models import OpinionCategory
@@ -512,9 +514,13 @@ def test_a_step_taken_first_by_someone_else_is_refused_keeping_the_words(tree, p
     )
     assert response.status_code == 200
     body = response.content.decode()
-    assert (
-        "已被别人修改" in body and 'data-testid="lost-note"' in body and "证据不足，请补充" in body
-    )
+    with translation.override("zh-hans"):
+        message = gettext(
+            "This fix was changed by someone else while you were looking at it (it is now "
+            "%(state)s); look at it again before you act."
+        ) % {"state": FixState.CLOSED.label}
+    assert escape(message) in body
+    assert 'data-testid="lost-note"' in body and "证据不足，请补充" in body
     assert Fix.objects.get(pk=f.pk).state == FixState.CLOSED
 
 
