@@ -2,7 +2,13 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from .permissions import AUDIT_VIEW, CAMPAIGNS_VIEW, MEMBERS_VIEW, OPINIONS_VIEW
+from .permissions import (
+    AUDIT_VIEW,
+    CAMPAIGNS_VIEW,
+    MEMBERS_VIEW,
+    OPINIONS_VIEW,
+    RECTIFICATION_VIEW,
+)
 from .policy import can_anywhere
 from .users import manages_anyone
 
@@ -16,5 +22,6 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         "nav_members": signed_in and can_anywhere(user, MEMBERS_VIEW),
         "nav_campaigns": signed_in and can_anywhere(user, CAMPAIGNS_VIEW),
         "nav_opinions": signed_in and can_anywhere(user, OPINIONS_VIEW),
+        "nav_rectification": signed_in and can_anywhere(user, RECTIFICATION_VIEW),
         "nav_users": signed_in and manages_anyone(user),
     }

@@ -16,7 +16,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from massline.access.permissions import OPINIONS_DISPATCH, OPINIONS_ENTER, OPINIONS_VIEW
+from massline.access.permissions import (
+    OPINIONS_DISPATCH,
+    OPINIONS_ENTER,
+    OPINIONS_VIEW,
+    RECTIFICATION_MANAGE,
+)
 from massline.access.policy import access_org, can, scope_roots, scoped
 from massline.accounts.requests import request_user
 from massline.core.errors import ApplicationError, Forbidden, NotFound, http_status
@@ -135,9 +140,16 @@ def _detail_context(request: HttpRequest, o: Opinion) -> dict[str, Any]:
     user = request_user(request)
     actions = workflow.actions_for(user, o)
     can_merge = workflow.MERGE in actions
+    # where the user may record a problem raised in it (整改): the organization addressed,
+    # else the lead
+    problem_org = next(
+        (g for g in (o.org, o.lead_org) if g is not None and can(user, RECTIFICATION_MANAGE, g)),
+        None,
+    )
     return {
         "nav": "opinions",
         "o": o,
+        "problem_org": problem_org,
         # the inbox the page belongs to: the organization addressed, else the lead's
         "inbox_org": o.org if can(user, OPINIONS_VIEW, o.org) else (o.lead_org or o.org),
         "buttons": [workflow.TRANSITIONS[(o.status, a)] for a in actions],
