@@ -209,7 +209,7 @@ PORTAL_RATE_LIMITS = {
     ),
     # looking a code up and judging a fix on the evaluation page, or through the API
     "evaluate": (
-        int(os.environ.get("PORTAL_EVALUATE_LIMIT", "30")),
+        int(os.environ.get("PORTAL_EVALUATE_LIMIT", "60")),
         int(os.environ.get("PORTAL_EVALUATE_WINDOW", "600")),
     ),
 }

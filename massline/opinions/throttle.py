@@ -22,7 +22,7 @@ DEFAULTS = {
     "submit": (20, 600),
     "similar": (20, 600),
     "lookup": (60, 600),
-    "evaluate": (30, 600),
+    "evaluate": (60, 600),
 }
 
 
