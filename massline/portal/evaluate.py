@@ -39,7 +39,11 @@ class EvaluationForm(forms.Form):
     fix = forms.IntegerField(required=False, min_value=1, max_value=2**62, widget=forms.HiddenInput)
     verdict = forms.ChoiceField(
         label=_("Your verdict"),
-        choices=Verdict.choices,
+        choices=[
+            (Verdict.SATISFIED.value, _("Satisfied")),
+            (Verdict.BASICALLY_SATISFIED.value, _("Basically satisfied")),
+            (Verdict.UNSATISFIED.value, _("Not satisfied")),
+        ],
         required=False,
         widget=forms.RadioSelect,
     )
@@ -130,6 +134,6 @@ def evaluate(request: HttpRequest) -> HttpResponse:
     context.update(
         public_fix(evaluation.fix_id),
         step="thanks",
-        verdict=Verdict(evaluation.verdict).label,
+        verdict=dict(form.fields["verdict"].choices)[evaluation.verdict],  # type: ignore[attr-defined]
     )
     return _page(request, context)
