@@ -65,7 +65,7 @@ def _slip(
 ) -> None:
     x, y, w, h = box
     pad = 6 * mm
-    qr = 30 * mm
+    qr = 36 * mm
     text_w = w - 2 * pad - qr - 3 * mm
     top = y + h - pad
     parts = [
