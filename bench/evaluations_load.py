@@ -271,7 +271,7 @@ def measure(rate: float, goal: float, seconds: float) -> dict[str, Any]:
         results["flood"] = {"limit": limit, "statuses": statuses}
         tally(flood.outcomes)
         # the rework: 3 of 5 unsatisfied sends the fix back; its 6th code (round 1) is refused
-        fix_id, codes = rework
+        _fix_id, codes = rework
         judged = one_by_one(
             HOST,
             PORT,

@@ -39,9 +39,9 @@ from massline.orgs.models import Organization
 
 __all__ = [
     "BOX_PATH",
+    "LAYOUT",
     "PNG_DPI",
     "box_url",
-    "LAYOUT",
     "draw_qr",
     "fonts",
     "missing_characters",

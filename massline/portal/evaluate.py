@@ -55,8 +55,9 @@ class EvaluationForm(forms.Form):
     )
 
 
-def _codes(code: str) -> dict[str, str]:
-    return {"token": code} if is_token_code(code) else {"receipt": code}
+def _codes(code: str) -> tuple[str, str]:
+    """(receipt, token): the one field's code, by its length."""
+    return ("", code) if is_token_code(code) else (code, "")
 
 
 def public_fix(fix_id: int) -> dict[str, Any]:
@@ -114,17 +115,18 @@ def evaluate(request: HttpRequest) -> HttpResponse:
     target = None
     try:
         throttle.check(request, "evaluate")
-        target = evaluation_target(**_codes(data["code"]), fix_id=data["fix"])
-        check_round_and_state(Fix.objects.only("state", "round", "promised_on", "deadline").get(
-            pk=target.fix_id
-        ), target)
+        receipt, token = _codes(data["code"])
+        target = evaluation_target(receipt=receipt, token=token, fix_id=data["fix"])
+        check_round_and_state(
+            Fix.objects.only("state", "round", "promised_on", "deadline").get(pk=target.fix_id),
+            target,
+        )
         if not data["verdict"]:
             context.update(public_fix(target.fix_id), step="judge")
-            form.data = form.data.copy()
-            form.data["fix"] = str(target.fix_id)
             return _page(request, context)
         evaluation = evaluation_submit(
-            **_codes(data["code"]),
+            receipt=receipt,
+            token=token,
             verdict=data["verdict"],
             reason=data["reason"],
             fix_id=target.fix_id,

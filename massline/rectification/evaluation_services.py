@@ -139,9 +139,7 @@ def _opinion_chain(opinion: Opinion) -> list[int]:
 
 
 def _by_receipt(text: str, fix_id: int | None) -> Target:
-    receipt = (
-        Receipt.objects.select_related("opinion").filter(code_hash=code_hash(text)).first()
-    )
+    receipt = Receipt.objects.select_related("opinion").filter(code_hash=code_hash(text)).first()
     if receipt is None:
         raise _unknown("receipt")
     fixes = list(
@@ -169,7 +167,9 @@ def _by_receipt(text: str, fix_id: int | None) -> Target:
         return Target(fixes[0].pk, receipt=receipt)
     closed = [f for f in fixes if f.state == FixState.CLOSED]
     if not closed:
-        raise _not_closed(min(fixes, key=lambda f: f.promised_on or f.deadline or dt.date.max), "receipt")
+        raise _not_closed(
+            min(fixes, key=lambda f: f.promised_on or f.deadline or dt.date.max), "receipt"
+        )
     done = set(
         Evaluation.objects.filter(receipt=receipt, fix__in=closed).values_list("fix_id", "round")
     )
@@ -178,10 +178,7 @@ def _by_receipt(text: str, fix_id: int | None) -> Target:
         return Target(open_[0].pk, receipt=receipt)
     choices = [{"id": f.pk, "measure": _excerpt(f.measure)} for f in (open_ or closed)]
     raise ApplicationError(
-        _(
-            "This receipt code leads to %(n)d closed-out fixes: choose the one you judge "
-            "(%(list)s)."
-        )
+        _("This receipt code leads to %(n)d closed-out fixes: choose the one you judge (%(list)s).")
         % {"n": len(choices), "list": "; ".join(f"{c['id']}: {c['measure']}" for c in choices)},
         code="choose_fix",
         field="fix",
@@ -390,8 +387,7 @@ def _save(target: Target, verdict: str, reason: str, today: dt.date) -> Evaluati
         )
         if target.token is not None:
             cursor.execute(
-                f"UPDATE {EvaluationToken._meta.db_table} SET used = %s "
-                "WHERE id = %s AND NOT used",
+                f"UPDATE {EvaluationToken._meta.db_table} SET used = %s WHERE id = %s AND NOT used",
                 [True, target.token.pk],
             )
             if cursor.rowcount != 1:

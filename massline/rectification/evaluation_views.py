@@ -67,6 +67,8 @@ def slips_issue(request: HttpRequest, fix_id: int) -> HttpResponse:
     pdf = slips.slips_pdf(fix, codes, slips.evaluate_url(request))
     response = HttpResponse(pdf, content_type="application/pdf")
     name = _("evaluation-slips-%(fix)s-round-%(round)s.pdf") % {"fix": fix.pk, "round": fix.round}
-    response["Content-Disposition"] = content_disposition_header(True, name)
+    disposition = content_disposition_header(True, name)
+    if disposition:  # always, as there is a file name
+        response["Content-Disposition"] = disposition
     response["Cache-Control"] = "private, no-store"
     return response

@@ -367,13 +367,12 @@ def test_a_real_gunicorn_logs_public_requests_without_the_client(tmp_path):
 def judged_fix(tree, make_user):
     """A closed-out fix raised from an opinion, its receipt code and two evaluation codes,
     made before the probe's moment (requested before `moment`)."""
+    from massline.opinions.intake_services import opinion_submit
     from massline.rectification import workflow
     from massline.rectification.evaluation_services import tokens_issue
     from massline.rectification.fix_services import fix_act, fix_create
     from massline.rectification.models import FixKind, ProblemSource
     from massline.rectification.problem_services import problem_create
-
-    from massline.opinions.intake_services import opinion_submit
 
     opinion, receipt = opinion_submit(org=tree.village_a1, text="公开栏不更新", anonymous=True)
     problem = problem_create(

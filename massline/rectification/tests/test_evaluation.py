@@ -38,7 +38,9 @@ pytestmark = pytest.mark.django_db
 
 
 def closed(fix, people) -> Fix:
-    fix_act(actor=people.village, fix=fix, action=workflow.REQUEST_CLOSE, note="已更新", today=TODAY)
+    fix_act(
+        actor=people.village, fix=fix, action=workflow.REQUEST_CLOSE, note="已更新", today=TODAY
+    )
     return fix_act(actor=people.town, fix=fix, action=workflow.APPROVE_CLOSE, today=TODAY)
 
 
@@ -71,9 +73,7 @@ def refused(code: str, field: str, **kw) -> ApplicationError:
     return caught.value
 
 
-def test_a_receipt_evaluates_the_closed_fix_once_counted_at_its_organization(
-    tree, with_receipt
-):
+def test_a_receipt_evaluates_the_closed_fix_once_counted_at_its_organization(tree, with_receipt):
     fix, code = with_receipt
     audits = AuditEvent.objects.count()
     e = evaluation_submit(receipt=code.lower(), verdict="satisfied", today=TODAY)
@@ -99,9 +99,7 @@ def test_a_token_evaluates_once_and_is_marked_used(slip):
     no_drift()
 
 
-def test_a_merged_opinion_s_receipt_leads_to_the_fix_of_the_one_it_was_merged_into(
-    tree, people
-):
+def test_a_merged_opinion_s_receipt_leads_to_the_fix_of_the_one_it_was_merged_into(tree, people):
     carried, _code = raised(tree.village_a1)
     merged, code = raised(tree.village_a1)
     Opinion.objects.filter(pk=merged.pk).update(merged_into=carried)
@@ -159,9 +157,7 @@ def test_the_same_receipt_at_once_meets_the_constraint_and_gets_the_same_refusal
     no_drift()
 
 
-def test_the_same_token_at_once_gets_the_used_refusal_and_nothing_half_written(
-    slip, monkeypatch
-):
+def test_the_same_token_at_once_gets_the_used_refusal_and_nothing_half_written(slip, monkeypatch):
     from massline.rectification import evaluation_services
 
     fix, codes = slip
@@ -330,7 +326,7 @@ def test_issuing_outside_one_s_organization_is_refused(slip, people):
 
 
 def test_an_evaluation_writes_nothing_when_the_transaction_around_it_fails(slip):
-    fix, codes = slip
+    _fix, codes = slip
     with pytest.raises(RuntimeError), transaction.atomic():
         evaluation_submit(token=codes[0], verdict="satisfied", today=TODAY)
         raise RuntimeError

@@ -102,9 +102,10 @@ def test_the_breakdown_is_refused_below_k_and_given_from_k_on(slip, people):
         "basically_satisfied": 1,
         "unsatisfied": 0,
     }
-    assert staff.get(f"/api/v1/rectification/fixes/{fix.pk}/evaluations?round=2").json()[
-        "field"
-    ] == "round"
+    assert (
+        staff.get(f"/api/v1/rectification/fixes/{fix.pk}/evaluations?round=2").json()["field"]
+        == "round"
+    )
 
 
 def test_the_breakdown_of_a_fix_out_of_scope_is_not_found(slip, people):
@@ -118,9 +119,7 @@ def test_codes_are_issued_through_the_api_once(slip, people):
     fix = slip[0]
     staff = api_client(people.village)
     audits = AuditEvent.objects.count()
-    r = staff.post(
-        f"/api/v1/rectification/fixes/{fix.pk}/tokens", {"count": 3}, "application/json"
-    )
+    r = staff.post(f"/api/v1/rectification/fixes/{fix.pk}/tokens", {"count": 3}, "application/json")
     assert r.status_code == 201
     codes = r.json()["codes"]
     assert len(codes) == 3 and all(len(c) == 14 for c in codes)  # XXXX-XXXX-XXXX
