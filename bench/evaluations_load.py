@@ -33,42 +33,23 @@ from __future__ import annotations
 import json
 import os
 import random
-import secrets
 import signal
-import subprocess
-import sys
-import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
-from common import PYTHON, ROOT, arguments, emit, log, on_fresh_databases, run
+from common import arguments, emit, log
 from loadclient import Request, cpu_seconds, json_of, one_by_one, open_loop, sources, wait_ready
+from loadserver import HOST, PROXY, django_ready, on_fresh_provinces, start
 from opinions_stats import build
 
 PG_DATABASE = "massline_bench_evload"
-REDIS_URL = os.environ.get("MASSLINE_BENCH_REDIS", "redis://127.0.0.1:6379/13")
-HOST, PORT = "127.0.0.1", int(os.environ.get("MASSLINE_BENCH_EVAL_PORT", "8766"))
+PORT = int(os.environ.get("MASSLINE_BENCH_EVAL_PORT", "8766"))
 TARGET_RATE, TARGET_P99_MS = 300, 100.0
 PER_ADDRESS = 10
 PER_FIX = 20
 URL = "/api/v1/public/evaluations"
-PROXY = (("X-Forwarded-Proto", "https"), ("Accept-Language", "zh-hans"))
 VERDICTS = ["satisfied"] * 6 + ["basically_satisfied"] * 3
 REASONS = ["公开栏还是没有按时更新", "账目公开不够细", "问题反复出现"]
-
-
-def server_env(vendor: str) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        MASSLINE_PRODUCTION="1",
-        SECRET_KEY=secrets.token_urlsafe(48),
-        ALLOWED_HOSTS=HOST,
-        LOG_LEVEL="WARNING",
-    )
-    if vendor == "postgresql":
-        env["REDIS_URL"] = REDIS_URL
-    return env
 
 
 def closed_fixes(n: int, per_fix: int, rng: random.Random) -> list[tuple[int, list[str]]]:
@@ -189,23 +170,12 @@ def _phase(name: str, codes: list[tuple[str, int]], rate: float, first: int) -> 
 
 
 def measure(rate: float, goal: float, seconds: float) -> dict[str, Any]:
-    sys.path.insert(0, str(ROOT))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    import django
-
-    django.setup()
+    vendor = django_ready()
     from django.conf import settings
-    from django.db import connection
 
-    from massline.core.server import web_command
     from massline.orgs import counters
     from massline.rectification.models import Evaluation, EvaluationToken, Fix
 
-    vendor = connection.vendor
-    if vendor == "postgresql":
-        import redis
-
-        redis.Redis.from_url(REDIS_URL).flushdb()
     rng = random.Random(7)
     sizes = {"warm-up": int(rate / 2 * 5), "target": int(rate * seconds)}
     sizes["goal"] = int(goal * seconds)
@@ -220,15 +190,7 @@ def measure(rate: float, goal: float, seconds: float) -> dict[str, Any]:
     parts, at = {}, 0
     for name, n in (*sizes.items(), ("flood", limit + 5)):
         parts[name], at = stream[at : at + n], at + n
-    log_dir = Path(tempfile.mkdtemp(prefix="massline-bench-evload-"))
-    access_log = log_dir / "access.log"
-    server = subprocess.Popen(
-        web_command(f"{HOST}:{PORT}", 2, access_log=str(access_log)),
-        cwd=ROOT,
-        env=os.environ,
-        stdout=subprocess.DEVNULL,
-        stderr=open(log_dir / "server.log", "wb"),  # noqa: SIM115 (closed with the process)
-    )
+    server, access_log = start(PORT, "massline-bench-evload-")
     results: dict[str, Any] = {}
     accepted = unanswered = 0
     refused: dict[str, int] = {}
@@ -346,26 +308,13 @@ def main() -> None:
     if args.measure:
         print(json.dumps(measure(args.rate, args.goal, args.seconds), ensure_ascii=False))
         return
-    built: dict[str, Any] = {}
-
-    def prepare(env: dict[str, str]) -> None:
-        built.clear()
-        built.update(build(env))
-
-    def measured(env: dict[str, str]) -> dict[str, Any]:
-        vendor = "postgresql" if env.get("DATABASE_URL") else "sqlite"
-        script = str(ROOT / "bench" / "evaluations_load.py")
-        options = ["--rate", str(args.rate), "--goal", str(args.goal)]
-        options += ["--seconds", str(args.seconds)]
-        out = run([PYTHON, script, "--measure", *options], {**env, **server_env(vendor)})[1]
-        result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
-        return {**built, **result}
-
-    records = on_fresh_databases(
+    options = ["--rate", str(args.rate), "--goal", str(args.goal), "--seconds", str(args.seconds)]
+    records = on_fresh_provinces(
         "evaluations_load",
         PG_DATABASE,
-        prepare,
-        measured,
+        "evaluations_load.py",
+        options,
+        build,
         sqlite=not args.no_sqlite,
         postgres=not args.no_postgres,
     )
