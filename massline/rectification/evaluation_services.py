@@ -173,10 +173,10 @@ def _by_receipt(text: str, fix_id: int | None) -> Target:
     done = set(
         Evaluation.objects.filter(receipt=receipt, fix__in=closed).values_list("fix_id", "round")
     )
-    open_ = [f for f in closed if (f.pk, f.round) not in done]
-    if len(open_) == 1:
+    open_ = [f for f in closed if (f.pk, f.round) not in done] or closed
+    if len(open_) == 1:  # the one left to judge (judged already: refused as receipt_used)
         return Target(open_[0].pk, receipt=receipt)
-    choices = [{"id": f.pk, "measure": _excerpt(f.measure)} for f in (open_ or closed)]
+    choices = [{"id": f.pk, "measure": _excerpt(f.measure)} for f in open_]
     raise ApplicationError(
         _("This receipt code leads to %(n)d closed-out fixes: choose the one you judge (%(list)s).")
         % {"n": len(choices), "list": "; ".join(f"{c['id']}: {c['measure']}" for c in choices)},

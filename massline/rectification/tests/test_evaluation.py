@@ -332,3 +332,10 @@ def test_an_evaluation_writes_nothing_when_the_transaction_around_it_fails(slip)
         raise RuntimeError
     assert not EvaluationToken.objects.filter(used=True).exists()
     no_drift()
+
+
+def test_a_receipt_whose_one_closed_fix_it_judged_is_refused_as_used(tree, people, with_receipt):
+    fix, code = with_receipt
+    a_fix(fix.problem, measure="公开栏加装防雨罩")  # open: not a candidate
+    evaluation_submit(receipt=code, verdict="satisfied", today=TODAY)
+    refused("receipt_used", "receipt", receipt=code, verdict="satisfied")
