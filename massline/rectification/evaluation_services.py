@@ -371,28 +371,8 @@ def _save(target: Target, verdict: str, reason: str, today: dt.date) -> Evaluati
         receipt=target.receipt,
         token_id=target.token.pk if target.token is not None else None,
     )
-    columns, values = rows.insert_values(evaluation)
-    marks = ", ".join(["%s"] * len(values))
-    qn = connection.ops.quote_name
     setattr(fix, verdict, getattr(fix, verdict) + 1)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {Evaluation._meta.db_table} ({columns}) VALUES ({marks}) RETURNING id",
-            values,
-        )
-        rows.saved(evaluation, cursor.fetchone()[0])
-        cursor.execute(
-            f"UPDATE {Fix._meta.db_table} SET {qn(verdict)} = %s WHERE id = %s",
-            [getattr(fix, verdict), fix.pk],
-        )
-        if target.token is not None:
-            cursor.execute(
-                f"UPDATE {EvaluationToken._meta.db_table} SET used = %s WHERE id = %s AND NOT used",
-                [True, target.token.pk],
-            )
-            if cursor.rowcount != 1:
-                raise _token_used()
-    org_counters.bump(path=fix.org_path, deltas=evaluation_counts(evaluation))
+    _write(evaluation, fix, verdict, target.token)
     if needs_rework(fix):
         locked, before = fix_locked(fix.pk)
         apply_step(
@@ -404,6 +384,42 @@ def _save(target: Target, verdict: str, reason: str, today: dt.date) -> Evaluati
             today=today,
         )
     return evaluation
+
+
+def _write(evaluation: Evaluation, fix: Fix, verdict: str, token: EvaluationToken | None) -> None:
+    """The evaluation's row, the fix's figure, the slip used and the counters: on PostgreSQL
+    one statement (a data-modifying `WITH`: one round trip instead of four, as the opinion box
+    writes), elsewhere four; a slip used meanwhile refuses it (`token_used`), and the caller's
+    transaction takes everything back."""
+    qn = connection.ops.quote_name
+    columns, values = rows.insert_values(evaluation)
+    marks = ", ".join(["%s"] * len(values))
+    insert = f"INSERT INTO {Evaluation._meta.db_table} ({columns}) VALUES ({marks}) RETURNING id"
+    figure = f"UPDATE {Fix._meta.db_table} SET {qn(verdict)} = %s WHERE id = %s"
+    used = f"UPDATE {EvaluationToken._meta.db_table} SET used = %s WHERE id = %s AND NOT used"
+    token_id = token.pk if token is not None else None
+    changes = {fix.org_path: evaluation_counts(evaluation)}
+    upsert = org_counters.upsert_statement(changes)
+    with connection.cursor() as cursor:
+        if upsert is not None:  # PostgreSQL
+            cursor.execute(
+                f"WITH e AS ({insert}), f AS ({figure}), t AS ({used} RETURNING id), "
+                f"c AS ({upsert[0]}) SELECT (SELECT id FROM e), (SELECT count(*) FROM t)",
+                [*values, getattr(fix, verdict), fix.pk, True, token_id, *upsert[1]],
+            )
+            pk, marked = cursor.fetchone()
+            rows.saved(evaluation, pk)
+        else:
+            cursor.execute(insert, values)
+            rows.saved(evaluation, cursor.fetchone()[0])
+            cursor.execute(figure, [getattr(fix, verdict), fix.pk])
+            marked = 0
+            if token_id is not None:
+                cursor.execute(used, [True, token_id])
+                marked = cursor.rowcount
+            org_counters.bump_many(changes)
+    if token_id is not None and marked != 1:
+        raise _token_used()
 
 
 def needs_rework(fix: Fix) -> bool:
