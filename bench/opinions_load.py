@@ -35,16 +35,11 @@ from __future__ import annotations
 import json
 import os
 import random
-import secrets
 import signal
-import subprocess
-import sys
-import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
-from common import PYTHON, ROOT, arguments, emit, log, on_fresh_databases, run, three_places
+from common import arguments, emit, log, three_places
 from loadclient import (
     Request,
     cpu_seconds,
@@ -55,15 +50,14 @@ from loadclient import (
     sources,
     wait_ready,
 )
+from loadserver import HOST, PROXY, django_ready, on_fresh_provinces, start
 from opinions_stats import build
 
 PG_DATABASE = "massline_bench_opload"
-REDIS_URL = os.environ.get("MASSLINE_BENCH_REDIS", "redis://127.0.0.1:6379/13")
-HOST, PORT = "127.0.0.1", int(os.environ.get("MASSLINE_BENCH_PORT", "8765"))
+PORT = int(os.environ.get("MASSLINE_BENCH_PORT", "8765"))
 TARGET_RATE, TARGET_P99_MS, PAGE_P95_MS = 400, 100.0, 100.0
 #: Submissions per source address, well under the portal's default limit (20 in 10 minutes).
 PER_ADDRESS = 10
-PROXY = (("X-Forwarded-Proto", "https"), ("Accept-Language", "zh-hans"))
 TEXTS = [
     "村口的路灯坏了三个月了，晚上老人出门很不方便，希望尽快修好。",
     "低保评定的名单没有公示，群众有意见，建议公开评定过程。",
@@ -87,19 +81,6 @@ def _submission(rng: random.Random, org_id: int, source: str) -> Request:
         (("Content-Type", "application/json"), *PROXY),
         source,
     )
-
-
-def _server_env(vendor: str) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        MASSLINE_PRODUCTION="1",
-        SECRET_KEY=secrets.token_urlsafe(48),
-        ALLOWED_HOSTS=HOST,
-        LOG_LEVEL="WARNING",
-    )
-    if vendor == "postgresql":
-        env["REDIS_URL"] = REDIS_URL
-    return env
 
 
 def _phase(name: str, orgs: list[int], rate: float, seconds: float, first: int, seed: int) -> Any:
@@ -167,39 +148,20 @@ def _signed_in() -> dict[str, tuple[int, str]]:
 
 
 def measure(rate: float, goal: float, seconds: float, requests: int) -> dict[str, Any]:
-    sys.path.insert(0, str(ROOT))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    import django
-
-    django.setup()
+    vendor = django_ready()
     from django.conf import settings
-    from django.db import connection
 
-    from massline.core.server import web_command
     from massline.opinions.models import Opinion, Receipt
     from massline.opinions.receipts import code_hash
     from massline.orgs.models import Organization
 
-    vendor = connection.vendor
-    if vendor == "postgresql":
-        import redis
-
-        redis.Redis.from_url(REDIS_URL).flushdb()
     rng = random.Random(7)
     branches = list(
         Organization.objects.filter(kind="branch", division__level=5).values_list("pk", flat=True)
     )
     orgs = rng.sample(branches, min(2000, len(branches)))
     before = (Opinion.objects.count(), Receipt.objects.count())
-    log_dir = Path(tempfile.mkdtemp(prefix="massline-bench-opload-"))
-    access_log = log_dir / "access.log"
-    server = subprocess.Popen(
-        web_command(f"{HOST}:{PORT}", 2, access_log=str(access_log)),
-        cwd=ROOT,
-        env=os.environ,
-        stdout=subprocess.DEVNULL,
-        stderr=open(log_dir / "server.log", "wb"),  # noqa: SIM115 (closed with the process)
-    )
+    server, access_log = start(PORT, "massline-bench-opload-")
     results: dict[str, Any] = {}
     receipts: list[str] = []
     unanswered = 0  # timed out or cut off: stored or not, the client cannot tell
@@ -294,26 +256,14 @@ def main() -> None:
         record = measure(args.rate, args.goal, args.seconds, args.requests)
         print(json.dumps(record, ensure_ascii=False))
         return
-    built: dict[str, Any] = {}
-
-    def prepare(env: dict[str, str]) -> None:
-        built.clear()
-        built.update(build(env))
-
-    def measured(env: dict[str, str]) -> dict[str, Any]:
-        vendor = "postgresql" if env.get("DATABASE_URL") else "sqlite"
-        script = str(ROOT / "bench" / "opinions_load.py")
-        options = ["--rate", str(args.rate), "--goal", str(args.goal)]
-        options += ["--seconds", str(args.seconds), "--requests", str(args.requests)]
-        out = run([PYTHON, script, "--measure", *options], {**env, **_server_env(vendor)})[1]
-        result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
-        return {**built, **result}
-
-    records = on_fresh_databases(
+    options = ["--rate", str(args.rate), "--goal", str(args.goal)]
+    options += ["--seconds", str(args.seconds), "--requests", str(args.requests)]
+    records = on_fresh_provinces(
         "opinions_load",
         PG_DATABASE,
-        prepare,
-        measured,
+        "opinions_load.py",
+        options,
+        build,
         sqlite=not args.no_sqlite,
         postgres=not args.no_postgres,
     )

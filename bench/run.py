@@ -67,6 +67,11 @@ date and each target's pass or fail. Progress goes to stderr.
    per second, open loop, through the production server (gunicorn as `massline serve` runs
    it, production mode; Redis as the cache with PostgreSQL); p99, nothing lost, a flood
    refused with 429; then the inbox and statistics through the same server; p95.
+16. evaluations_load_sqlite, evaluations_load_postgresql: bench/evaluations_load.py (its own
+   process), on fresh databases of its own with the province's tree and closed fixes with
+   evaluation codes made in bulk: public evaluations at 300 and 600 per second, open loop,
+   through the production server; p99, nothing lost (stored = accepted = codes used, counters
+   equal a recount), a flood refused with 429, a rework at the threshold.
 
 Options: --requests N (timed requests per endpoint, default 200), --no-postgres,
 --members N (members for 4. and 13., default 1,300,000; 0 skips them), --quick (50 requests per
@@ -317,6 +322,13 @@ def opinions_load(quick: bool, postgres: bool) -> list[dict[str, Any]]:
     return script("opinions_load.py", *seconds, *extra)
 
 
+def evaluations_load(quick: bool, postgres: bool) -> list[dict[str, Any]]:
+    log("public evaluation under load, through the production server ...")
+    extra = [] if postgres else ["--no-postgres"]
+    seconds = ["--seconds", "5"] if quick else []
+    return script("evaluations_load.py", *seconds, *extra)
+
+
 def nation(requests: int) -> list[dict[str, Any]]:
     log("the whole country on PostgreSQL ...")
     return script("nation.py", "--requests", str(requests))
@@ -466,6 +478,11 @@ def main() -> None:
             emit(record)
     for record in opinions_load(args.quick, not args.no_postgres):
         if record["benchmark"] == "opinions_load_summary":
+            checks.update(record["checks"])
+        else:
+            emit(record)
+    for record in evaluations_load(args.quick, not args.no_postgres):
+        if record["benchmark"] == "evaluations_load_summary":
             checks.update(record["checks"])
         else:
             emit(record)

@@ -207,6 +207,11 @@ PORTAL_RATE_LIMITS = {
         int(os.environ.get("PORTAL_LOOKUP_LIMIT", "60")),
         int(os.environ.get("PORTAL_LOOKUP_WINDOW", "600")),
     ),
+    # looking a code up and judging a fix on the evaluation page, or through the API
+    "evaluate": (
+        int(os.environ.get("PORTAL_EVALUATE_LIMIT", "60")),
+        int(os.environ.get("PORTAL_EVALUATE_WINDOW", "600")),
+    ),
 }
 
 # Chinese first, English available.
@@ -274,6 +279,12 @@ OPINION_DUE_DAYS = {
     "general": int(os.environ.get("MASSLINE_OPINION_DUE_GENERAL", "7")),
     "complex": int(os.environ.get("MASSLINE_OPINION_DUE_COMPLEX", "15")),
 }
+# Evaluation by the public (decision 0022, "Evaluation by the public"): a round with fewer than
+# K evaluations is never broken down by verdict; a closed-out fix goes back for rework when its
+# round has at least REWORK_MIN_ANSWERS evaluations and more than REWORK_SHARE are unsatisfied.
+RECTIFICATION_EVALUATION_K = int(os.environ.get("MASSLINE_EVALUATION_K", "5"))
+RECTIFICATION_REWORK_MIN_ANSWERS = int(os.environ.get("MASSLINE_REWORK_MIN_ANSWERS", "5"))
+RECTIFICATION_REWORK_SHARE = float(os.environ.get("MASSLINE_REWORK_SHARE", "0.3"))
 # How long an introduction letter (介绍信) is valid, printed on it.
 TRANSFER_LETTER_VALID_DAYS = int(os.environ.get("MASSLINE_TRANSFER_LETTER_VALID_DAYS", "30"))
 # Member exports (massline.members.roster_export): up to MEMBER_EXPORT_STREAM_MAX rows are sent in

@@ -114,6 +114,8 @@ def _register_routers() -> None:
     from massline.opinions.stats_api import router as opinions_stats_router
     from massline.orgs.api import router as orgs_router
     from massline.rectification.rates_api import router as rectification_rates_router
+    from massline.rectification.evaluation_api import public_router as evaluations_public_router
+    from massline.rectification.evaluation_api import router as evaluations_router
 
     api.add_router("/orgs", orgs_router)
     api.add_router("/orgs", rectification_rates_router)
@@ -130,6 +132,8 @@ def _register_routers() -> None:
     api.add_router("/opinions", opinions_stats_router)
     api.add_router("/opinions", opinions_router)
     api.add_router("/public", public_router)
+    api.add_router("/public", evaluations_public_router)
+    api.add_router("/rectification", evaluations_router)
 
 
 _register_routers()

@@ -37,7 +37,18 @@ from reportlab.platypus import Paragraph
 
 from massline.orgs.models import Organization
 
-__all__ = ["BOX_PATH", "PNG_DPI", "box_url", "missing_characters", "poster_pdf", "poster_png"]
+__all__ = [
+    "BOX_PATH",
+    "LAYOUT",
+    "PNG_DPI",
+    "box_url",
+    "draw_qr",
+    "fonts",
+    "missing_characters",
+    "poster_pdf",
+    "poster_png",
+    "public_url",
+]
 
 #: The public opinion box of an organization (massline.portal serves it).
 BOX_PATH = "/p/o/{org_id}/"
@@ -55,12 +66,17 @@ _FILES = {
 # PDFium is not thread-safe; reportlab keeps per-document state in its shared font objects.
 # Posters are made rarely, by staff: one at a time per process.
 _PDFIUM = threading.Lock()
-_LAYOUT = threading.Lock()
+LAYOUT = threading.Lock()
 
 
 def box_url(org: Organization, request: HttpRequest | None = None) -> str:
     """The absolute address of the organization's opinion box, which the QR code holds."""
-    path = BOX_PATH.format(org_id=org.pk)
+    return public_url(BOX_PATH.format(org_id=org.pk), request)
+
+
+def public_url(path: str, request: HttpRequest | None = None) -> str:
+    """The absolute address of a public page (`path` from the root), for a printed QR code:
+    under `settings.PUBLIC_URL`, or the request's host when that is not set."""
     if settings.PUBLIC_URL:
         if not settings.PUBLIC_URL.startswith(("https://", "http://")):
             # a phone reads "yijian.example.gov.cn/p/o/1/" as text, not as a link
@@ -72,7 +88,7 @@ def box_url(org: Organization, request: HttpRequest | None = None) -> str:
 
 
 @functools.cache
-def _fonts() -> tuple[str, str]:
+def fonts() -> tuple[str, str]:
     for name, file in _FILES.items():
         path = settings.POSTER_FONT_DIR / file
         if not path.is_file():
@@ -86,7 +102,7 @@ def missing_characters(text: str) -> list[str]:
     """The characters of `text` that the poster's font lacks (a rare character of a place
     name, an emoji), each once: the poster shows an empty box for each."""
     lacking: list[str] = []
-    for name in _fonts():
+    for name in fonts():
         glyphs = pdfmetrics.getFont(name).face.charToGlyph
         for char in text:
             if ord(char) not in glyphs and not char.isspace() and char not in lacking:
@@ -110,7 +126,7 @@ def _wrapped(
         size -= 1
 
 
-def _qr(c: Canvas, url: str, x: float, y: float, size: float) -> None:
+def draw_qr(c: Canvas, url: str, x: float, y: float, size: float) -> None:
     """The QR code as black squares on white, `size` wide including its quiet zone, with its
     bottom left corner at (x, y); one run of dark modules per rectangle."""
     matrix = segno.make(url, error="m", micro=False).matrix
@@ -134,7 +150,7 @@ def _qr(c: Canvas, url: str, x: float, y: float, size: float) -> None:
 
 
 def _styles() -> dict[str, ParagraphStyle]:
-    regular, bold = _fonts()
+    regular, bold = fonts()
     center = {"alignment": TA_CENTER, "wordWrap": "CJK"}
     return {
         "title": ParagraphStyle(
@@ -195,7 +211,7 @@ def _points(org: Organization) -> list[tuple[str, str]]:
 def poster_pdf(org: Organization, url: str) -> bytes:
     """The poster as a one-page A4 PDF, its fonts embedded. Everything is measured first:
     the red band grows with a long name, the QR code takes what room the text leaves."""
-    with _LAYOUT:
+    with LAYOUT:
         return _laid_out(org, url)
 
 
@@ -237,7 +253,7 @@ def _laid_out(org: Organization, url: str) -> bytes:
     top = height - band - 8 * mm
     call[0].drawOn(c, margin, top - call[1])
     top -= call[1] + 3 * mm
-    _qr(c, url, (width - qr_size) / 2, top - qr_size, qr_size)
+    draw_qr(c, url, (width - qr_size) / 2, top - qr_size, qr_size)
     top -= qr_size
     link[0].drawOn(c, margin, top - link[1])
     top -= link[1] + 5 * mm

@@ -18,7 +18,12 @@ from massline.core import counting
 from massline.core.errors import ApplicationError
 
 #: (requests, seconds) per address for each kind of public request, unless settings say.
-DEFAULTS = {"submit": (20, 600), "similar": (20, 600), "lookup": (60, 600)}
+DEFAULTS = {
+    "submit": (20, 600),
+    "similar": (20, 600),
+    "lookup": (60, 600),
+    "evaluate": (60, 600),
+}
 
 
 def limit(kind: str) -> tuple[int, int]:
@@ -44,7 +49,12 @@ def check(request: HttpRequest, kind: str) -> None:
         return
     if seen > count:
         minutes = {"minutes": max(1, seconds // 60)}
-        if kind == "lookup":
+        if kind == "evaluate":
+            message = _(
+                "Too many codes were tried from your network in a short time. Evaluations "
+                "already sent were received; wait %(minutes)d minutes and try again."
+            )
+        elif kind == "lookup":
             message = _(
                 "Too many receipt codes were looked up from your network in a short time. "
                 "Wait %(minutes)d minutes and try again."

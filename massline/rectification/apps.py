@@ -57,6 +57,7 @@ class RectificationConfig(AppConfig):
                 "rectification.prepare_commitment": _("prepared a fix's commitment"),
                 "rectification.publish_commitment": _("published a fix's commitment"),
                 "rectification.rework": _("sent a fix back for rework"),
+                "rectification.tokens_issue": _("issued evaluation codes for a fix"),
             }
         )
         assert {t.audit_action for t in workflow.TRANSITIONS.values()} <= {

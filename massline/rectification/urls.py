@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import fix_views, ledger_views, rates_views
+from . import evaluation_views, fix_views, ledger_views, rates_views
 
 app_name = "rectification"
 urlpatterns = [
@@ -13,6 +13,13 @@ urlpatterns = [
     path("orgs/<int:org_id>/rates/", rates_views.rates_page, name="rates"),
     path("problems/<int:problem_id>/", ledger_views.problem_page, name="problem"),
     path("problems/<int:problem_id>/<str:action>/", ledger_views.problem_post, name="problem_act"),
+    # a fix's evaluation by the public (evaluation_views.py), before the fix's steps
+    path(
+        "fixes/<int:fix_id>/evaluation/",
+        evaluation_views.evaluation_page,
+        name="fix_evaluation",
+    ),
+    path("fixes/<int:fix_id>/evaluation/slips/", evaluation_views.slips_issue, name="fix_slips"),
     # a fix's page, its steps and files (fix_views.py)
     path("fixes/<int:fix_id>/", fix_views.fix_page, name="fix"),
     path("fixes/<int:fix_id>/<str:action>/", fix_views.fix_post, name="fix_act"),

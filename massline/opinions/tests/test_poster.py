@@ -93,13 +93,13 @@ def test_the_characters_the_font_lacks_are_named():
 
 def test_a_missing_font_is_named(settings, tmp_path):
     settings.POSTER_FONT_DIR = tmp_path
-    poster._fonts.cache_clear()
+    poster.fonts.cache_clear()
     try:
         with pytest.raises(ImproperlyConfigured, match="make setup"):
             poster.poster_pdf(_org(), URL)
     finally:
         settings.POSTER_FONT_DIR = settings.NODE_MODULES / "@expo-google-fonts" / "noto-sans-sc"
-        poster._fonts.cache_clear()
+        poster.fonts.cache_clear()
 
 
 # -- the PNG ----------------------------------------------------------------------------------

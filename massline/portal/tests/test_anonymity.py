@@ -361,3 +361,74 @@ def test_a_real_gunicorn_logs_public_requests_without_the_client(tmp_path):
         assert "K7MQ" not in line and "poster" not in line
     assert "/p/o/8/" in public_lines[1]
     assert "127.0.0.1" in staff_line and AGENT in staff_line  # other paths: gunicorn's own
+
+
+@pytest.fixture
+def judged_fix(tree, make_user):
+    """A closed-out fix raised from an opinion, its receipt code and two evaluation codes,
+    made before the probe's moment (requested before `moment`)."""
+    from massline.opinions.intake_services import opinion_submit
+    from massline.rectification import workflow
+    from massline.rectification.evaluation_services import tokens_issue
+    from massline.rectification.fix_services import fix_act, fix_create
+    from massline.rectification.models import FixKind, ProblemSource
+    from massline.rectification.problem_services import problem_create
+
+    opinion, receipt = opinion_submit(org=tree.village_a1, text="公开栏不更新", anonymous=True)
+    problem = problem_create(
+        actor=None,
+        org=tree.village_a1,
+        source=ProblemSource.OPINION,
+        description="村务公开栏长期不更新",
+        responsible_person="王书记",
+        opinions=[opinion],
+    )
+    fix = fix_create(
+        actor=None,
+        problem=problem,
+        measure="每月更新公开栏",
+        kind=FixKind.TIME_LIMITED,
+        deadline=timezone.localdate() + dt.timedelta(days=30),
+        responsible_person="王书记",
+    )
+    fix_act(actor=None, fix=fix, action=workflow.REQUEST_CLOSE, note="已完成")
+    fix_act(actor=None, fix=fix, action=workflow.APPROVE_CLOSE)
+    return fix, receipt, tokens_issue(actor=None, fix=fix, count=3)
+
+
+def test_an_evaluation_leaves_no_trace_of_who_gave_it(judged_fix, moment, caplog, settings):
+    # given
+    from massline.rectification.models import Evaluation
+
+    fix, receipt, tokens = judged_fix
+    settings.PORTAL_RATE_LIMITS = {**settings.PORTAL_RATE_LIMITS, "evaluate": (4, 600)}
+    caplog.set_level(logging.DEBUG)
+    audits, notices = AuditEvent.objects.count(), Notice.objects.count()
+    c = client()
+    # when: through the page (the slip's QR, the fix, the verdict), and the API twice
+    responses = [c.get(f"/p/e/?t={tokens[0]}"), c.post("/p/e/", {"code": tokens[0]})]
+    responses.append(
+        c.post(
+            "/p/e/", {"code": tokens[0], "fix": fix.pk, "verdict": "unsatisfied", "reason": "没变"}
+        )
+    )
+    for body in (
+        {"token": tokens[1], "verdict": "satisfied"},
+        {"receipt": receipt, "verdict": "satisfied"},
+    ):
+        responses.append(
+            c.post("/api/v1/public/evaluations", json.dumps(body), content_type="application/json")
+        )
+    flooded = c.post(
+        "/api/v1/public/evaluations",
+        json.dumps({"token": tokens[2], "verdict": "satisfied"}),
+        content_type="application/json",
+    )
+    # then: three evaluations, with the day only; no audit row, nothing that tells who or when
+    assert [r.status_code for r in responses] == [200, 200, 200, 201, 201]
+    assert flooded.status_code == 429
+    assert Evaluation.objects.count() == 3
+    assert set(Evaluation.objects.values_list("given_on", flat=True)) == {
+        timezone.localdate(moment)
+    }
+    assert_no_trace(moment, caplog, [*responses, flooded], audits, notices)
