@@ -161,14 +161,14 @@ def evaluation_words(f: Fix, k: int) -> str:
 
 def headers() -> list[str]:
     return [
-        _("No."),
-        _("Problem"),
-        _("Measures"),
+        _("Serial number"),
+        _("Problem description"),
+        _("Rectification measures"),
         _("Responsible organization"),
         _("Responsible person"),
-        _("Time limit"),
-        _("Completion"),
-        _("Public evaluation"),
+        _("Time limit for the fix"),
+        _("State of completion"),
+        _("Evaluation by the public"),
     ]
 
 
