@@ -48,7 +48,9 @@ def handover_candidates(today: dt.date) -> Any:
     """Fixes not closed out whose handover organization's window in their campaign has opened
     (the partial index `fix_handover`)."""
     opened = Participation.objects.filter(
-        campaign_id=OuterRef("campaign_id"), org_id=OuterRef("handover_org_id"), starts_on__lte=today
+        campaign_id=OuterRef("campaign_id"),
+        org_id=OuterRef("handover_org_id"),
+        starts_on__lte=today,
     )
     return (
         Fix.objects.filter(handover_org__isnull=False, campaign__isnull=False)
@@ -68,9 +70,7 @@ def _batches(qs: Any, size: int) -> Iterator[list[int]]:
         last = pks[-1]
 
 
-def _sweep(
-    qs: Any, size: int, one: Callable[[Fix, dict[str, Any]], bool]
-) -> tuple[int, list[Fix]]:
+def _sweep(qs: Any, size: int, one: Callable[[Fix, dict[str, Any]], bool]) -> tuple[int, list[Fix]]:
     done: list[Fix] = []
     for pks in _batches(qs, size):
         with transaction.atomic():
@@ -134,11 +134,15 @@ def fixes_handover(*, today: dt.date | None = None, batch: int = BATCH) -> int:
     today = today or timezone.localdate()
 
     def one(fix: Fix, before: dict[str, Any]) -> bool:
-        if fix.handover_org_id is None or fix.state == FixState.CLOSED:
+        if fix.handover_org_id is None or fix.campaign_id is None or fix.state == FixState.CLOSED:
             return False
-        window = Participation.objects.filter(
-            campaign_id=fix.campaign_id, org_id=fix.handover_org_id, starts_on__lte=today
-        ).select_related("org").first()
+        window = (
+            Participation.objects.filter(
+                campaign_id=fix.campaign_id, org_id=fix.handover_org_id, starts_on__lte=today
+            )
+            .select_related("org")
+            .first()
+        )
         if window is None:
             return False
         fix_move(

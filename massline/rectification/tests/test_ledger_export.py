@@ -51,7 +51,9 @@ def ledger(tree, people):
     closed = []
     for n in (3, 6):
         f = a_fix(p, actor=people.village, measure=f"措施{n}")
-        fix_act(actor=people.village, fix=f, action=workflow.REQUEST_CLOSE, note="完成", today=TODAY)
+        fix_act(
+            actor=people.village, fix=f, action=workflow.REQUEST_CLOSE, note="完成", today=TODAY
+        )
         fix_act(actor=people.town, fix=f, action=workflow.APPROVE_CLOSE, today=TODAY)
         closed.append(f)
     evaluated(closed[0], 2, 1, 0)
@@ -67,7 +69,7 @@ def ledger(tree, people):
 
 def test_the_file_has_the_title_the_columns_and_a_row_per_fix(tree, people, ledger):
     # given
-    f1, closed, late, _other = ledger
+    f1, _closed, _late, _other = ledger
     # when the village exports its ledger
     rows = rows_of(export(login_client(people.village), tree.village_a1))
     # then a title with the organization and the day, the usual columns, one row per fix
@@ -125,17 +127,26 @@ def test_the_filters_narrow_the_rows(tree, people, ledger):
     assert len(rows_of(export(client, tree.village_a1, state="closed"))) - 2 == 2
     assert len(rows_of(export(client, tree.village_a1, overdue="1"))) - 2 == 1
     assert len(rows_of(export(client, tree.village_a1, overdue="0", kind="immediate"))) == 2
-    assert Job.objects.order_by("-pk").first().params["filters"] == {"kind": "immediate", "overdue": "0"}
+    assert Job.objects.order_by("-pk").first().params["filters"] == {
+        "kind": "immediate",
+        "overdue": "0",
+    }
 
 
 @pytest.mark.parametrize(
     ("field", "value", "words"),
-    [("state", "done", "未知的状态"), ("kind", "someday", "未知的整改类型"), ("overdue", "maybe", "超期")],
+    [
+        ("state", "done", "未知的状态"),
+        ("kind", "someday", "未知的整改类型"),
+        ("overdue", "maybe", "超期"),
+    ],
 )
 def test_a_bad_filter_is_refused_with_its_field_and_no_job(tree, people, field, value, words):
     client = login_client(people.village)
     # when the page is sent a bad value
-    response = client.post(f"/rectification/orgs/{tree.village_a1.pk}/export/", {field: value}, **ZH)
+    response = client.post(
+        f"/rectification/orgs/{tree.village_a1.pk}/export/", {field: value}, **ZH
+    )
     # then it says which, and nothing starts
     assert response.status_code == 400
     assert words in response.content.decode() and value in response.content.decode()
@@ -163,7 +174,9 @@ def test_the_api_starts_the_export_and_returns_the_job(tree, people, ledger):
     assert response.json()["url"] == f"/jobs/{job.pk}/"
     assert len(rows_of(job)) - 2 == 2
     outside = api.post(
-        f"/api/v1/rectification/orgs/{tree.town_a1.pk}/export", "{}", content_type="application/json"
+        f"/api/v1/rectification/orgs/{tree.town_a1.pk}/export",
+        "{}",
+        content_type="application/json",
     )
     assert outside.status_code == 404
 

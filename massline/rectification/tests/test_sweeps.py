@@ -38,7 +38,9 @@ def test_a_fix_is_overdue_the_day_after_its_deadline_once(tree, people):
     due = TODAY + dt.timedelta(days=10)
     f = a_fix(p, actor=people.village, deadline=due)
     g = a_fix(p, actor=people.village, deadline=due)
-    act(g, people.village, workflow.REQUEST_EXTENSION, note="雨季", until=due + dt.timedelta(days=9))
+    act(
+        g, people.village, workflow.REQUEST_EXTENSION, note="雨季", until=due + dt.timedelta(days=9)
+    )
     closed = a_fix(p, actor=people.village, deadline=due)
     act(closed, people.village, workflow.REQUEST_CLOSE, note="已更新")
     act(closed, people.town, workflow.APPROVE_CLOSE)
