@@ -11,9 +11,10 @@ The public's evaluation is broken down only when the round has at least k evalua
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from django.conf import settings
 from django.db.models import Q
@@ -100,16 +101,40 @@ def export_start(*, actor: User, org: Organization, filters: Mapping[str, Any]) 
     return jobs.enqueue(JOB_KIND, actor=actor, params={"org": org.pk, "filters": cleaned})
 
 
-def _fixes(qs: Any) -> Iterator[tuple[Fix, list[str]]]:
+class Row(NamedTuple):
+    """What the ledger shows of one fix (read as a tuple: no model instances)."""
+
+    pk: int
+    problem: str
+    measure: str
+    org: str
+    responsible_person: str
+    kind: str
+    deadline: dt.date | None
+    state: str
+    round: int
+    overdue: bool
+    closed_on: dt.date | None
+    extension_until: dt.date | None
+    satisfied: int
+    basically_satisfied: int
+    unsatisfied: int
+
+
+FIELDS = (
+    "pk", "problem__description", "measure", "org__name", "responsible_person", "kind",
+    "deadline", "state", "round", "overdue", "closed_on", "extension_until", "satisfied",
+    "basically_satisfied", "unsatisfied",
+)  # fmt: skip
+
+
+def _fixes(qs: Any) -> Iterator[tuple[Row, list[str]]]:
     """The fixes by id, a chunk at a time (keyset on the id), each with its co-organizations."""
     last = 0
-    qs = qs.select_related("org", "problem").only(
-        "pk", "org", "problem", "measure", "kind", "deadline", "responsible_person", "state", "round",
-        "overdue", "closed_on", "extension_until", "satisfied", "basically_satisfied",
-        "unsatisfied", "org__name", "problem__description",
-    )  # fmt: skip
     while True:
-        chunk = list(qs.filter(pk__gt=last).order_by("pk")[:CHUNK])
+        chunk = [
+            Row(*r) for r in qs.filter(pk__gt=last).order_by("pk").values_list(*FIELDS)[:CHUNK]
+        ]
         if not chunk:
             return
         co: dict[int, list[str]] = {}
@@ -124,39 +149,72 @@ def _fixes(qs: Any) -> Iterator[tuple[Fix, list[str]]]:
         last = chunk[-1].pk
 
 
-def deadline_words(f: Fix) -> str:
-    kind = FixKind(f.kind).label
-    return f"{f.deadline.isoformat()}（{kind}）" if f.deadline else str(kind)
+class Words:
+    """The ledger's words, translated once per export (not once per row)."""
 
+    def __init__(self, k: int) -> None:
+        self.k = k
+        self.kinds = {v: str(label) for v, label in FixKind.choices}
+        self.states = {v: str(label) for v, label in FixState.choices}
+        self.closed_on = _("closed out on %(day)s")
+        self.until = _(" (until %(day)s)")
+        self.overdue = _("overdue")
+        self.round = _("rework round %(n)d")
+        self.joined = _("; ")
+        self.none = _("Not evaluated")
+        self.few = _("%(n)d evaluations (fewer than %(k)d: not broken down)")
+        self.verdicts = _("satisfied %(a)d / basically satisfied %(b)d / unsatisfied %(c)d")
+        self.with_orgs = _(" (with %(orgs)s)")
+        self.comma = _("、")
 
-def state_words(f: Fix) -> str:
-    """完成情况: the state in words, with the day closed out, overdue, the round."""
-    if f.state == FixState.CLOSED and f.closed_on:
-        words = _("closed out on %(day)s") % {"day": f.closed_on.isoformat()}
-    else:
-        words = str(FixState(f.state).label)
-        if f.state == FixState.EXTENSION_REQUESTED and f.extension_until:
-            words += _(" (until %(day)s)") % {"day": f.extension_until.isoformat()}
-    parts = [words]
-    if f.overdue:
-        parts.append(_("overdue"))
-    if f.round > 1:
-        parts.append(_("rework round %(n)d") % {"n": f.round})
-    return _("; ").join(parts)
+    def deadline(self, f: Row) -> str:
+        kind = self.kinds[f.kind]
+        return f"{f.deadline.isoformat()}（{kind}）" if f.deadline else kind
 
+    def state(self, f: Row) -> str:
+        """完成情况: the state in words, with the day closed out, overdue, the round."""
+        if f.state == FixState.CLOSED and f.closed_on:
+            words = self.closed_on % {"day": f.closed_on.isoformat()}
+        else:
+            words = self.states[f.state]
+            if f.state == FixState.EXTENSION_REQUESTED and f.extension_until:
+                words += self.until % {"day": f.extension_until.isoformat()}
+        if not f.overdue and f.round == 1:
+            return words
+        parts = [words]
+        if f.overdue:
+            parts.append(self.overdue)
+        if f.round > 1:
+            parts.append(self.round % {"n": f.round})
+        return self.joined.join(parts)
 
-def evaluation_words(f: Fix, k: int) -> str:
-    """群众评价 of the present round: broken down only from k evaluations on."""
-    n = f.satisfied + f.basically_satisfied + f.unsatisfied
-    if n == 0:
-        return _("Not evaluated")
-    if n < k:
-        return _("%(n)d evaluations (fewer than %(k)d: not broken down)") % {"n": n, "k": k}
-    return _("satisfied %(a)d / basically satisfied %(b)d / unsatisfied %(c)d") % {
-        "a": f.satisfied,
-        "b": f.basically_satisfied,
-        "c": f.unsatisfied,
-    }
+    def evaluation(self, f: Row) -> str:
+        """群众评价 of the present round: broken down only from k evaluations on."""
+        n = f.satisfied + f.basically_satisfied + f.unsatisfied
+        if n == 0:
+            return self.none
+        if n < self.k:
+            return self.few % {"n": n, "k": self.k}
+        return self.verdicts % {
+            "a": f.satisfied,
+            "b": f.basically_satisfied,
+            "c": f.unsatisfied,
+        }
+
+    def cells(self, f: Row, co: list[str]) -> list[str]:
+        """The row's cells after its number."""
+        org = f.org
+        if co:
+            org += self.with_orgs % {"orgs": self.comma.join(co)}
+        return [
+            f.problem,
+            f.measure,
+            org,
+            f.responsible_person,
+            self.deadline(f),
+            self.state(f),
+            self.evaluation(f),
+        ]
 
 
 def headers() -> list[str]:
@@ -172,30 +230,14 @@ def headers() -> list[str]:
     ]
 
 
-def cells(n: int, f: Fix, co: list[str], k: int) -> list[str]:
-    org = f.org.name
-    if co:
-        org += _(" (with %(orgs)s)") % {"orgs": _("、").join(co)}
-    return [
-        str(n),
-        f.problem.description,
-        f.measure,
-        org,
-        f.responsible_person,
-        deadline_words(f),
-        state_words(f),
-        evaluation_words(f, k),
-    ]
-
-
 def write_workbook(
-    rows: Iterator[tuple[Fix, list[str]]], path: Any, title: str, counter: Any = None
+    rows: Iterator[tuple[Row, list[str]]], path: Any, title: str, counter: Any = None
 ) -> int:
     import xlsxwriter  # only exports need it
 
     part = f"{path}.part"
     count = 0
-    k = evaluation_k()
+    words = Words(evaluation_k())
     try:
         book = xlsxwriter.Workbook(
             part,
@@ -218,7 +260,7 @@ def write_workbook(
         sheet.freeze_panes(2, 0)
         for count, (fix, co) in enumerate(rows, start=1):
             sheet.write_number(count + 1, 0, count, wrap)
-            for col, value in enumerate(cells(count, fix, co, k)[1:], start=1):
+            for col, value in enumerate(words.cells(fix, co), start=1):
                 sheet.write_string(count + 1, col, value, wrap)
             if counter is not None and count % CHUNK == 0:
                 counter(count)
