@@ -29,6 +29,7 @@ SERVICE_MODULES = {
     "opinions/hotline_import.py",  # a hotline or petition file imported at once
     "rectification/fix_services.py",  # fixes: created, every step, moves
     "rectification/problem_services.py",  # problems: recorded, escalated, claimed, declined
+    "rectification/ledger_export.py",  # the ledger export job and its own audit row
     "demo/skeleton.py",  # generate_orgs
     "demo/members/load.py",  # generate_members
 }
