@@ -204,9 +204,8 @@ def demo_rectification(*, seed: int = 1) -> int:
     if "county" not in d.users:
         return 0
     prefecture = Organization.objects.filter(code=PREFECTURE).first() or county.parent
-    villages = list(
-        Organization.objects.filter(parent=town, kind="branch").order_by("code")[:VILLAGES]
-    ) or [town]
+    branches = Organization.objects.filter(parent=town, kind="branch").order_by("code")
+    villages = list(branches.filter(division__level=5)[:VILLAGES] or branches[:VILLAGES]) or [town]
     stage = iter(STAGES * 20)
     _from_opinions(d, county, stage)
     _from_reviews(d, county, town, villages, prefecture, stage)

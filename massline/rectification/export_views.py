@@ -23,6 +23,11 @@ def ledger_export_page(request: HttpRequest, org_id: int) -> HttpResponse:
     data = request.POST if request.method == "POST" else request.GET
     chosen = {k: data.get(k, "") for k in ledger_export.FILTERS}
     error = None
+    if request.method == "GET":
+        try:
+            ledger_export.clean_filters(data)  # a ledger's link with a bad value says so
+        except ApplicationError as exc:
+            error = exc
     if request.method == "POST":
         try:
             job = ledger_export.export_start(actor=request_user(request), org=org, filters=data)

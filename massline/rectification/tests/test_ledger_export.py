@@ -198,3 +198,9 @@ def test_an_ongoing_fix_shows_its_kind_as_time_limit(tree, people):
     a_fix(p, actor=people.village, kind="ongoing", deadline=None)
     rows = rows_of(export(login_client(people.village), tree.village_a1))
     assert rows[2][5] == "长期坚持"
+
+
+def test_the_page_names_a_bad_value_in_the_ledgers_link(tree, people):
+    client = login_client(people.village)
+    page = client.get(f"/rectification/orgs/{tree.village_a1.pk}/export/?kind=someday", **ZH)
+    assert page.status_code == 400 and "未知的整改类型 someday" in page.content.decode()
