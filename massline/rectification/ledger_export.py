@@ -29,7 +29,7 @@ from massline.core.errors import ApplicationError
 from massline.core.models import Job
 from massline.orgs.models import Organization
 
-from .models import CoOrganization, Fix, FixKind, FixState
+from .models import CoOrganization, Fix, FixKind, FixState, Problem
 
 if TYPE_CHECKING:
     from massline.accounts.models import User
@@ -122,31 +122,40 @@ class Row(NamedTuple):
 
 
 FIELDS = (
-    "pk", "problem__description", "measure", "org__name", "responsible_person", "kind",
-    "deadline", "state", "round", "overdue", "closed_on", "extension_until", "satisfied",
-    "basically_satisfied", "unsatisfied",
+    "pk", "problem_id", "measure", "org_id", "responsible_person", "kind", "deadline", "state",
+    "round", "overdue", "closed_on", "extension_until", "satisfied", "basically_satisfied",
+    "unsatisfied",
 )  # fmt: skip
 
 
 def _fixes(qs: Any) -> Iterator[tuple[Row, list[str]]]:
-    """The fixes by id, a chunk at a time (keyset on the id), each with its co-organizations."""
+    """The fixes by id, a chunk at a time (keyset on the id, on the fix's table alone), each
+    with its problem's words, its organization's name and its co-organizations, read for the
+    chunk by their ids (organization names kept across chunks)."""
     last = 0
+    names: dict[int, str] = {}
     while True:
-        chunk = [
-            Row(*r) for r in qs.filter(pk__gt=last).order_by("pk").values_list(*FIELDS)[:CHUNK]
-        ]
+        chunk = list(qs.filter(pk__gt=last).order_by("pk").values_list(*FIELDS)[:CHUNK])
         if not chunk:
             return
-        co: dict[int, list[str]] = {}
-        for fix_id, name in (
-            CoOrganization.objects.filter(fix_id__in=[f.pk for f in chunk])
+        problems = dict(
+            Problem.objects.filter(pk__in={r[1] for r in chunk}).values_list("pk", "description")
+        )
+        co: dict[int, list[int]] = {}
+        for fix_id, org_id in (
+            CoOrganization.objects.filter(fix_id__in=[r[0] for r in chunk])
             .order_by("fix_id", "org_path")
-            .values_list("fix_id", "org__name")
+            .values_list("fix_id", "org_id")
         ):
-            co.setdefault(fix_id, []).append(name)
-        for f in chunk:
-            yield f, co.get(f.pk, [])
-        last = chunk[-1].pk
+            co.setdefault(fix_id, []).append(org_id)
+        wanted = {r[3] for r in chunk} | {o for ids in co.values() for o in ids}
+        missing = wanted - names.keys()
+        if missing:
+            names.update(Organization.objects.filter(pk__in=missing).values_list("pk", "name"))
+        for r in chunk:
+            row = Row(r[0], problems.get(r[1], ""), r[2], names.get(r[3], ""), *r[4:])
+            yield row, [names.get(o, "") for o in co.get(r[0], [])]
+        last = chunk[-1][0]
 
 
 class Words:
