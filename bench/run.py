@@ -72,6 +72,10 @@ date and each target's pass or fail. Progress goes to stderr.
    evaluation codes made in bulk: public evaluations at 300 and 600 per second, open loop,
    through the production server; p99, nothing lost (stored = accepted = codes used, counters
    equal a recount), a flood refused with 429, a rework at the threshold.
+17. rectification_export_sqlite, rectification_export_postgresql: bench/rectification_export.py
+   (its own process), on fresh databases of its own with the province's tree and 100,000
+   fixes made in bulk (20,000 with --quick): the ledger export job to .xlsx at the root; its
+   time (<= 60 s) and the job process's peak RSS (<= 500 MiB).
 
 Options: --requests N (timed requests per endpoint, default 200), --no-postgres,
 --members N (members for 4. and 13., default 1,300,000; 0 skips them), --quick (50 requests per
@@ -327,6 +331,11 @@ def evaluations_load(quick: bool, postgres: bool) -> list[dict[str, Any]]:
     extra = [] if postgres else ["--no-postgres"]
     seconds = ["--seconds", "5"] if quick else []
     return script("evaluations_load.py", *seconds, *extra)
+def rectification_export(quick: bool, postgres: bool) -> list[dict[str, Any]]:
+    log("the rectification ledger export of the province ...")
+    extra = [] if postgres else ["--no-postgres"]
+    fixes = ["--fixes", "20000"] if quick else []
+    return script("rectification_export.py", *fixes, *extra)
 
 
 def nation(requests: int) -> list[dict[str, Any]]:
@@ -483,6 +492,8 @@ def main() -> None:
             emit(record)
     for record in evaluations_load(args.quick, not args.no_postgres):
         if record["benchmark"] == "evaluations_load_summary":
+    for record in rectification_export(args.quick, not args.no_postgres):
+        if record["benchmark"] == "rectification_export_summary":
             checks.update(record["checks"])
         else:
             emit(record)

@@ -113,9 +113,10 @@ def _register_routers() -> None:
     from massline.opinions.public_api import router as public_router
     from massline.opinions.stats_api import router as opinions_stats_router
     from massline.orgs.api import router as orgs_router
-    from massline.rectification.rates_api import router as rectification_rates_router
     from massline.rectification.evaluation_api import public_router as evaluations_public_router
     from massline.rectification.evaluation_api import router as evaluations_router
+    from massline.rectification.export_api import router as rectification_export_router
+    from massline.rectification.rates_api import router as rectification_rates_router
 
     api.add_router("/orgs", orgs_router)
     api.add_router("/orgs", rectification_rates_router)
@@ -134,6 +135,7 @@ def _register_routers() -> None:
     api.add_router("/public", public_router)
     api.add_router("/public", evaluations_public_router)
     api.add_router("/rectification", evaluations_router)
+    api.add_router("/rectification", rectification_export_router)
 
 
 _register_routers()

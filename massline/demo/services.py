@@ -24,6 +24,7 @@ from massline.orgs.models import Organization
 from .campaign import demo_campaign
 from .members import generate_members
 from .opinions import demo_opinions
+from .rectification import demo_rectification
 from .skeleton import generate_orgs
 
 DEMO_PASSWORD = "massline-demo"
@@ -110,9 +111,11 @@ def demo_load(
             result.append((login, org.name))
         campaign = demo_campaign(actor=actor, province_code=LOGINS[1].org_code)
         opinions = demo_opinions(actor=_office(), seed=seed)
+        fixes = demo_rectification(seed=seed)
         written = {
             "campaigns": [campaign.title] if campaign else [],
             "opinions": opinions,
+            "fixes": fixes,
             "divisions": divisions.created + divisions.updated,
             "organizations": orgs.created,
             "members": members,

@@ -63,6 +63,7 @@ class RectificationConfig(AppConfig):
         assert {t.audit_action for t in workflow.TRANSITIONS.values()} <= {
             f"rectification.{a}" for a in workflow.ACTIONS
         }
+        self._ready_sweeps()
         register_field_labels(
             {
                 "problem": _("problem"),
@@ -80,4 +81,50 @@ class RectificationConfig(AppConfig):
                 "published": _("commitment published"),
                 "version": _("version"),
             }
+        )
+
+    def _ready_sweeps(self) -> None:
+        """The periodic sweeps and the overdue notice (decision 0022, "Sweeps and handover"), and
+        the ledger export's job ("The ledger export")."""
+        from massline.core import jobs
+        from massline.core.audit import register_actions
+        from massline.core.schedule import register_periodic
+        from massline.notices.kinds import register_notice_kind
+
+        from . import ledger_export, sweeps
+
+        jobs.register(
+            ledger_export.JOB_KIND,
+            ledger_export.run_ledger_export,
+            label=_("Export of a rectification ledger"),
+            phases={"writing": _("writing the file")},
+            idempotent=True,
+        )
+        register_actions({ledger_export.JOB_KIND: _("exported a rectification ledger")})
+
+        register_notice_kind(
+            sweeps.OVERDUE_NOTICE,
+            _("Fix overdue"),
+            title=_("Fix %(fix)s at %(org)s is past its deadline"),
+            body=_("It was due %(due)s and is not closed out; it is flagged overdue."),
+        )
+        register_periodic(
+            "rectification.overdue",
+            "5 0 * * *",
+            sweeps.fixes_overdue_task,
+            label=_("Rectification: flag the fixes past their deadline"),
+            description=_(
+                "Flags open fixes whose deadline has passed as overdue, once per fix, and tells "
+                "those who approve one level above."
+            ),
+        )
+        register_periodic(
+            "rectification.handover",
+            "15 0 * * *",
+            sweeps.fixes_handover_task,
+            label=_("Rectification: hand fixes over to the next batch"),
+            description=_(
+                "Moves each open fix to the organization of a later batch named to take it "
+                "over, once that organization's window in the campaign has opened."
+            ),
         )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import evaluation_views, fix_views, ledger_views, rates_views
+from . import evaluation_views, export_views, fix_views, ledger_views, rates_views
 
 app_name = "rectification"
 urlpatterns = [
@@ -24,4 +24,6 @@ urlpatterns = [
     path("fixes/<int:fix_id>/", fix_views.fix_page, name="fix"),
     path("fixes/<int:fix_id>/<str:action>/", fix_views.fix_post, name="fix_act"),
     path("files/<int:file_id>/", fix_views.fix_file, name="file"),
+    # the ledger export (decision 0022, "The ledger export")
+    path("orgs/<int:org_id>/export/", export_views.ledger_export_page, name="ledger_export"),
 ]

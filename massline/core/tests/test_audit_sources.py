@@ -28,8 +28,9 @@ SERVICE_MODULES = {
     "opinions/intake_services.py",  # opinions entered by staff, forums
     "opinions/hotline_import.py",  # a hotline or petition file imported at once
     "rectification/fix_services.py",  # fixes: created, every step, moves
-    "rectification/problem_services.py",
-    "rectification/evaluation_services.py",  # evaluation codes issued (never an evaluation)  # problems: recorded, escalated, claimed, declined
+    "rectification/problem_services.py",  # problems: recorded, escalated, claimed, declined
+    "rectification/evaluation_services.py",  # evaluation codes issued (never an evaluation)
+    "rectification/ledger_export.py",  # the ledger export job and its own audit row
     "demo/skeleton.py",  # generate_orgs
     "demo/members/load.py",  # generate_members
 }

@@ -13,6 +13,7 @@ from massline.demo import services as demo
 from massline.members.models import Member
 from massline.opinions.models import Opinion
 from massline.orgs.models import Division, Organization
+from massline.rectification.models import Fix
 
 pytestmark = pytest.mark.django_db
 
@@ -70,6 +71,7 @@ def test_loading_the_demo_audits_every_write(small_demo):
         "assignments": [login.username for login in demo.LOGINS],
         "campaigns": ["“不忘初心、牢记使命”主题教育（演示）"],
         "opinions": Opinion.objects.count(),
+        "fixes": Fix.objects.count(),
     }
     assert Member.objects.count() == 300
     # opinions heard and handled along the whole map, each step audited
