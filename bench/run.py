@@ -331,6 +331,8 @@ def evaluations_load(quick: bool, postgres: bool) -> list[dict[str, Any]]:
     extra = [] if postgres else ["--no-postgres"]
     seconds = ["--seconds", "5"] if quick else []
     return script("evaluations_load.py", *seconds, *extra)
+
+
 def rectification_export(quick: bool, postgres: bool) -> list[dict[str, Any]]:
     log("the rectification ledger export of the province ...")
     extra = [] if postgres else ["--no-postgres"]
@@ -492,6 +494,9 @@ def main() -> None:
             emit(record)
     for record in evaluations_load(args.quick, not args.no_postgres):
         if record["benchmark"] == "evaluations_load_summary":
+            checks.update(record["checks"])
+        else:
+            emit(record)
     for record in rectification_export(args.quick, not args.no_postgres):
         if record["benchmark"] == "rectification_export_summary":
             checks.update(record["checks"])
