@@ -5,6 +5,7 @@ transaction of the step that caused it."""
 
 from __future__ import annotations
 
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from massline.access.permissions import RECTIFICATION_APPROVE
@@ -51,7 +52,7 @@ def problem_escalated(p: Problem) -> None:
             str(_("A problem escalated from below")),
             p.org,
             p.description,
-            f"/rectification/problems/{p.pk}/",
+            reverse("rectification:problem", args=[p.pk]),
         )
 
 
@@ -69,5 +70,5 @@ def fix_asked(fix: Fix, action: str) -> None:
         str(what),
         fix.org,
         fix.measure,
-        f"/rectification/fixes/{fix.pk}/",
+        reverse("rectification:fix", args=[fix.pk]),
     )

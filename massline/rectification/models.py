@@ -203,7 +203,7 @@ class CoOrganization(models.Model):
 
 
 class FixStepKind(models.TextChoices):
-    CREATED = "created", _("recorded")
+    CREATED = "created", _("fix recorded")
     PROGRESS = "progress", _("progress reported")
     EXTENSION_REQUESTED = "extension_requested", _("extension requested")
     EXTENSION_APPROVED = "extension_approved", _("extension approved")

@@ -21,6 +21,7 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Exists, OuterRef
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -123,6 +124,7 @@ def _tell_above(fixes: list[Fix]) -> None:
             OVERDUE_NOTICE,
             f"fix:{f.pk}:overdue:{f.deadline.isoformat()}",
             params={"fix": f.pk, "org": f.org.name, "due": f.deadline.isoformat()},
+            link=reverse("rectification:fix", args=[f.pk]),
             organization=upper.pk,
         )
 
