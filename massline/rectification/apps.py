@@ -17,6 +17,9 @@ class RectificationConfig(AppConfig):
 
         counters.register()
         awaiting.register()
+        from . import workbench
+
+        workbench.register()
         # the three rates' formulas name only counters registered by now (opinions and
         # orgs come before this app): a wrong setting stops the start, saying where
         from .rates import formulas

@@ -198,3 +198,17 @@ def test_the_level_above_hears_of_what_awaits_its_decision(tree, people):
         f"/rectification/problems/{p.pk}/",
         f"/rectification/fixes/{f.pk}/",
     }
+
+
+def test_the_workbench_counts_what_awaits_the_level_above(tree, people):
+    from massline.conftest import login_client
+
+    f = a_fix(a_problem(tree.village_a1), actor=people.village)
+    fix_act(actor=people.village, fix=f, action=workflow.REQUEST_CLOSE, note="完成", today=TODAY)
+    problem_escalate(actor=people.village, problem=a_problem(tree.village_a1), reason="在镇里")
+    page = login_client(people.town).get("/").content.decode()
+    assert "等待您审批的下级延期和销号申请" in page or "Extensions and close-outs" in page
+    assert f"/rectification/orgs/{tree.town_a1.pk}/?state=close_requested" in page
+    # the village asked; nothing awaits it
+    page = login_client(people.village).get("/").content.decode()
+    assert "?state=close_requested" not in page
