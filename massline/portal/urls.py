@@ -1,10 +1,11 @@
 from django.urls import path
 
-from . import views
+from . import board_views, views
 
 app_name = "portal"
 
 urlpatterns = [
     path("o/<str:org_id>/", views.box, name="box"),
     path("r/", views.track, name="track"),
+    path("b/<str:org_id>/", board_views.board, name="board"),
 ]
