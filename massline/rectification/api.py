@@ -54,7 +54,7 @@ from .api_schemas import (
     ProblemPage,
     PublishedOut,
     ReasonIn,
-    StepIn,
+    FixStepIn,
     StepsOut,
 )
 from .fix_services import commitments_publish, fix_act, fix_create
@@ -306,7 +306,7 @@ def fix_steps(request: HttpRequest, fix_id: int) -> dict[str, Any]:
     return {"round": f.round, "steps": list(steps)}
 
 
-def _act(request: HttpRequest, fix_id: int, payload: StepIn, files: list[Any]) -> Fix:
+def _act(request: HttpRequest, fix_id: int, payload: FixStepIn, files: list[Any]) -> Fix:
     user = request_user(request)
     f = fix_for(user, fix_id)
     fix_act(
@@ -329,7 +329,7 @@ def _act(request: HttpRequest, fix_id: int, payload: StepIn, files: list[Any]) -
     response={200: FixDetail, **errors(400, 401, 403, 404, 422)},
     summary="Take a step on a fix: progress, extension, close-out, commitment, rework",
 )
-def fix_step_post(request: HttpRequest, fix_id: int, payload: StepIn) -> Fix:
+def fix_step_post(request: HttpRequest, fix_id: int, payload: FixStepIn) -> Fix:
     """The step must be among the fix's `actions`; send the `version` you read."""
     return _act(request, fix_id, payload, [])
 
@@ -342,7 +342,7 @@ def fix_step_post(request: HttpRequest, fix_id: int, payload: StepIn) -> Fix:
 def fix_step_files_post(
     request: HttpRequest,
     fix_id: int,
-    payload: Form[StepIn],
+    payload: Form[FixStepIn],
     files: File[list[UploadedFile]],
 ) -> Fix:
     """The same fields as a form, and up to 10 files (PDF, JPG, PNG, DOCX, XLSX; each checked

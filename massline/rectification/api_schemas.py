@@ -55,7 +55,7 @@ def result_of(r: Result) -> dict[str, Any]:
     }
 
 
-class ProblemOut(Schema):
+class ProblemSummary(Schema):
     """`org`: the organization responsible; `origin_org`: where it was found or raised.
     `status`: open (owned here) or escalated (awaiting `escalated_to`)."""
 
@@ -132,7 +132,7 @@ class FixBrief(Schema):
         return f.org_id
 
 
-class ProblemDetail(ProblemOut):
+class ProblemDetail(ProblemSummary):
     """`opinions`: the ids of the opinions it came from; `fixes`: its fixes the caller sees;
     `actions`: escalate, claim, decline as open to the caller now."""
 
@@ -150,7 +150,7 @@ class ProblemDetail(ProblemOut):
 
 
 class ProblemPage(Schema):
-    items: list[ProblemOut]
+    items: list[ProblemSummary]
     next_after: str | None
 
 
@@ -260,7 +260,7 @@ class FileOut(Schema):
     size: int
 
 
-class StepOut(Schema):
+class FixStepOut(Schema):
     """One step of the history, with its `round`; `public`: progress the organization
     published on its board."""
 
@@ -301,7 +301,7 @@ class StepsOut(Schema):
     """The fix's whole history, oldest first; `round`: the present round."""
 
     round: int
-    steps: list[StepOut]
+    steps: list[FixStepOut]
 
 
 class ProblemIn(RequestBody):
@@ -345,7 +345,7 @@ class FixIn(RequestBody):
     handover_org: int | None = OPTIONAL_ID
 
 
-class StepIn(RequestBody):
+class FixStepIn(RequestBody):
     """`action`: one of the fix's `actions`. `version`: the fix's version the caller read
     (another one refuses the step: someone changed it meanwhile). `note`: what was done, the
     reason, or the commitment's words, as the step asks. `until`: the new deadline an extension

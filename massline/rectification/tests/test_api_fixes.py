@@ -240,7 +240,8 @@ def test_two_people_closing_at_once_one_wins(tree, people, village):
     f = fix_at(tree.village_a1)
     seen = step(village, f, "request_close", note="完成").json()["version"]
     assert step(api_client(people.town), f, "approve_close", version=seen).status_code == 200
-    r = step(api_client(people.town2), f, "refuse_close", note="不行", version=seen, **EN)
+    body = {"action": "refuse_close", "note": "不行", "version": seen}
+    r = post(api_client(people.town2), f"/fixes/{f.pk}/steps", body, **EN)
     assert (r.status_code, r.json()["code"], r.json()["field"]) == (400, "fix_changed", "version")
     assert "changed by someone else" in r.json()["message"]
     assert FixStep.objects.filter(fix=f, kind__in=["close_approved", "close_refused"]).count() == 1

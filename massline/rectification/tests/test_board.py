@@ -50,8 +50,8 @@ def board(org, **params):
     return Client().get(f"/api/v1/public/orgs/{org.pk}/commitments", params)
 
 
-def page(org, **params):
-    return Client().get(f"/p/b/{org.pk}/", params)
+def page(org, headers=None, **params):
+    return Client(headers=headers).get(f"/p/b/{org.pk}/", params)
 
 
 def test_only_published_commitments_of_the_subtree_appear(tree):
@@ -125,7 +125,7 @@ def test_a_result_is_broken_down_only_from_k_evaluations(tree, votes, broken_dow
         assert (result["satisfied"], result["basically_satisfied"], result["unsatisfied"]) == votes
     else:
         assert result["satisfied"] is result["unsatisfied"] is None
-    html = page(tree.village_a1, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    html = page(tree.village_a1, {"Accept-Language": "en"}).content.decode()
     assert ("satisfied 3" in html) is broken_down
     assert (f"Judged by {sum(votes)} so far" in html) is not broken_down
 
@@ -168,6 +168,7 @@ def test_bad_addresses(tree):
 def test_the_empty_board(tree):
     html = page(tree.village_a1).content.decode()
     assert 'data-testid="empty"' in html and tree.village_a1.name in html
+    assert "整改承诺公开" in html and "这里还没有公开的整改承诺" in html
     assert board(tree.village_a1).json() == {
         "org_name": tree.village_a1.name,
         "items": [],
@@ -212,4 +213,4 @@ def test_the_board_takes_a_fixed_number_of_queries(tree):
 
 def test_the_opinion_box_links_its_board(tree):
     html = Client().get(f"/p/o/{tree.village_a1.pk}/").content.decode()
-    assert f'href="/p/b/{tree.village_a1.pk}/"' in html
+    assert f'href="/p/b/{tree.village_a1.pk}/"' in html and "整改承诺公开" in html
