@@ -111,7 +111,7 @@ def _public(fix: Fix) -> Commitment:
         "id": fix.pk,
         "org_name": fix.org.name,
         "audience": fix.audience,
-        "audience_label": str(Audience(fix.audience).label),
+        "audience_label": _("everyone") if full else str(Audience.SUBMITTERS.label),
         "full": full,
         "promised_on": fix.promised_on,
         "published_on": _day(fix.commitment_published_at),
