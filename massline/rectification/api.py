@@ -49,12 +49,12 @@ from .api_schemas import (
     FixDetail,
     FixIn,
     FixPage,
+    FixStepIn,
     ProblemDetail,
     ProblemIn,
     ProblemPage,
     PublishedOut,
     ReasonIn,
-    FixStepIn,
     StepsOut,
 )
 from .fix_services import commitments_publish, fix_act, fix_create
@@ -139,9 +139,13 @@ def problems_list(
     user = request_user(request)
     where = access_org(user, org, RECTIFICATION_VIEW)
     if source not in ("", *ProblemSource.values):
-        raise ApplicationError(_("Unknown source %(value)s.") % {"value": source[:20]}, field="source")
+        raise ApplicationError(
+            _("Unknown source %(value)s.") % {"value": source[:20]}, field="source"
+        )
     if status not in ("", *ProblemStatus.values):
-        raise ApplicationError(_("Unknown status %(value)s.") % {"value": status[:20]}, field="status")
+        raise ApplicationError(
+            _("Unknown status %(value)s.") % {"value": status[:20]}, field="status"
+        )
     f = ProblemFilter(source=source, status=status, category=category)
     rows, cursor = problems_page(user, where, f, after=after, limit=limit)
     return {"items": rows, "next_after": cursor or None}
@@ -252,7 +256,9 @@ def fixes_list(
     if state not in ("", "open", *FixState.values):
         raise ApplicationError(_("Unknown state %(value)s.") % {"value": state[:20]}, field="state")
     if kind not in ("", *FixKind.values):
-        raise ApplicationError(_("Unknown kind of fix %(value)s.") % {"value": kind[:20]}, field="kind")
+        raise ApplicationError(
+            _("Unknown kind of fix %(value)s.") % {"value": kind[:20]}, field="kind"
+        )
     f = FixFilter(
         state=state,
         kind=kind,

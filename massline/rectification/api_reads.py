@@ -207,7 +207,9 @@ def opinions_named(ids: Iterable[int]) -> list[Opinion]:
     """The opinions a problem comes from (the service checks the user sees each one); an
     unknown id gets the service's own answer for one out of view."""
     wanted = list(dict.fromkeys(ids))
-    found = {o.pk: o for o in Opinion.objects.filter(pk__in=wanted).select_related("lead_org", "org")}
+    found = {
+        o.pk: o for o in Opinion.objects.filter(pk__in=wanted).select_related("lead_org", "org")
+    }
     for pk in wanted:
         if pk not in found:
             raise ApplicationError(

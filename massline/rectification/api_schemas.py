@@ -13,7 +13,7 @@ from massline.core.api_schemas import LINE, NO_NUL, RequestBody, one_of
 
 from . import workflow
 from .board import Result, round_result
-from .models import Audience, Fix, FixKind, FixState, FixStep, Problem, ProblemSource
+from .models import Audience, Fix, FixEvidence, FixKind, FixState, FixStep, Problem, ProblemSource
 
 ID = Field(..., ge=1, le=2**31 - 1)
 OPTIONAL_ID = Field(None, ge=1, le=2**31 - 1)
@@ -293,7 +293,7 @@ class FixStepOut(Schema):
         return str(s.actor) if s.actor_id and s.actor else None
 
     @staticmethod
-    def resolve_files(s: FixStep) -> list[FixStep]:
+    def resolve_files(s: FixStep) -> list[FixEvidence]:
         return list(s.files.all())
 
 

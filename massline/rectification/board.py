@@ -176,9 +176,7 @@ def commitments(
     )
     if before:
         at, pk = _cursor(before)
-        qs = qs.filter(
-            Q(commitment_published_at__lt=at) | Q(commitment_published_at=at, pk__lt=pk)
-        )
+        qs = qs.filter(Q(commitment_published_at__lt=at) | Q(commitment_published_at=at, pk__lt=pk))
     limit = max(1, min(limit, PAGE_MAX))
     steps = FixStep.objects.filter(public=True, kind=FixStepKind.PROGRESS).order_by("at", "pk")
     rows = list(

@@ -119,7 +119,12 @@ def test_record_a_fix_with_co_organizations(tree, county):
         1,
     )
     assert body["co_orgs"] == [{"id": tree.village_a2.pk, "name": tree.village_a2.name}]
-    assert body["actions"] == ["progress", "request_extension", "request_close", "prepare_commitment"]
+    assert body["actions"] == [
+        "progress",
+        "request_extension",
+        "request_close",
+        "prepare_commitment",
+    ]
     assert body["result"] == {
         "evaluated": 0,
         "k": 5,
@@ -255,10 +260,31 @@ def test_two_people_closing_at_once_one_wins(tree, people, village):
         ("village", "progress", {}, 400, "invalid", "note"),
         ("village", "progress", {"note": "长" * 5001}, 400, "too_long", "note"),
         ("village", "request_extension", {"note": "x"}, 400, "invalid", "until"),
-        ("village", "request_extension", {"note": "x", "until": "2020-01-01"}, 400, "invalid", "until"),
+        (
+            "village",
+            "request_extension",
+            {"note": "x", "until": "2020-01-01"},
+            400,
+            "invalid",
+            "until",
+        ),
         ("village", "prepare_commitment", {"note": "x"}, 400, "invalid", "audience"),
-        ("village", "prepare_commitment", {"note": "x", "audience": "everyone"}, 400, "invalid", "audience"),
-        ("village", "prepare_commitment", {"note": "x", "audience": "public"}, 400, "invalid", "promised_on"),
+        (
+            "village",
+            "prepare_commitment",
+            {"note": "x", "audience": "everyone"},
+            400,
+            "invalid",
+            "audience",
+        ),
+        (
+            "village",
+            "prepare_commitment",
+            {"note": "x", "audience": "public"},
+            400,
+            "invalid",
+            "promised_on",
+        ),
         ("village", "publish_commitment", {}, 400, "fix_state", "action"),
         ("village", "progress", {"note": "x", "version": 7}, 400, "fix_changed", "version"),
         ("village", "progress", {"note": "x", "version": 0}, 422, "invalid_request", "version"),
@@ -269,7 +295,9 @@ def test_two_people_closing_at_once_one_wins(tree, people, village):
         ("other_village", "progress", {"note": "x"}, 404, "not_found", None),
     ],
 )
-def test_bad_steps_are_refused_and_write_nothing(tree, people, who, action, body, status, code, field):
+def test_bad_steps_are_refused_and_write_nothing(
+    tree, people, who, action, body, status, code, field
+):
     f = fix_at(tree.village_a1)
     r = step(api_client(getattr(people, who)), f, action, **body)
     assert r.status_code == status, r.content
@@ -309,7 +337,9 @@ def test_evidence_files_come_as_multipart(tree, village):
     )
     assert r.status_code == 200, r.content
     history = get(village, f"/fixes/{f.pk}/steps").json()["steps"]
-    assert history[-1]["files"] == [{"name": "公开栏.png", "content_type": "image/png", "size": 108}]
+    assert history[-1]["files"] == [
+        {"name": "公开栏.png", "content_type": "image/png", "size": 108}
+    ]
     r = village.post(
         f"{BASE}/fixes/{f.pk}/steps/files",
         {"action": "progress", "note": "假图", "files": [SimpleUploadedFile("x.png", b"<html>")]},

@@ -47,9 +47,7 @@ def test_the_list_pages_through_everything_once(tree, county):
 def test_filters(tree, county, village):
     cat = OpinionCategory.objects.create(source="four_winds", code="x", title="形式主义")
     a_problem(tree.village_a1, description="督查发现的")
-    a_problem(
-        tree.village_a1, source=ProblemSource.TEAM_REVIEW, category=cat, description="自查的"
-    )
+    a_problem(tree.village_a1, source=ProblemSource.TEAM_REVIEW, category=cat, description="自查的")
     escalated = a_problem(tree.village_a1, description="根子在上面")
     post(village, f"/problems/{escalated.pk}/escalate", {"reason": "县里政策"})
 
@@ -223,7 +221,9 @@ def test_escalation_refusals(tree, people, village):
     # the village does not claim its own escalation: the level above does
     r = post(village, f"/problems/{p.pk}/claim", {"responsible_person": "x"})
     assert (r.status_code, r.json()["code"]) == (403, "forbidden")
-    r = post(api_client(people.other_village), f"/problems/{p.pk}/claim", {"responsible_person": "x"})
+    r = post(
+        api_client(people.other_village), f"/problems/{p.pk}/claim", {"responsible_person": "x"}
+    )
     assert r.status_code == 404
     root = a_problem(tree.root)
     r = post(api_client(people.county), f"/problems/{root.pk}/escalate", {"reason": "x"})

@@ -203,7 +203,10 @@ def test_the_board_takes_a_fixed_number_of_queries(tree):
         for i in range(extra):
             f = committed(tree.village_a2, f"问题{i}")
             fix_act(actor=None, fix=f, action=workflow.PROGRESS, note="进展", public=True)
-        for url in (f"/p/b/{tree.county_a1.pk}/", f"/api/v1/public/orgs/{tree.county_a1.pk}/commitments"):
+        for url in (
+            f"/p/b/{tree.county_a1.pk}/",
+            f"/api/v1/public/orgs/{tree.county_a1.pk}/commitments",
+        ):
             with CaptureQueriesContext(connection) as ctx:
                 assert Client().get(url).status_code == 200
             counts.append(len(ctx.captured_queries))
