@@ -349,11 +349,11 @@ def fix_step_files_post(
     request: HttpRequest,
     fix_id: int,
     payload: Form[FixStepIn],
-    files: File[list[UploadedFile]],
+    files: list[UploadedFile] = File(None),  # noqa: B008
 ) -> Fix:
     """The same fields as a form, and up to 10 files (PDF, JPG, PNG, DOCX, XLSX; each checked
     by its content)."""
-    return _act(request, fix_id, payload, [(f.name or "", f) for f in files])
+    return _act(request, fix_id, payload, [(f.name or "", f) for f in files or []])
 
 
 @router.post(

@@ -374,3 +374,10 @@ def test_publish_an_organizations_commitments_together(tree, people, village):
     assert r.status_code == 403
     assert post(village, "/orgs/999999/commitments/publish").status_code == 404
     assert json.loads(get(village, f"/fixes/{f1.pk}").content)["published"] is True
+
+
+def test_a_multipart_step_without_files(tree, village):
+    f = fix_at(tree.village_a1)
+    r = village.post(f"{BASE}/fixes/{f.pk}/steps/files", {"action": "progress", "note": "无附件"})
+    assert r.status_code == 200, r.content
+    assert FixStep.objects.filter(fix=f, kind="progress").get().files.count() == 0
