@@ -49,6 +49,7 @@ from .api_schemas import (
     FixDetail,
     FixIn,
     FixPage,
+    FixStepForm,
     FixStepIn,
     ProblemDetail,
     ProblemIn,
@@ -348,12 +349,12 @@ def fix_step_post(request: HttpRequest, fix_id: int, payload: FixStepIn) -> Fix:
 def fix_step_files_post(
     request: HttpRequest,
     fix_id: int,
-    payload: Form[FixStepIn],
+    payload: Form[FixStepForm],
     files: list[UploadedFile] = File(None),  # noqa: B008
 ) -> Fix:
     """The same fields as a form, and up to 10 files (PDF, JPG, PNG, DOCX, XLSX; each checked
     by its content)."""
-    return _act(request, fix_id, payload, [(f.name or "", f) for f in files or []])
+    return _act(request, fix_id, payload.as_step(), [(f.name or "", f) for f in files or []])
 
 
 @router.post(

@@ -6,10 +6,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
+from django.utils.translation import gettext as _
 from ninja import Field, Schema
 from pydantic import BeforeValidator
 
 from massline.core.api_schemas import LINE, NO_NUL, RequestBody, one_of
+from massline.core.errors import ApplicationError
 
 from . import workflow
 from .board import Result, round_result
@@ -359,6 +361,42 @@ class FixStepIn(RequestBody):
     audience: AudienceName = Field("", max_length=16, pattern=NO_NUL)
     promised_on: Day | None = None
     public: bool = False
+
+
+FormDay = Field("", max_length=10, pattern=r"^(\d{4}-\d{2}-\d{2})?$")
+
+
+class FixStepForm(RequestBody):
+    """`FixStepIn` as a multipart form, where an empty field is none: `version` digits,
+    `until` and `promised_on` written YYYY-MM-DD, or empty."""
+
+    action: ActionName = Field(..., max_length=32, pattern=LINE)
+    version: str = Field("", max_length=9, pattern=r"^\d*$")
+    note: str = Field("", max_length=10000, pattern=NO_NUL)
+    until: str = FormDay
+    audience: AudienceName = Field("", max_length=16, pattern=NO_NUL)
+    promised_on: str = FormDay
+    public: bool = False
+
+    def as_step(self) -> FixStepIn:
+        """The JSON body's shape; a day that is no day of the calendar is refused naming it."""
+        days: dict[str, dt.date | None] = {}
+        for name in ("until", "promised_on"):
+            text = getattr(self, name)
+            try:
+                days[name] = dt.date.fromisoformat(text) if text else None
+            except ValueError:
+                raise ApplicationError(
+                    _("%(value)s is not a day of the calendar.") % {"value": text}, field=name
+                ) from None
+        return FixStepIn(
+            action=self.action,
+            version=int(self.version) if self.version else None,
+            note=self.note,
+            audience=self.audience,
+            public=self.public,
+            **days,
+        )
 
 
 class PublishedOut(Schema):

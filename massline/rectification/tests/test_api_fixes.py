@@ -381,3 +381,24 @@ def test_a_multipart_step_without_files(tree, village):
     r = village.post(f"{BASE}/fixes/{f.pk}/steps/files", {"action": "progress", "note": "无附件"})
     assert r.status_code == 200, r.content
     assert FixStep.objects.filter(fix=f, kind="progress").get().files.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("form", "status", "field"),
+    [
+        ({"until": "", "promised_on": "", "version": ""}, 200, None),
+        ({"promised_on": "2026-13-45"}, 400, "promised_on"),
+        ({"until": "soon"}, 422, "until"),
+        ({"version": "x"}, 422, "version"),
+        ({"version": "7"}, 400, "version"),
+    ],
+)
+def test_multipart_fields_empty_are_none_and_bad_ones_refused(tree, village, form, status, field):
+    f = fix_at(tree.village_a1)
+    r = village.post(
+        f"{BASE}/fixes/{f.pk}/steps/files", {"action": "progress", "note": "进展", **form}
+    )
+    assert r.status_code == status, r.content
+    if field:
+        assert r.json()["field"] == field
+        assert FixStep.objects.filter(fix=f).count() == 1
