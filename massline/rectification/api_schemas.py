@@ -389,7 +389,8 @@ class FixStepForm(RequestBody):
                 raise ApplicationError(
                     _("%(value)s is not a day of the calendar.") % {"value": text}, field=name
                 ) from None
-        return FixStepIn(
+        # built as is: "000" is version 0, which no fix has (refused as changed meanwhile)
+        return FixStepIn.model_construct(
             action=self.action,
             version=int(self.version) if self.version else None,
             note=self.note,

@@ -391,6 +391,7 @@ def test_a_multipart_step_without_files(tree, village):
         ({"until": "soon"}, 422, "until"),
         ({"version": "x"}, 422, "version"),
         ({"version": "7"}, 400, "version"),
+        ({"version": "00000000"}, 400, "version"),
     ],
 )
 def test_multipart_fields_empty_are_none_and_bad_ones_refused(tree, village, form, status, field):
