@@ -396,7 +396,8 @@ class FixStepForm(RequestBody):
             note=self.note,
             audience=self.audience,
             public=self.public,
-            **days,
+            until=days["until"],
+            promised_on=days["promised_on"],
         )
 
 
