@@ -113,6 +113,8 @@ def _register_routers() -> None:
     from massline.opinions.public_api import router as public_router
     from massline.opinions.stats_api import router as opinions_stats_router
     from massline.orgs.api import router as orgs_router
+    from massline.rectification.api import router as rectification_router
+    from massline.rectification.board_api import router as commitments_public_router
     from massline.rectification.evaluation_api import public_router as evaluations_public_router
     from massline.rectification.evaluation_api import router as evaluations_router
     from massline.rectification.export_api import router as rectification_export_router
@@ -136,6 +138,8 @@ def _register_routers() -> None:
     api.add_router("/public", evaluations_public_router)
     api.add_router("/rectification", evaluations_router)
     api.add_router("/rectification", rectification_export_router)
+    api.add_router("/rectification", rectification_router)
+    api.add_router("/public", commitments_public_router)
 
 
 _register_routers()

@@ -188,6 +188,15 @@ class _Demo:
             a(f, above, workflow.REFUSE_CLOSE, note="缺少整改前后对比材料，请补充。")
         elif stage in ("closed", "reworked"):
             f = a(f, who, workflow.PROGRESS, note="整改进展过半。", public=True)
+            f = a(
+                f,
+                who,
+                workflow.PREPARE_COMMITMENT,
+                note="承诺按期整改到位，结果向社会公开，接受群众评议。",
+                audience=Audience.PUBLIC,
+                promised_on=f.deadline or self.today + dt.timedelta(days=30),
+            )
+            f = a(f, who, workflow.PUBLISH_COMMITMENT)
             f = steps["close_requested"](f)
             f = a(f, above, workflow.APPROVE_CLOSE)
             if stage == "reworked":
