@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
@@ -348,6 +349,7 @@ def _handover(d: _Demo, county: Organization, town: Organization) -> None:
 #: basically satisfied, unsatisfied). Fewer than k (5) leaves a round not broken down; the
 #: unsatisfied share above the threshold sends the last one back for rework by the system.
 EVALUATIONS = ((7, 3, 1), (1, 1, 4), (2, 1, 0), (4, 4, 0), (9, 2, 2))
+SPARE_CODES = 5
 UNSATISFIED = (
     "公示栏还是老样子，没看出变化。",
     "问题反映了几次，只是开了会，实际没解决。",
@@ -373,3 +375,17 @@ def demo_evaluations(*, seed: int = 1) -> int:
             if Fix.objects.filter(pk=f.pk, state="closed").count() == 0:
                 break  # sent back for rework: the rest of the slips are for a closed round
     return given
+
+
+def demo_spare_codes(path: Path) -> Path | None:
+    """Five unused evaluation codes of a closed-out fix in a file, for whoever tries the
+    public evaluation page (`/p/e/`; each works once): written once, kept while it exists."""
+    if path.exists():
+        return path
+    f = Fix.objects.filter(state="closed").order_by("pk").first()
+    if f is None:
+        return None
+    codes = tokens_issue(actor=None, fix=f, count=SPARE_CODES)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(codes) + "\n", encoding="utf-8")
+    return path

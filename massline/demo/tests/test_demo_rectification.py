@@ -9,10 +9,12 @@ import pytest
 
 from massline.core.models import AuditEvent
 from massline.demo import services as demo
-from massline.demo.rectification import TOWNSHIP
+from massline.demo.rectification import TOWNSHIP, demo_spare_codes
 from massline.orgs import counters
+from massline.rectification.evaluation_services import evaluation_submit
 from massline.rectification.models import (
     Evaluation,
+    EvaluationToken,
     Fix,
     FixStep,
     FixStepKind,
@@ -26,7 +28,7 @@ from .test_load_demo import small_demo  # noqa: F401  (the fixture)
 pytestmark = pytest.mark.django_db
 
 
-def test_the_demo_has_the_loop_at_every_stage(small_demo):  # noqa: F811
+def test_the_demo_has_the_loop_at_every_stage(small_demo, tmp_path):  # noqa: F811
     # when
     demo.demo_load(actor=None, divisions_dir=small_demo, seed=1)
     # then problems from every source, those raised by the public linked to their opinions,
@@ -70,6 +72,15 @@ def test_the_demo_has_the_loop_at_every_stage(small_demo):  # noqa: F811
     assert not Fix.objects.filter(state="closed").exclude(evaluations__isnull=False).exists()
     assert FixStep.objects.filter(kind=FixStepKind.REWORK, actor__isnull=True).exists()
     assert not Evaluation.objects.filter(verdict="unsatisfied", reason="").exists()
+    # five spare codes to try the public page with, written once
+    path = tmp_path / "codes.txt"
+    assert demo_spare_codes(path) == path
+    codes = path.read_text().split()
+    assert len(codes) == 5 and len(set(codes)) == 5
+    unused = EvaluationToken.objects.filter(used=False).count()
+    assert demo_spare_codes(path) == path
+    assert EvaluationToken.objects.filter(used=False).count() == unused
+    assert evaluation_submit(token=codes[0], verdict="satisfied").verdict == "satisfied"
 
 
 def test_loading_the_demo_again_adds_no_fix(small_demo):  # noqa: F811

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from massline.demo.rectification import demo_spare_codes
 from massline.demo.services import DEMO_PASSWORD, demo_load, demo_roster
 
 
@@ -25,3 +26,8 @@ class Command(BaseCommand):
         self.stdout.write(
             f"A roster to try the import with (sign in as branch, 党员 → 导入花名册): {roster}"
         )
+        codes = demo_spare_codes(settings.VAR_DIR / "demo-evaluation-codes.txt")
+        if codes is not None:
+            self.stdout.write(
+                f"Evaluation codes to try the public's evaluation with (/p/e/, each once): {codes}"
+            )
