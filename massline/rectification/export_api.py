@@ -14,14 +14,14 @@ from ninja import Router, Schema
 from massline.access.permissions import RECTIFICATION_VIEW
 from massline.access.policy import access_org
 from massline.accounts.requests import request_user
-from massline.core.api_schemas import errors
+from massline.core.api_schemas import RequestBody, errors
 
 from . import ledger_export
 
 router = Router(tags=["rectification"])
 
 
-class LedgerExportIn(Schema):
+class LedgerExportIn(RequestBody):
     state: str = ""
     kind: str = ""
     overdue: str = ""
@@ -39,12 +39,11 @@ class LedgerExportOut(Schema):
     summary="Export an organization's rectification ledger (.xlsx) as a job",
 )
 def ledger_export_start(
-    request: HttpRequest, org_id: int, body: LedgerExportIn | None = None
+    request: HttpRequest, org_id: int, body: LedgerExportIn
 ) -> tuple[int, dict[str, Any]]:
-    """Filters as on the ledger: `state`, `kind`, `overdue` ("1" or "0"). Returns the job;
+    """Filters as on the ledger: `state`, `kind`, `overdue` ("1" or "0"), `{}` for none; a body
+    that is not such an object is refused (422). Returns the job;
     its page (`url`) shows the progress and the file."""
     org = access_org(request.user, org_id, RECTIFICATION_VIEW)
-    job = ledger_export.export_start(
-        actor=request_user(request), org=org, filters=body.dict() if body else {}
-    )
+    job = ledger_export.export_start(actor=request_user(request), org=org, filters=body.dict())
     return 202, {"id": job.pk, "status": job.status, "url": reverse("jobs:detail", args=[job.pk])}

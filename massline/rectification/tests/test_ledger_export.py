@@ -181,6 +181,19 @@ def test_the_api_starts_the_export_and_returns_the_job(tree, people, ledger):
     assert outside.status_code == 404
 
 
+@pytest.mark.parametrize("body", ["[null, null]", '"state"', "7"])
+def test_the_api_refuses_a_body_that_is_not_the_filters(tree, people, body):
+    # Schemathesis found an array accepted as "no filters"
+    api = api_client(people.village)
+    response = api.post(
+        f"/api/v1/rectification/orgs/{tree.village_a1.pk}/export",
+        body,
+        content_type="application/json",
+    )
+    assert response.status_code == 422
+    assert not Job.objects.exists()
+
+
 def test_the_page_shows_the_filters_and_the_job_page_the_file(tree, people, ledger):
     client = login_client(people.village)
     page = client.get(f"/rectification/orgs/{tree.village_a1.pk}/export/?state=closed", **ZH)
