@@ -15,7 +15,6 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.conf import settings
 from django.db.models import Prefetch, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -24,17 +23,13 @@ from massline.core.errors import ApplicationError
 from massline.orgs.models import Organization
 from massline.orgs.paths import subtree_q
 
+from .evaluation_services import k as evaluation_k
 from .models import Audience, Fix, FixState, FixStep, FixStepKind
 
 PAGE = 20
 PAGE_MAX = 100
-DEFAULT_K = 5
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _MICRO = dt.timedelta(microseconds=1)
-
-
-def evaluation_k() -> int:
-    return int(getattr(settings, "RECTIFICATION_EVALUATION_K", DEFAULT_K))
 
 
 @dataclass(frozen=True)
@@ -54,8 +49,8 @@ class Result:
 
 
 def round_result(fix: Fix) -> Result:
-    """The present round's result under the k rule. (A small read of the fix's own figures;
-    the evaluation module's breakdown replaces it when it lands.)"""
+    """The present round's result under the k rule (the evaluation services' k), from the
+    fix's own figures of that round: no query per commitment on the board."""
     k = evaluation_k()
     n = fix.evaluated
     if n < k:

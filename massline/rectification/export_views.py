@@ -13,6 +13,7 @@ from massline.accounts.requests import request_user
 from massline.core.errors import ApplicationError
 
 from . import ledger_export
+from .evaluation_services import k as evaluation_k
 from .models import FixKind, FixState
 
 
@@ -44,7 +45,7 @@ def ledger_export_page(request: HttpRequest, org_id: int) -> HttpResponse:
             "error": error,
             "states": FixState.choices,
             "kinds": FixKind.choices,
-            "k": ledger_export.evaluation_k(),
+            "k": evaluation_k(),
         },
         status=400 if error else 200,
     )

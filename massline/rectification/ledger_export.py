@@ -16,7 +16,6 @@ import os
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -29,6 +28,7 @@ from massline.core.errors import ApplicationError
 from massline.core.models import Job
 from massline.orgs.models import Organization
 
+from .evaluation_services import k as evaluation_k
 from .models import CoOrganization, Fix, FixKind, FixState, Problem
 
 if TYPE_CHECKING:
@@ -39,14 +39,8 @@ FILENAME = "ledger.xlsx"
 CHUNK = 2_000
 COLUMNS = 8
 WIDTHS = (6, 40, 40, 24, 10, 16, 24, 28)
-DEFAULT_K = 5
 FILTERS = ("state", "kind", "overdue")
 OVERDUE_VALUES = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
-
-
-def evaluation_k() -> int:
-    """Below this many evaluations of a round, no breakdown is shown anywhere."""
-    return int(getattr(settings, "RECTIFICATION_EVALUATION_K", DEFAULT_K))
 
 
 def clean_filters(raw: Mapping[str, Any]) -> dict[str, str]:

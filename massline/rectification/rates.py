@@ -31,6 +31,8 @@ from massline.core.errors import ApplicationError, Forbidden
 from massline.orgs import counters
 from massline.orgs.models import Organization
 
+from .evaluation_services import k as evaluation_k
+
 RESPONSE = "response_rate"
 RESOLUTION = "resolution_rate"
 SATISFACTION = "satisfaction_rate"
@@ -58,7 +60,6 @@ SHOWN = (
     *OVERDUE,
 )
 
-DEFAULT_K = 5
 DEFAULT_MIN_SAMPLE = 10
 CHILD_LIMIT = 300  # one table; a level with more is reached by going down
 BASICALLY_WEIGHT = 0.5
@@ -161,10 +162,6 @@ def formulas(overrides: Mapping[str, Any] | None = None) -> dict[str, Formula]:
             _terms(rate, "denominator", spec["denominator"], known),
         )
     return out
-
-
-def evaluation_k() -> int:
-    return int(getattr(settings, "RECTIFICATION_EVALUATION_K", DEFAULT_K))
 
 
 def min_sample() -> int:
