@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy
 
 from massline.access.permissions import OPINIONS_DISPATCH, OPINIONS_HANDLE
 from massline.access.policy import can
+from massline.core import transitions
 from massline.core.errors import ApplicationError
 
 from .models import Opinion, OpinionStatus, OpinionStepKind
@@ -266,13 +267,4 @@ def due_at(urgency: str, start: dt.datetime) -> dt.datetime:
 
 def markdown_table() -> str:
     """The state machine as the Markdown table of decision 0021 (a test keeps them equal)."""
-    rows = [
-        "| state | action | next state | who acts | history step | audit action |",
-        "|---|---|---|---|---|---|",
-    ]
-    rows += [
-        f"| `{t.state}` | {t.action} | `{t.target}` | {t.acting}"
-        f" | `{t.step_kind}` | `{t.audit_action}` |"
-        for t in TRANSITIONS.values()
-    ]
-    return "\n".join(rows) + "\n"
+    return transitions.markdown_table(TRANSITIONS.values())

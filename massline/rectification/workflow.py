@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy
 
 from massline.access.permissions import RECTIFICATION_APPROVE, RECTIFICATION_MANAGE
 from massline.access.policy import can
+from massline.core import transitions
 from massline.core.errors import ApplicationError
 
 from .models import Fix, FixState, FixStepKind
@@ -300,16 +301,7 @@ def _fits(fix: Fix, action: str) -> bool:
 
 def markdown_table() -> str:
     """The state machine as the Markdown table of decision 0022 (a test keeps them equal)."""
-    rows = [
-        "| state | action | next state | who acts | history step | audit action |",
-        "|---|---|---|---|---|---|",
-    ]
-    rows += [
-        f"| `{t.state}` | {t.action} | `{t.target}` | {t.acting}"
-        f" | `{t.step_kind}` | `{t.audit_action}` |"
-        for t in TRANSITIONS.values()
-    ]
-    return "\n".join(rows) + "\n"
+    return transitions.markdown_table(TRANSITIONS.values())
 
 
 def describe(step: Transition, **values: Any) -> str:
